@@ -1,0 +1,4 @@
+# Runs at boot (after a soft reset from the friendly REPL), like any MicroPython board.
+import app
+
+app.main()

@@ -1,0 +1,222 @@
+# Telemetry encoder of the lander, generated from schemas/telemetry.toml by
+# `make generate` (python -m schemas.codegen). Do not edit: edit the dictionary.
+from micropython import const
+from struct import pack_into
+
+N_PACKETS = const(6)
+MAX_PACKET = const(72)
+
+# Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
+HK = const(0)
+NAV = const(1)
+PROP = const(2)
+POWER = const(3)
+EVENT = const(4)
+TC_VERIFY = const(5)
+NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', )
+APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, )
+RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, )
+
+# Enumerated states, as <FIELD>_<STATE>.
+MODE_BOOT = const(0)
+MODE_NOMINAL = const(1)
+MODE_SAFE = const(2)
+MODE_MAINTENANCE = const(3)
+PHASE_IDLE = const(0)
+PHASE_ARMED = const(1)
+PHASE_DESCENT_ORBIT = const(2)
+PHASE_BRAKING = const(3)
+PHASE_APPROACH = const(4)
+PHASE_TERMINAL = const(5)
+PHASE_LANDED = const(6)
+PHASE_SAFE = const(7)
+PHASE_ABORT = const(8)
+LRF_VALID_INVALID = const(0)
+LRF_VALID_VALID = const(1)
+NAV_MODE_INERTIAL = const(0)
+NAV_MODE_RANGE_AIDED = const(1)
+NAV_MODE_RANGE_REJECTED = const(2)
+ENGINE_OFF = const(0)
+ENGINE_ON = const(1)
+EVENT_ID_BOOT = const(1)
+EVENT_ID_PHASE_CHANGE = const(2)
+EVENT_ID_MODE_CHANGE = const(3)
+EVENT_ID_TM_RATE_CHANGED = const(4)
+EVENT_ID_BREAK_IN = const(5)
+EVENT_ID_LRF_FAULT = const(10)
+EVENT_ID_LRF_REJECTED = const(11)
+EVENT_ID_LRF_READMITTED = const(12)
+EVENT_ID_LRF_LATE = const(13)
+EVENT_ID_LRF_INHIBITED = const(14)
+EVENT_ID_LOW_PROPELLANT = const(20)
+EVENT_ID_TANK_OVERPRESSURE = const(21)
+EVENT_ID_BATTERY_UNDERVOLTAGE = const(22)
+EVENT_ID_LOOP_OVERRUN = const(23)
+EVENT_ID_TOUCHDOWN = const(30)
+EVENT_ID_ABORT = const(31)
+EVENT_ID_SAFE_ENTERED = const(32)
+EVENT_ID_FAULT_INJECTED = const(40)
+EVENT_ID_FAULT_CLEARED = const(41)
+SEVERITY_INFO = const(0)
+SEVERITY_WARNING = const(1)
+SEVERITY_ERROR = const(2)
+SEVERITY_CRITICAL = const(3)
+STAGE_ACCEPTED = const(1)
+STAGE_STARTED = const(2)
+STAGE_COMPLETED = const(3)
+STAGE_FAILED = const(4)
+REASON_NONE = const(0)
+REASON_BAD_CRC = const(1)
+REASON_BAD_LENGTH = const(2)
+REASON_UNKNOWN_KEY = const(3)
+REASON_BAD_MAC = const(4)
+REASON_REPLAY = const(5)
+REASON_UNKNOWN_COMMAND = const(6)
+REASON_BAD_ARGUMENTS = const(7)
+REASON_OUT_OF_RANGE = const(8)
+REASON_NOT_ALLOWED = const(9)
+REASON_EXECUTION_ERROR = const(10)
+
+# Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.
+CAL_HK_BOARD_TEMP = (437.22661243463097, -0.029259019325449265)
+CAL_PROP_FUEL_PRESSURE = (0.0, 0.0005)
+CAL_PROP_OX_PRESSURE = (0.0, 0.0005)
+CAL_PROP_FUEL_TEMP = (0.0, 0.01)
+CAL_PROP_OX_TEMP = (0.0, 0.01)
+CAL_PROP_THROTTLE = (0.0, 0.1)
+CAL_POWER_BATTERY_VOLTAGE = (0.0, 0.001)
+CAL_POWER_BATTERY_CURRENT = (0.0, 0.01)
+CAL_POWER_SOLAR_CURRENT = (0.0, 0.001)
+
+
+class HkPoints:
+    """Raw values of HK, updated in place by the flight software."""
+
+    def __init__(self):
+        self.mode = 0
+        self.phase = 0
+        self.uptime = 0
+        self.tc_accepted = 0
+        self.tc_rejected = 0
+        self.tm_sent = 0
+        self.heap_free = 0
+        self.board_temp = 0
+        self.loop_overruns = 0
+
+
+def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack HK up to its CRC into buf; return the length packed (34)."""
+    pack_into('>HHHHHHBBIHHIIHH', buf, 0, 0x0810, 0xc000 | seq,
+              29, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns)
+    return 34
+
+
+class NavPoints:
+    """Raw values of NAV, updated in place by the flight software."""
+
+    def __init__(self):
+        self.altitude = 0.0
+        self.lrf_range = 0.0
+        self.lrf_valid = 0
+        self.nav_mode = 0
+        self.vel_vertical = 0.0
+        self.vel_horizontal = 0.0
+        self.q_w = 0.0
+        self.q_x = 0.0
+        self.q_y = 0.0
+        self.q_z = 0.0
+        self.rate_x = 0.0
+        self.rate_y = 0.0
+        self.rate_z = 0.0
+        self.accel_x = 0.0
+        self.accel_y = 0.0
+        self.accel_z = 0.0
+
+
+def pack_nav(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack NAV up to its CRC into buf; return the length packed (70)."""
+    pack_into('>HHHHHHffBBffffffffffff', buf, 0, 0x0820, 0xc000 | seq,
+              65, coarse_hi, coarse_lo, fine, s.altitude, s.lrf_range, s.lrf_valid, s.nav_mode, s.vel_vertical, s.vel_horizontal, s.q_w, s.q_x, s.q_y, s.q_z, s.rate_x, s.rate_y, s.rate_z, s.accel_x, s.accel_y, s.accel_z)
+    return 70
+
+
+class PropPoints:
+    """Raw values of PROP, updated in place by the flight software."""
+
+    def __init__(self):
+        self.fuel_pressure = 0
+        self.ox_pressure = 0
+        self.fuel_temp = 0
+        self.ox_temp = 0
+        self.propellant_mass = 0.0
+        self.throttle = 0
+        self.thrust = 0.0
+        self.engine = 0
+
+
+def pack_prop(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack PROP up to its CRC into buf; return the length packed (31)."""
+    pack_into('>HHHHHHHHhhfHfB', buf, 0, 0x0830, 0xc000 | seq,
+              26, coarse_hi, coarse_lo, fine, s.fuel_pressure, s.ox_pressure, s.fuel_temp, s.ox_temp, s.propellant_mass, s.throttle, s.thrust, s.engine)
+    return 31
+
+
+class PowerPoints:
+    """Raw values of POWER, updated in place by the flight software."""
+
+    def __init__(self):
+        self.battery_voltage = 0
+        self.battery_current = 0
+        self.state_of_charge = 0
+        self.solar_current = 0
+
+
+def pack_power(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack POWER up to its CRC into buf; return the length packed (19)."""
+    pack_into('>HHHHHHHhBH', buf, 0, 0x0840, 0xc000 | seq,
+              14, coarse_hi, coarse_lo, fine, s.battery_voltage, s.battery_current, s.state_of_charge, s.solar_current)
+    return 19
+
+
+class EventPoints:
+    """Raw values of EVENT, updated in place by the flight software."""
+
+    def __init__(self):
+        self.event_id = 0
+        self.severity = 0
+        self.arg1 = 0
+        self.arg2 = 0
+        self.arg3 = 0
+
+
+def pack_event(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack EVENT up to its CRC into buf; return the length packed (27)."""
+    pack_into('>HHHHHHHBiii', buf, 0, 0x0850, 0xc000 | seq,
+              22, coarse_hi, coarse_lo, fine, s.event_id, s.severity, s.arg1, s.arg2, s.arg3)
+    return 27
+
+
+class TcVerifyPoints:
+    """Raw values of TC_VERIFY, updated in place by the flight software."""
+
+    def __init__(self):
+        self.cmd_code = 0
+        self.tc_seq = 0
+        self.counter = 0
+        self.stage = 0
+        self.reason = 0
+
+
+def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack TC_VERIFY up to its CRC into buf; return the length packed (22)."""
+    pack_into('>HHHHHHHHIBB', buf, 0, 0x0860, 0xc000 | seq,
+              17, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason)
+    return 22
+
+
+PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, )
+
+
+def new_points():
+    """One points object per packet, in packet-index order."""
+    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(),)

@@ -1,0 +1,123 @@
+"""Generate the firmware's telemetry encoder (``firmware/packets.py``) from the dictionary.
+
+Construct does not run on MicroPython, so the board gets plain ``struct.pack_into`` code
+written from the same definition the ground decodes with. A test renders this again and
+fails when the committed file is stale; ``make generate`` (``python -m schemas.codegen``)
+rewrites it.
+
+The generated code is shaped for a microcontroller: one format string per packet, the
+CCSDS header words folded into constants, values read from a "points" object whose
+attributes the flight software updates in place, so packing a frame allocates nothing.
+The CUC coarse time is packed as two 16-bit halves: on a 32-bit port, integers above
+2**30 are heap objects.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import model, wire
+
+__all__ = ["render", "target_path", "main"]
+
+
+def target_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "firmware" / "packets.py"
+
+
+def _const_name(*parts: str) -> str:
+    return "_".join(p.upper() for p in parts)
+
+
+def render(dictionary: model.Dictionary) -> str:
+    """Return the source of ``firmware/packets.py`` for a dictionary."""
+    out: list[str] = []
+    emit = out.append
+    emit("# Telemetry encoder of the lander, generated from schemas/telemetry.toml by")
+    emit("# `make generate` (python -m schemas.codegen). Do not edit: edit the dictionary.")
+    emit("from micropython import const")
+    emit("from struct import pack_into")
+    emit("")
+    emit(f"N_PACKETS = const({len(dictionary.packets)})")
+    max_len = max(wire.TM_OVERHEAD + p.data_size for p in dictionary)
+    emit(f"MAX_PACKET = const({max_len})")
+    emit("")
+    emit("# Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).")
+    for index, p in enumerate(dictionary):
+        emit(f"{p.name} = const({index})")
+    emit("NAMES = (" + "".join(f"{p.name!r}, " for p in dictionary) + ")")
+    emit("APIDS = (" + "".join(f"{p.apid:#05x}, " for p in dictionary) + ")")
+    emit("RATES_MHZ = (" + "".join(f"{round(p.rate_hz * 1000)}, " for p in dictionary) + ")")
+    emit("")
+
+    names_seen: dict[str, str] = {}
+    emit("# Enumerated states, as <FIELD>_<STATE>.")
+    for p in dictionary:
+        for f in p.fields:
+            for value, state in sorted(f.states.items()):
+                name = _const_name(f.name, state)
+                owner = f"{p.name}.{f.name}"
+                if names_seen.get(name, owner) != owner:
+                    raise model.SchemaError(f"{owner}: constant {name} also made by {names_seen[name]}")
+                names_seen[name] = owner
+                emit(f"{name} = const({value})")
+    emit("")
+    emit("# Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.")
+    for p in dictionary:
+        for f in p.fields:
+            if f.calibration:
+                emit(f"CAL_{_const_name(p.name, f.name)} = {tuple(f.calibration)!r}")
+    emit("")
+
+    for p in dictionary:
+        attrs = [f.name for f in p.fields]
+        emit("")
+        emit(f"class {p.name.title().replace('_', '')}Points:")
+        emit(f'    """Raw values of {p.name}, updated in place by the flight software."""')
+        emit("")
+        emit("    def __init__(self):")
+        for f in p.fields:
+            emit(f"        self.{f.name} = {'0.0' if f.is_float else '0'}")
+        emit("")
+        length = wire.CUC_LEN + p.data_size + wire.CRC_LEN - 1
+        word0 = (1 << 11) | p.apid  # version 0, type TM, secondary header present
+        fmt = ">HHH" + "HHH" + p.data_format
+        size = wire.PRIMARY_HEADER_LEN + wire.CUC_LEN + p.data_size
+        emit("")
+        emit(f"def pack_{p.name.lower()}(buf, seq, coarse_hi, coarse_lo, fine, s):")
+        emit(f'    """Pack {p.name} up to its CRC into buf; return the length packed ({size})."""')
+        args = ", ".join(f"s.{a}" for a in attrs)
+        emit(f"    pack_into({fmt!r}, buf, 0, {word0:#06x}, {wire.SEQ_UNSEGMENTED << 14:#06x} | seq,")
+        emit(f"              {length}, coarse_hi, coarse_lo, fine, {args})")
+        emit(f"    return {size}")
+        emit("")
+    emit("")
+    emit("PACKERS = (" + "".join(f"pack_{p.name.lower()}, " for p in dictionary) + ")")
+    emit("")
+    emit("")
+    emit("def new_points():")
+    emit('    """One points object per packet, in packet-index order."""')
+    classes = ", ".join(f"{p.name.title().replace('_', '')}Points()" for p in dictionary)
+    emit(f"    return ({classes},)")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write firmware/packets.py; with ``--check`` only report whether it is stale."""
+    argv = sys.argv[1:] if argv is None else argv
+    text = render(model.load())
+    path = target_path()
+    if "--check" in argv:
+        current = path.read_text("utf-8") if path.exists() else ""
+        if current != text:
+            print(f"{path} is stale: run `make generate`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text, "utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
