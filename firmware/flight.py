@@ -21,6 +21,7 @@ PROP_MASS0 = 380.0
 PDI_ALTITUDE = 15000.0
 PDI_SPEED = 1680.0
 LRF_MAX_RANGE = 10000.0
+SLEW_MAX = 0.17         # attitude slew limit, rad/s (about 10 deg/s)
 
 
 class Rng:
@@ -52,7 +53,8 @@ class Flight:
         self.vx = PDI_SPEED     # horizontal velocity, m/s
         self.prop_mass = PROP_MASS0
         self.throttle = 0.0
-        self.pitch = 0.0        # thrust axis from vertical, rad (positive tilts thrust aft)
+        self.pitch = 1.4        # thrust axis from vertical, rad: held near braking attitude
+        self._prev_pitch = 1.4
         self.soc = 96.0
         self.fuel_temp = 21.0
         self.ox_temp = 20.5
@@ -102,12 +104,14 @@ class Flight:
             a = math.sqrt(az * az + ax * ax)
             throttle = a * mass / THRUST_MAX
             throttle = min(max(throttle, THROTTLE_MIN), 1.0)
-            if a > 0.0:
-                scale = throttle * THRUST_MAX / mass / a
-                az *= scale
-                ax *= scale
             self.throttle = throttle
-            self.pitch = math.atan2(-ax, az)
+            # The thrust axis turns toward the command no faster than the slew limit.
+            turn = math.atan2(-ax, az) - self.pitch
+            step = SLEW_MAX * dt
+            self.pitch += max(-step, min(step, turn))
+            a = throttle * THRUST_MAX / mass
+            az = a * math.cos(self.pitch)
+            ax = -a * math.sin(self.pitch)
             burn = throttle * THRUST_MAX / (ISP * G0) * dt
             self.prop_mass = max(self.prop_mass - burn, 0.0)
         else:
@@ -161,7 +165,7 @@ class Flight:
         nav.q_x = 0.0
         nav.q_y = math.sin(half)
         nav.q_z = 0.0
-        prev = getattr(self, "_prev_pitch", tilt)
+        prev = self._prev_pitch
         self._prev_pitch = tilt
         rate_y = math.degrees(tilt - prev) / dt if dt > 0.0 else 0.0
         nav.rate_x = 0.05 * rng.gauss()

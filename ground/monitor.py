@@ -1,0 +1,111 @@
+"""Live view of decoded telemetry on a terminal: the latest value of every field.
+
+A plain refreshing table: the operator console (Textual) is built on the same
+:class:`TelemetryView`, which is sans-I/O: it takes packets and returns rows.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from schemas import model
+
+from .decoder import LinkStats, Packet
+
+__all__ = ["TelemetryView", "Row", "render_table"]
+
+_COLOURS = {"RED": "\x1b[31;1m", "YELLOW": "\x1b[33;1m", "GREEN": ""}
+_RESET = "\x1b[0m"
+
+
+@dataclass
+class Row:
+    packet: str
+    name: str
+    value: Any
+    unit: str
+    state: str  # GREEN, YELLOW, RED, or "" when the field has no limits
+
+
+@dataclass
+class TelemetryView:
+    """Latest packet per name, and the rows a screen shows for them."""
+
+    latest: dict[str, Packet] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def update(self, packets: list[Packet]) -> None:
+        for p in packets:
+            self.latest[p.name] = p
+            self.counts[p.name] = self.counts.get(p.name, 0) + 1
+
+    def rows(self) -> list[Row]:
+        rows = []
+        for name in sorted(self.latest):
+            packet = self.latest[name]
+            for f, value in zip(packet.definition.fields, packet.values.values(), strict=True):
+                rows.append(Row(name, f.name, value, f.unit, limit_state(f, value)))
+        return rows
+
+
+def limit_state(f: model.Field, value: Any) -> str:
+    if f.limits is None or isinstance(value, str):
+        return ""
+    return f.limits.check(value)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1e6 else f"{value:.4g}"
+    return str(value)
+
+
+def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
+    lines = []
+    header = (
+        f"bytes {stats.bytes}  packets {stats.packets}  crc errors {stats.crc_errors}  "
+        f"undecodable {stats.undecodable}  unknown apid {stats.unknown_apid}  gaps {stats.gaps}"
+    )
+    lines.append(header)
+    lines.append("")
+    for row in view.rows():
+        text = f"{row.packet:<10}{row.name:<18}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
+        if colour and row.state in ("RED", "YELLOW"):
+            text = _COLOURS[row.state] + text + _RESET
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def run_monitor(
+    link: Any, decoder: Any, *, duration: float | None, out: TextIO = sys.stdout
+) -> int:
+    """Read the link, refresh the table twice a second; return when done or at the end."""
+    from .links import LinkClosed
+
+    view = TelemetryView()
+    tty = out.isatty()
+    end = None if duration is None else time.monotonic() + duration
+    next_draw = 0.0
+    try:
+        while end is None or time.monotonic() < end:
+            try:
+                data = link.read(0.1)
+            except LinkClosed as exc:
+                view.update(decoder.close())
+                out.write(render_table(view, decoder.stats, tty) + "\n")
+                print(f"link closed: {exc}", file=sys.stderr)
+                return 0
+            view.update(decoder.feed(data))
+            now = time.monotonic()
+            if now >= next_draw:
+                next_draw = now + 0.5
+                table = render_table(view, decoder.stats, tty)
+                out.write(("\x1b[H\x1b[2J" + table) if tty else table + "\n\n")
+                out.flush()
+    except KeyboardInterrupt:
+        pass
+    out.write(("\n" if tty else "") + render_table(view, decoder.stats, False) + "\n")
+    return 0
