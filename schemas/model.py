@@ -66,7 +66,7 @@ class Limits:
         return "GREEN"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Field:
     """One telemetry field: wire type plus how to turn its raw value into engineering units."""
 
@@ -114,7 +114,7 @@ class Field:
         return raw
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PacketDef:
     """One telemetry packet: its APID, default rate and fields in wire order."""
 

@@ -1,0 +1,60 @@
+"""Telemetry made the reference way (Construct's build), for tests to feed the decoder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cobs import cobs
+from hypothesis import strategies as st
+
+from schemas import model, structs
+
+DICTIONARY = model.load()
+
+
+def field_values(f: model.Field) -> st.SearchStrategy[Any]:
+    if f.type == "f32":
+        return st.floats(width=32, allow_nan=False, allow_infinity=False)
+    if f.type == "f64":
+        return st.floats(allow_nan=False, allow_infinity=False)
+    lo, hi = f.range
+    return st.integers(int(lo), int(hi))
+
+
+@st.composite
+def packets(draw: st.DrawFn, definition: model.PacketDef | None = None) -> dict[str, Any]:
+    """A telemetry packet's contents: name, seq, coarse, fine and raw field values."""
+    d = definition or draw(st.sampled_from(DICTIONARY.packets))
+    return {
+        "name": d.name,
+        "seq": draw(st.integers(0, 0x3FFF)),
+        "coarse": draw(st.integers(0, 0xFFFFFFFF)),
+        "fine": draw(st.integers(0, 0xFFFF)),
+        "values": [draw(field_values(f)) for f in d.fields],
+    }
+
+
+def build(p: dict[str, Any]) -> bytes:
+    """The packet's bytes, CRC included, as Construct builds them."""
+    d = DICTIONARY[p["name"]]
+    body = {
+        "header": {"seq": p["seq"]},
+        "time": {"coarse": p["coarse"], "fine": p["fine"]},
+        "data": dict(zip([f.name for f in d.fields], p["values"], strict=True)),
+    }
+    return structs.packet_struct(d).build({"body": {"value": body}})
+
+
+def frame(packet: bytes) -> bytes:
+    return cobs.encode(packet) + b"\x00"
+
+
+def sequence(name: str, count: int, start_seq: int = 0) -> list[bytes]:
+    """``count`` frames of one packet with continuous sequence counts."""
+    d = DICTIONARY[name]
+    out = []
+    for i in range(count):
+        values = [0.5 * i if f.is_float else (i % 2) for f in d.fields]
+        out.append(frame(build({"name": name, "seq": (start_seq + i) & 0x3FFF,
+                                "coarse": i, "fine": 0, "values": values})))
+    return out
