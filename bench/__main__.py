@@ -39,7 +39,9 @@ def _packet(d: model.PacketDef, seq: int, t: int, rng: random.Random) -> bytes:
         else:
             lo, hi = f.range
             values.append(rng.randint(int(lo), int(min(hi, 60000))))
-    body = wire.PrimaryHeader(wire.PacketType.TM, d.apid, seq, wire.CUC_LEN + d.data_size + 1).pack()
+    body = wire.PrimaryHeader(
+        wire.PacketType.TM, d.apid, seq, wire.CUC_LEN + d.data_size + 1
+    ).pack()
     body += struct.pack(">IH" + d.data_format, t // 1000, (t % 1000) * 65536 // 1000, *values)
     return body + wire.crc16(body).to_bytes(2, "big")
 
@@ -109,12 +111,17 @@ def bench_ground() -> None:
     for p, r in zip(fast, ref, strict=False):
         data = {k: v for k, v in r.data.items() if not k.startswith("_")}
         assert (p.apid, p.seq, p.raw[:2], p.raw_values) == (
-            r.header.apid, r.header.seq, (r.time.coarse, r.time.fine), data
+            r.header.apid,
+            r.header.seq,
+            (r.time.coarse, r.time.fine),
+            data,
         )
     assert len(fast) == count
     mb = len(stream) / 1e6
-    print(f"ground decode: {count:,} frames, {mb:.1f} MB, {len(stream) / count:.1f} B/frame, "
-          f"median of {REPEATS}")
+    print(
+        f"ground decode: {count:,} frames, {mb:.1f} MB, {len(stream) / count:.1f} B/frame, "
+        f"median of {REPEATS}"
+    )
     t_ours, _ = timed(ours, stream)
     sample = stream[: len(stream) // 10]
     t_naive, _ = timed(naive, sample, parser)
@@ -128,12 +135,16 @@ def bench_ground() -> None:
         print(f"  (Construct .compile() not available for this struct: {type(exc).__name__})")
     rows.append(("split + cobs + crc_hqx + Construct parse (naive)", t_naive))
     for name, t in rows:
-        print(f"  {name:<50} {count / t:>12,.0f} packets/s {mb / t:8.2f} MB/s "
-              f"{t_naive / t:7.1f}x naive")
+        print(
+            f"  {name:<50} {count / t:>12,.0f} packets/s {mb / t:8.2f} MB/s "
+            f"{t_naive / t:7.1f}x naive"
+        )
     packets = ours(stream)
     t_values, _ = timed(lambda: [p.values for p in packets])
-    print(f"  engineering values on demand (Packet.values)       {count / t_values:>12,.0f} "
-          "packets/s (extra, per packet asked)")
+    print(
+        f"  engineering values on demand (Packet.values)       {count / t_values:>12,.0f} "
+        "packets/s (extra, per packet asked)"
+    )
 
 
 def bench_firmware() -> None:
@@ -142,23 +153,37 @@ def bench_firmware() -> None:
     results = []
     for _ in range(REPEATS):
         proc = subprocess.run(
-            [vm.micropython(), "-X", "heapsize=192K", "-c",
-             f"import sys\nsys.path.insert(0, {str(vm.FIRMWARE)!r})\n" + FIRMWARE_BENCH],
-            capture_output=True, timeout=300, check=True,
+            [
+                vm.micropython(),
+                "-X",
+                "heapsize=192K",
+                "-c",
+                f"import sys\nsys.path.insert(0, {str(vm.FIRMWARE)!r})\n" + FIRMWARE_BENCH,
+            ],
+            capture_output=True,
+            timeout=300,
+            check=True,
         )
         line = re.search(rb"BENCH (.*)", proc.stderr)
         assert line, proc.stderr
         results.append(dict(kv.split("=") for kv in line.group(1).decode().split()))
+
     def med(key: str) -> float:
         return statistics.median(float(r[key]) for r in results)
+
     print("firmware (MicroPython unix port, -X heapsize=192K; a Pico is many times slower):")
-    print(f"  heap allocated per telemetry frame (gc disabled)      {med('alloc_per_frame'):8.1f} B")
-    print(f"  heap allocated per frame, struct.pack + concat (baseline) "
-          f"{med('alloc_naive'):4.0f} B")
+    print(
+        f"  heap allocated per telemetry frame (gc disabled)      {med('alloc_per_frame'):8.1f} B"
+    )
+    print(
+        f"  heap allocated per frame, struct.pack + concat (baseline) {med('alloc_naive'):4.0f} B"
+    )
     print(f"  VM time per frame (pack + CRC + COBS + write)          {med('us_per_frame'):8.1f} us")
     print(f"  VM time per control cycle (model + HK + due frames)    {med('us_per_cycle'):8.1f} us")
-    print(f"  heap in use after boot and 500 cycles                  {med('heap_used'):8.0f} B "
-          f"of {med('heap_total'):.0f}")
+    print(
+        f"  heap in use after boot and 500 cycles                  {med('heap_used'):8.0f} B "
+        f"of {med('heap_total'):.0f}"
+    )
 
 
 def main() -> int:

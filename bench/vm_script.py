@@ -46,6 +46,7 @@ for i in range(200):
     pkt = body + bytes((c >> 8, c & 0xFF))
 alloc_naive = (gc.mem_alloc() - a0) / 200
 gc.enable()
-sys.stderr.write("BENCH alloc_per_frame=%f alloc_naive=%f us_per_frame=%f us_per_cycle=%f heap_used=%d heap_total=%d\n"
-                 % (alloc / N, alloc_naive, us / N, us_cycle, used, total))
+fields = (alloc / N, alloc_naive, us / N, us_cycle, used, total)
+sys.stderr.write("BENCH alloc_per_frame=%f alloc_naive=%f us_per_frame=%f "
+                 "us_per_cycle=%f heap_used=%d heap_total=%d\n" % fields)
 """

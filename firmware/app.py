@@ -9,14 +9,15 @@ import asyncio
 import gc
 import json
 import time
-from micropython import const
+
 import hal
 import packets as P
 from clock import Clock
 from downlink import Downlink
-from uplink import Uplink, Break
 from flight import Flight
 from framing import crc16
+from micropython import const
+from uplink import Break, Uplink
 
 CYCLE_MS = const(20)
 WATCHDOG_MS = const(8000)

@@ -3,9 +3,10 @@
 # not allocate (tests run it under micropython.heap_lock()). The scheduler sends each
 # periodic packet at its own rate on the vehicle clock, with a sequence count per APID.
 from array import array
+
 import hal
 import packets
-from framing import crc16, cobs_encode
+from framing import cobs_encode, crc16
 
 _MAX_FRAME = packets.MAX_PACKET + packets.MAX_PACKET // 254 + 2
 

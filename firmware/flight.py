@@ -9,6 +9,7 @@
 # Ghost, NASA blog 2025-03-02). Thrust and Isp are not published for that lander; 3,000 N
 # and 320 s are typical of a bipropellant engine of its class (our assumption).
 import math
+
 import packets as P
 
 G_MOON = 1.62
@@ -69,9 +70,41 @@ class Flight:
             self.phase = phase
             self.hk.phase = phase
 
+    # Commands. Each returns 0 when done, or the TC_VERIFY reason code why not.
+
+    def arm(self):
+        if self.phase != P.PHASE_IDLE:
+            return P.REASON_NOT_ALLOWED
+        self.set_phase(P.PHASE_ARMED)
+        return 0
+
     def start_descent(self):
-        if self.phase in (P.PHASE_IDLE, P.PHASE_ARMED):
-            self.set_phase(P.PHASE_BRAKING)
+        if self.phase not in (P.PHASE_IDLE, P.PHASE_ARMED):
+            return P.REASON_NOT_ALLOWED
+        self.set_phase(P.PHASE_BRAKING)
+        return 0
+
+    def abort(self):
+        if self.phase not in (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL):
+            return P.REASON_NOT_ALLOWED
+        self.events(P.EVENT_ID_ABORT, P.SEVERITY_CRITICAL, self.phase, int(self.h), 0)
+        self.set_phase(P.PHASE_ABORT)
+        return 0
+
+    def safe(self):
+        if self.phase in (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL):
+            return P.REASON_NOT_ALLOWED  # in powered flight the answer is ABORT, not SAFE
+        self.events(P.EVENT_ID_SAFE_ENTERED, P.SEVERITY_WARNING, self.phase, 0, 0)
+        self.set_phase(P.PHASE_SAFE)
+        self.hk.mode = P.MODE_SAFE
+        return 0
+
+    def inject_fault(self, target, kind, magnitude):
+        # The flight-model work implements the faults; until then they are refused.
+        return P.REASON_NOT_ALLOWED
+
+    def clear_fault(self, target):
+        return P.REASON_NOT_ALLOWED
 
     def _guidance(self, mass):
         # Acceleration commands (vertical, horizontal) for the phase, in m/s^2.

@@ -2,6 +2,7 @@
 # Both work on preallocated buffers with explicit lengths so the telemetry path allocates
 # nothing (slicing a bytearray or memoryview would).
 from array import array
+
 from micropython import const
 
 _POLY = const(0x1021)

@@ -5,9 +5,10 @@
 # USB CDC (the REPL's port) by default or a machine.UART when config.json asks for one.
 # On the virtual board the VM's stdin/stdout are the port and stderr carries "@vb" messages
 # to the board emulator for what a Pico does in hardware (interrupt character, watchdog, LED).
-import sys
-import select
 import gc
+import select
+import sys
+
 import micropython
 
 PORT = sys.platform  # "rp2" on a Pico, "linux" on the virtual board

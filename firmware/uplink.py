@@ -12,8 +12,9 @@
 # leaving the bytes that follow to the REPL. Reading one byte at a time keeps those bytes
 # unread.
 import time
-from micropython import const
+
 import hal
+from micropython import const
 
 MAX_FRAME = const(300)
 BREAK_IDLE_MS = const(500)

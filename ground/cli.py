@@ -116,6 +116,7 @@ def _sil_options(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_sil(args: argparse.Namespace) -> int:
     from sil.board import VirtualBoard
+
     from sil.firmware import install_sources
 
     from .links import sil_config
@@ -192,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_decode)
 
     p = sub.add_parser("monitor", help="show live decoded telemetry from a link")
-    p.add_argument("--link", required=True, metavar="URL", help="serial://, tcp://, file:// or sil://")
+    p.add_argument(
+        "--link", required=True, metavar="URL", help="serial://, tcp://, file:// or sil://"
+    )
     p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
     p.set_defaults(func=cmd_monitor)
 
@@ -207,14 +210,26 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", "start a virtual board and watch its telemetry"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--time-warp", type=_positive_int, default=1 if name == "sil" else 20,
-                       metavar="N", help="run simulated time N times faster than real time")
+        p.add_argument(
+            "--time-warp",
+            type=_positive_int,
+            default=1 if name == "sil" else 20,
+            metavar="N",
+            help="run simulated time N times faster than real time",
+        )
         p.add_argument("--seed", type=int, default=1, help="seed of the simulation's noise")
         if name == "sil":
-            p.add_argument("--flash", default=".vboard", metavar="DIR",
-                           help="folder holding the board's flash (default .vboard)")
-            p.add_argument("--idle", action="store_true",
-                           help="boot idle instead of starting the descent at once")
+            p.add_argument(
+                "--flash",
+                default=".vboard",
+                metavar="DIR",
+                help="folder holding the board's flash (default .vboard)",
+            )
+            p.add_argument(
+                "--idle",
+                action="store_true",
+                help="boot idle instead of starting the descent at once",
+            )
             p.set_defaults(func=cmd_sil)
         else:
             p.add_argument("--duration", type=_positive_float, default=15.0, metavar="S")

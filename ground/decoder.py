@@ -180,9 +180,7 @@ class TelemetryDecoder:
 
     def __init__(self, dictionary: model.Dictionary | None = None) -> None:
         self.dictionary = dictionary if dictionary is not None else model.load()
-        self._specs: dict[int, _Spec] = {
-            _TM_WORD0_BASE | p.apid: _Spec(p) for p in self.dictionary
-        }
+        self._specs: dict[int, _Spec] = {_TM_WORD0_BASE | p.apid: _Spec(p) for p in self.dictionary}
         # First two octets of the header -> (spec, length field, packet size, unpack_from):
         # one dict lookup checks version, type, secondary header flag and APID at once.
         self._plans = {

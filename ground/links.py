@@ -123,6 +123,7 @@ class SilLink(SerialLink):
 
     def __init__(self, url: str, options: dict[str, str]) -> None:
         from sil.board import VirtualBoard
+
         from sil.firmware import install_sources
 
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

@@ -59,7 +59,9 @@ def render(dictionary: model.Dictionary) -> str:
                 name = _const_name(f.name, state)
                 owner = f"{p.name}.{f.name}"
                 if names_seen.get(name, owner) != owner:
-                    raise model.SchemaError(f"{owner}: constant {name} also made by {names_seen[name]}")
+                    raise model.SchemaError(
+                        f"{owner}: constant {name} also made by {names_seen[name]}"
+                    )
                 names_seen[name] = owner
                 emit(f"{name} = const({value})")
     emit("")
@@ -88,7 +90,9 @@ def render(dictionary: model.Dictionary) -> str:
         emit(f"def pack_{p.name.lower()}(buf, seq, coarse_hi, coarse_lo, fine, s):")
         emit(f'    """Pack {p.name} up to its CRC into buf; return the length packed ({size})."""')
         args = ", ".join(f"s.{a}" for a in attrs)
-        emit(f"    pack_into({fmt!r}, buf, 0, {word0:#06x}, {wire.SEQ_UNSEGMENTED << 14:#06x} | seq,")
+        emit(
+            f"    pack_into({fmt!r}, buf, 0, {word0:#06x}, {wire.SEQ_UNSEGMENTED << 14:#06x} | seq,"
+        )
         emit(f"              {length}, coarse_hi, coarse_lo, fine, {args})")
         emit(f"    return {size}")
         emit("")

@@ -67,9 +67,13 @@ def _corrupt(kind: str, frame: bytes, data: st.DataObject) -> bytes:
 def test_corruption_never_raises_and_never_loses_an_intact_frame(data):
     contents = data.draw(st.lists(tmgen.packets(), min_size=1, max_size=12))
     frames = [tmgen.frame(tmgen.build(p)) for p in contents]
-    kinds = data.draw(st.lists(st.sampled_from(["ok", "ok", "flip", "truncate", "drop_tail",
-                                                "garbage"]),
-                               min_size=len(frames), max_size=len(frames)))
+    kinds = data.draw(
+        st.lists(
+            st.sampled_from(["ok", "ok", "flip", "truncate", "drop_tail", "garbage"]),
+            min_size=len(frames),
+            max_size=len(frames),
+        )
+    )
     stream = []
     intact = []
     for i, (frame, kind) in enumerate(zip(frames, kinds, strict=True)):

@@ -36,8 +36,11 @@ for line in sys.stdin:
 @settings(
     max_examples=25,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                           HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 )
 @given(st.lists(tmgen.packets(), min_size=6, max_size=24))
 def test_firmware_bytes_equal_construct_build(batch):

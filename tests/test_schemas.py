@@ -42,8 +42,12 @@ def _doc(**fields):
         (_doc(states={"256": "BIG"}), "state 256 does not fit"),
         (_doc(limits={"red_low": 5, "yellow_low": 1}), "red_low is above yellow_low"),
         (
-            {"packets": {"A": {"apid": 1, "fields": [{"name": "x", "type": "u8", "description": "d"}]},
-                         "B": {"apid": 1, "fields": [{"name": "y", "type": "u8", "description": "d"}]}}},
+            {
+                "packets": {
+                    "A": {"apid": 1, "fields": [{"name": "x", "type": "u8", "description": "d"}]},
+                    "B": {"apid": 1, "fields": [{"name": "y", "type": "u8", "description": "d"}]},
+                }
+            },
             "already used by A",
         ),
     ],

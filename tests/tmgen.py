@@ -55,6 +55,17 @@ def sequence(name: str, count: int, start_seq: int = 0) -> list[bytes]:
     out = []
     for i in range(count):
         values = [0.5 * i if f.is_float else (i % 2) for f in d.fields]
-        out.append(frame(build({"name": name, "seq": (start_seq + i) & 0x3FFF,
-                                "coarse": i, "fine": 0, "values": values})))
+        out.append(
+            frame(
+                build(
+                    {
+                        "name": name,
+                        "seq": (start_seq + i) & 0x3FFF,
+                        "coarse": i,
+                        "fine": 0,
+                        "values": values,
+                    }
+                )
+            )
+        )
     return out
