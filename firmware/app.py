@@ -1,10 +1,16 @@
 # The flight software's top level: loads config.json, builds the telemetry points, the
 # downlink, the uplink and the lander model, and runs them as asyncio tasks.
 #
-# One control task owns the vehicle clock: each cycle advances simulated time by CYCLE_MS,
-# steps the model and sends the telemetry that is due, then sleeps until the next cycle's
-# real-time deadline (CYCLE_MS / time_warp). Everything on the downlink is therefore a
-# function of the seed and the commands received, not of how fast the host runs.
+# One control task owns the vehicle clock: each cycle (App.cycle) advances simulated time by
+# CYCLE_MS, steps the flight model and sends the telemetry that is due; the task runs the
+# cycles whose real-time deadline (CYCLE_MS / time_warp apart) has passed, several per wake
+# at high warp, then sleeps until the next one. Everything on the downlink is a function of
+# the seed, config.json and the commands received, not of how fast the host runs:
+#   - the heap is collected at a fixed point of vehicle time (once a vehicle second), so
+#     HK.heap_free is the same number in every run of the same inputs;
+#   - a loop overrun is a cycle whose own computation took more than its 20 ms budget (the
+#     Pico's real deadline), whatever the warp. A host that cannot keep up with the warp
+#     asked for is not an overrun: the loop slips (simulated time runs slower than asked).
 import asyncio
 import gc
 import json
@@ -20,7 +26,11 @@ from micropython import const
 from uplink import Break, Uplink
 
 CYCLE_MS = const(20)
+CYCLE_US = const(20000)
+DT = CYCLE_MS / 1000
 WATCHDOG_MS = const(8000)
+MAX_WARP = const(10000)
+MAX_BURST = const(10)       # cycles per wake before the uplink gets its turn
 
 DEFAULTS = {"vehicle": "LANDER-1", "seed": 1, "time_warp": 1, "autostart": False, "rates": {}}
 
@@ -44,22 +54,31 @@ class App:
         self.clock = Clock(cfg.get("epoch", 0))
         self.down = Downlink(self.points, self.clock)
         self.up = Uplink(self.on_frame)
-        self.flight = Flight(self.points, self.event, cfg.get("seed", 1))
-        self.warp = max(1, int(cfg.get("time_warp", 1)))
+        self.flight = Flight(self.points, self.event, cfg.get("seed", 1), cfg)
+        self.flight.shed_telemetry = self.shed_telemetry
+        self.warp = 1
+        self.period_us = CYCLE_US
+        if self.set_time_warp(cfg.get("time_warp", 1)):
+            print("config.json: time_warp must be 1..%d; using 1" % MAX_WARP)
         self.overruns = 0
+        self.schedule = _schedule(cfg)
+        self.halt_ms = int(cfg.get("halt_s", 0)) * 1000
+        self.halt_on_landing = cfg.get("halt_on_landing", False)
+        self.halted = False
         self._tc = bytearray(256)
         for name, hz in cfg.get("rates", {}).items():
             if name in P.NAMES:
                 self.down.set_rate_mhz(P.NAMES.index(name), int(hz * 1000))
         self.points[P.HK].mode = P.MODE_NOMINAL
 
-    def event(self, event_id, severity, arg1=0, arg2=0, arg3=0):
+    def event(self, event_id, severity, arg1=0, arg2=0, arg3=0, response=0):
         ev = self.points[P.EVENT]
         ev.event_id = event_id
         ev.severity = severity
         ev.arg1 = arg1
         ev.arg2 = arg2
         ev.arg3 = arg3
+        ev.response = response
         self.down.send(P.EVENT)
 
     def verify(self, code, tc_seq, counter, stage, reason):
@@ -91,52 +110,129 @@ class App:
         seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF if m >= 4 else 0
         self.verify(0, seq, 0, P.STAGE_FAILED, reason)
 
+    def set_time_warp(self, factor):
+        # SET_TIME_WARP: simulated time runs `factor` times faster than real time (1..10000).
+        # Returns 0, or the TC_VERIFY reason why not.
+        try:
+            factor = float(factor)
+        except (TypeError, ValueError):
+            return P.REASON_BAD_ARGUMENTS
+        if not 1.0 <= factor <= MAX_WARP:
+            return P.REASON_OUT_OF_RANGE
+        self.warp = int(factor) if factor == int(factor) else factor
+        self.period_us = max(1, int(CYCLE_US / factor))
+        return 0
+
+    def shed_telemetry(self):
+        # Fault protection's answer to loop overruns: NAV at 2 Hz, TRUTH at 0.5 Hz.
+        for index, mhz in ((P.NAV, 2000), (P.TRUTH, 500)):
+            self.down.set_rate_mhz(index, mhz)
+            self.event(P.EVENT_ID_TM_RATE_CHANGED, P.SEVERITY_WARNING, index, mhz, 0)
+
     def update_hk(self):
         hk = self.points[P.HK]
         hk.uptime = self.clock.sec
         hk.tm_sent = self.down.sent
-        hk.heap_free = gc.mem_free()
         hk.board_temp = hal.temp_raw()
         hk.loop_overruns = self.overruns
 
+    def start(self):
+        # Boot: announce, apply what config.json schedules for time 0, then autostart.
+        self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, int(self.warp), 0)
+        self.run_schedule(0)
+        if self.cfg.get("autostart"):
+            self.flight.arm()
+            self.flight.start_descent()
+
+    def run_schedule(self, now_ms):
+        # Faults and commands config.json schedules, through the same Flight methods the
+        # telecommands call.
+        sched = self.schedule
+        while sched and sched[0][0] <= now_ms:
+            _, name, args = sched.pop(0)
+            getattr(self.flight, name)(*args)
+
+    def cycle(self):
+        # One control cycle: the same on every port and at every time warp.
+        clock = self.clock
+        clock.advance(CYCLE_MS)
+        now = clock.now_ms()
+        if self.schedule and self.schedule[0][0] <= now:
+            self.run_schedule(now)
+        flight = self.flight
+        flight.step(DT)
+        if clock.ms == 0:
+            # Collect at a fixed instant of vehicle time: heap_free is then reproducible,
+            # and the collection never lands in the middle of a frame.
+            gc.collect()
+            self.points[P.HK].heap_free = gc.mem_free()
+        self.update_hk()
+        self.down.run_due(now)
+        if self.halt_ms and now >= self.halt_ms:
+            self.halted = True
+        elif (self.halt_on_landing and flight.phase in (P.PHASE_LANDED, P.PHASE_CRASHED)
+              and flight.phase_ticks >= 100):
+            self.halted = True
+
     async def control(self):
-        period_us = CYCLE_MS * 1000 // self.warp
-        deadline = time.ticks_us()
-        while True:
-            self.clock.advance(CYCLE_MS)
-            self.flight.step(CYCLE_MS / 1000)
-            self.update_hk()
-            self.down.run_due(self.clock.now_ms())
-            deadline = time.ticks_add(deadline, period_us)
-            late = time.ticks_diff(time.ticks_us(), deadline)
-            if late > period_us:
-                self.overruns += 1
-                deadline = time.ticks_us()
+        next_us = time.ticks_us()
+        while not self.halted:
+            burst = 0
+            while time.ticks_diff(time.ticks_us(), next_us) >= 0:
+                t0 = time.ticks_us()
+                self.cycle()
+                used = time.ticks_diff(time.ticks_us(), t0)
+                if used > CYCLE_US:
+                    self.overruns += 1
+                    self.flight.note_overrun(used)
+                next_us = time.ticks_add(next_us, self.period_us)
+                burst += 1
+                if burst >= MAX_BURST or self.halted:
+                    break
+            late = time.ticks_diff(time.ticks_us(), next_us)
+            if late > MAX_BURST * self.period_us:
+                # The host cannot keep up with this warp: drop the backlog and go on from
+                # now, as fast as it can.
+                next_us = time.ticks_us()
                 late = 0
             await asyncio.sleep_ms(max(0, -late) // 1000)
 
     async def housekeeping(self):
         on = False
-        while True:
+        while not self.halted:
             hal.wdt_feed()
             on = not on
             hal.led(on)
-            gc.collect()
             await asyncio.sleep_ms(500)
 
     async def uplink(self):
-        while True:
+        while not self.halted:
             self.up.poll()
             await asyncio.sleep_ms(10)
 
     async def main(self):
         hal.wdt_start(WATCHDOG_MS)
-        self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, self.warp, 0)
-        if self.cfg.get("autostart"):
-            self.flight.start_descent()
+        self.start()
         asyncio.create_task(self.control())
         asyncio.create_task(self.housekeeping())
         await self.uplink()
+
+
+def _schedule(cfg):
+    # config.json "faults": [{"target", "kind", "magnitude", "at_s", "clear_s"}] and
+    # "commands": [{"at_s", "name": "arm" | "start_descent" | "abort" | "safe"}], as a list
+    # of (vehicle ms, Flight method, arguments) in time order.
+    out = []
+    for f in cfg.get("faults", ()):
+        args = (f.get("target", 0), f.get("kind", 0), f.get("magnitude", 0.0))
+        out.append((int(f.get("at_s", 0) * 1000), "inject_fault", args))
+        if "clear_s" in f:
+            out.append((int(f["clear_s"] * 1000), "clear_fault", (f.get("target", 0),)))
+    for c in cfg.get("commands", ()):
+        if c.get("name") in ("arm", "start_descent", "abort", "safe"):
+            out.append((int(c.get("at_s", 0) * 1000), c["name"], ()))
+    out.sort(key=lambda e: e[0])
+    return out
 
 
 def main():

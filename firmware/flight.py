@@ -1,232 +1,373 @@
-# The lander model: a point mass over the Moon (vertical and downrange axes) with a
-# throttled main engine, a rangefinder, an IMU, tanks and a battery, flown through its
-# phases by a simple velocity-tracking guidance. It writes raw telemetry values into the
-# packet points objects. The flight-model work deepens every part of it (navigation
-# filter, terrain, fault protection); this is the first, plausible version.
+# The flight software and the vehicle it flies, one step per control cycle: truth
+# (firmware/vehicle.py over firmware/terrain.py), sensors (sensors.py), navigation (nav.py),
+# fault protection (fdir.py), phases (phases.py) and guidance (guidance.py). It writes raw
+# telemetry values into the packet points objects; the App sends them.
 #
-# Figures: lunar gravity 1.62 m/s^2 (JPL Horizons); dry mass ~340 kg (ispace HAKUTO-R
-# Series 1, press release 2020-07-30); braking from ~1,680 m/s over ~9 min (Firefly Blue
-# Ghost, NASA blog 2025-03-02). Thrust and Isp are not published for that lander; 3,000 N
-# and 320 s are typical of a bipropellant engine of its class (our assumption).
+# Rates: truth, IMU, navigation propagation and attitude every cycle (50 Hz); guidance,
+# rangefinder, tank and battery sensors, fault protection, phase conditions and the NAV
+# points at 10 Hz; PROP, POWER and TRUTH points at 2 Hz (the packets' default rates).
+#
+# Commands return 0 when done, or the TC_VERIFY reason code why not: arm(),
+# start_descent(), abort(), safe(), inject_fault(target, kind, magnitude), clear_fault(target).
 import math
 
+import faults
 import packets as P
+from fdir import IMU_FAULT, LRF_FAULT, LRF_INHIBITED, LRF_LATE, RESPONSE_LRF_UNUSABLE, Fdir
+from guidance import H_LOW, HOLD_MARGIN, HOVER_S, VX_GATE, Guidance
+from micropython import const
+from nav import Nav
+from noise import Rng
+from phases import (
+    T_ABORT,
+    T_ARM,
+    T_CONTACT,
+    T_CRASH,
+    T_HIGH_GATE,
+    T_HOVER_DONE,
+    T_LOW_GATE,
+    T_NO_GO,
+    T_ORBIT_REACHED,
+    T_PDI,
+    T_SAFE,
+    T_START_DESCENT,
+    Phases,
+    powered,
+)
+from sensors import BatteryMonitor, Imu, Lrf, TankSensors
+from terrain import Terrain
+from vehicle import DRY_MASS, P_HE0, P_REG, PROP_MASS0, RHO, THRUST_MAX, V_HE, V_TANKS, VE, Vehicle
 
-G_MOON = 1.62
-G0 = 9.80665
-ISP = 320.0
-THRUST_MAX = 3000.0
-THROTTLE_MIN = 0.2
-DRY_MASS = 340.0
-PROP_MASS0 = 380.0
-PDI_ALTITUDE = 15000.0
-PDI_SPEED = 1680.0
-LRF_MAX_RANGE = 10000.0
-SLEW_MAX = 0.17         # attitude slew limit, rad/s (about 10 deg/s)
+# Touchdown: design limits 2 m/s vertical, 0.5 m/s horizontal; test limits 3 and 1 m/s;
+# slope 12 deg (Chandrayaan-3 Vikram, ISRO via Hindustan Times, Aug 2023). Beyond the test
+# limits the vehicle is lost (CRASHED).
+TD_VZ = 2.0
+TD_VX = 0.5
+TD_VZ_MAX = 3.0
+TD_VX_MAX = 1.0
+TD_SLOPE_MAX = 0.2126       # tan(12 deg)
+OVERRUN_US = const(20000)   # a control cycle's budget on the Pico
 
-
-class Rng:
-    # A small 30-bit LCG: the same sequence on every port for a given seed.
-    def __init__(self, seed):
-        self.x = (seed * 2654435 + 1) & 0x3FFFFFFF
-
-    def uniform(self):
-        self.x = (self.x * 1103515 + 12345) & 0x3FFFFFFF
-        return self.x / 1073741824.0
-
-    def gauss(self):
-        # Irwin-Hall approximation of N(0, 1): cheap, bounded, good enough for sensor noise.
-        return (self.uniform() + self.uniform() + self.uniform() + self.uniform() - 2.0) * 1.7320508
+_HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT) | (1 << LRF_INHIBITED)
 
 
 class Flight:
-    def __init__(self, points, events, seed=1):
+    def __init__(self, points, events, seed=1, cfg=None):
+        cfg = cfg or {}
         self.hk = points[P.HK]
-        self.nav = points[P.NAV]
-        self.prop = points[P.PROP]
-        self.power = points[P.POWER]
+        self.nav_tm = points[P.NAV]
+        self.prop_tm = points[P.PROP]
+        self.power_tm = points[P.POWER]
+        self.truth_tm = points[P.TRUTH]
         self.events = events
         self.rng = Rng(seed)
+        self.terrain = Terrain((cfg.get("terrain") or {}).get("points"))
+        self.vehicle = Vehicle(self.rng, self.terrain)
+        self.lrf = Lrf(self.rng, self.terrain)
+        self.imu = Imu(self.rng)
+        self.tanks = TankSensors(self.rng)
+        self.battery = BatteryMonitor(self.rng)
+        self.nav_cfg = cfg.get("nav") or {}
+        self.nav = Nav(self.nav_cfg)
+        self.guidance = Guidance()
+        self.fdir = Fdir(cfg.get("fdir") or {}, events)
+        self.phases = Phases(events, self._enter)
         self.phase = P.PHASE_IDLE
-        self.h = PDI_ALTITUDE   # true altitude above terrain, m
-        self.x = 0.0            # downrange, m
-        self.vz = 0.0           # vertical velocity, m/s (up)
-        self.vx = PDI_SPEED     # horizontal velocity, m/s
-        self.prop_mass = PROP_MASS0
-        self.throttle = 0.0
-        self.pitch = 1.4        # thrust axis from vertical, rad: held near braking attitude
-        self._prev_pitch = 1.4
-        self.soc = 96.0
-        self.fuel_temp = 21.0
-        self.ox_temp = 20.5
+        self.pdi_lead_s = float(cfg.get("pdi_lead_s", 60))
+        self.tick = 0
+        self.phase_ticks = 0
+        self.lrf_bit_ok = True
+        # Propellant gauging: bookkeeping of the commanded flow, and pressure-volume-
+        # temperature gauging from the helium and tank transducers.
+        self.book0 = PROP_MASS0
+        self.book = PROP_MASS0
+        self.pvt = PROP_MASS0
+        self.prop_gauge = PROP_MASS0
+        self._helium = P_HE0 * V_HE + P_REG * (V_TANKS - PROP_MASS0 / RHO)
+        # Loop overruns, reported by the App.
+        self.overrun_score = 0.0
+        self.last_overrun_us = 0
+        self.shed_telemetry = None      # the App's load-shedding callback
         self.touchdown_vz = 0.0
         self.touchdown_vx = 0.0
         self.hk.phase = self.phase
-        self._update_points(0.0, 0.0, 0.0)
+        self._start_nav()
+        self.tanks.measure(self.vehicle)
+        self.battery.measure(self.vehicle)
+        self._points_nav()
+        self._points_slow()
 
-    def set_phase(self, phase):
-        if phase != self.phase:
-            self.events(P.EVENT_ID_PHASE_CHANGE, P.SEVERITY_INFO, self.phase, phase, int(self.h))
-            self.phase = phase
-            self.hk.phase = phase
-
-    # Commands. Each returns 0 when done, or the TC_VERIFY reason code why not.
+    # Commands.
 
     def arm(self):
-        if self.phase != P.PHASE_IDLE:
-            return P.REASON_NOT_ALLOWED
-        self.set_phase(P.PHASE_ARMED)
-        return 0
+        return self.phases.fire(T_ARM)
 
     def start_descent(self):
-        if self.phase not in (P.PHASE_IDLE, P.PHASE_ARMED):
-            return P.REASON_NOT_ALLOWED
-        self.set_phase(P.PHASE_BRAKING)
-        return 0
+        return self.phases.fire(T_START_DESCENT)
 
     def abort(self):
-        if self.phase not in (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL):
-            return P.REASON_NOT_ALLOWED
-        self.events(P.EVENT_ID_ABORT, P.SEVERITY_CRITICAL, self.phase, int(self.h), 0)
-        self.set_phase(P.PHASE_ABORT)
-        return 0
+        return self.phases.fire(T_ABORT)
 
     def safe(self):
-        if self.phase in (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL):
-            return P.REASON_NOT_ALLOWED  # in powered flight the answer is ABORT, not SAFE
-        self.events(P.EVENT_ID_SAFE_ENTERED, P.SEVERITY_WARNING, self.phase, 0, 0)
-        self.set_phase(P.PHASE_SAFE)
-        self.hk.mode = P.MODE_SAFE
-        return 0
+        return self.phases.fire(T_SAFE)
 
     def inject_fault(self, target, kind, magnitude):
-        # The flight-model work implements the faults; until then they are refused.
-        return P.REASON_NOT_ALLOWED
+        r = faults.inject(self, target, kind, magnitude)
+        if r == 0:
+            self.events(P.EVENT_ID_FAULT_INJECTED, P.SEVERITY_WARNING, target, kind,
+                        int(magnitude * 1000))
+        return r
 
     def clear_fault(self, target):
-        return P.REASON_NOT_ALLOWED
+        r = faults.clear(self, target)
+        if r == 0:
+            self.events(P.EVENT_ID_FAULT_CLEARED, P.SEVERITY_INFO, target, 0, 0)
+        return r
 
-    def _guidance(self, mass):
-        # Acceleration commands (vertical, horizontal) for the phase, in m/s^2.
-        h = self.h
-        a_max = THRUST_MAX / mass
-        if self.phase == P.PHASE_BRAKING:
-            # Hold a descent profile with the vertical channel; brake with all that is left.
-            t_brake = max(self.vx / (0.8 * a_max), 1.0)
-            vz_ref = -max(h - 2000.0, 0.0) / t_brake
-            az = G_MOON + 0.5 * (vz_ref - self.vz)
-            az = min(max(az, 0.0), a_max)
-            ax = -math.sqrt(max(a_max * a_max - az * az, 0.0))
-            return az, ax
-        if self.phase == P.PHASE_APPROACH:
-            vz_ref = -min(max(h / 20.0, 1.5), 60.0)
-        else:  # TERMINAL
-            vz_ref = -1.0
-        az = G_MOON + 0.8 * (vz_ref - self.vz)
-        ax = -0.5 * self.vx
-        return az, ax
+    def note_overrun(self, us):
+        # The App measured a control cycle longer than its budget.
+        self.overrun_score += 1.0
+        self.last_overrun_us = us
+
+    # Phase entry actions (called by the state machine after each transition).
+
+    def _enter(self, phase, trigger):
+        self.phase = phase
+        self.hk.phase = phase
+        self.phase_ticks = 0
+        v = self.vehicle
+        if phase == P.PHASE_ARMED:
+            self.hk.mode = P.MODE_NOMINAL
+            self._bit()
+        elif phase == P.PHASE_DESCENT_ORBIT:
+            v.place(self.pdi_lead_s)
+            v.coasting = False
+            self._start_nav()
+            self.nav.calibrating = True
+            self._bit()
+        elif phase == P.PHASE_BRAKING:
+            self.nav.calibrating = False
+            v.solar = 2.0           # arrays off the sun while the burn sets the attitude
+        elif phase == P.PHASE_ABORT:
+            self.guidance.choose_abort(self.nav, DRY_MASS + self.prop_gauge)
+        elif phase == P.PHASE_SAFE:
+            self.hk.mode = P.MODE_SAFE
+            v.shed = True           # safe mode: survival loads only
+            self.guidance.throttle = 0.0
+            self.guidance.mode = P.GUIDANCE_MODE_OFF
+        elif phase == P.PHASE_LANDED or phase == P.PHASE_CRASHED:
+            v.land()
+            v.solar = 6.0
+            self.guidance.throttle = 0.0
+            self.guidance.mode = P.GUIDANCE_MODE_OFF
+
+    def _bit(self):
+        self.lrf_bit_ok = self.lrf.bit()
+        if self.lrf_bit_ok:
+            self.events(P.EVENT_ID_LRF_BIT_PASSED, P.SEVERITY_INFO, 0, 0, 0)
+
+    def _start_nav(self):
+        # The ground's state vector at the start of the descent orbit, with its errors: orbit
+        # determination and the map's height of the terrain below.
+        v = self.vehicle
+        g = self.rng.gauss
+        c = self.nav_cfg
+        sigma_h = float(c.get("h0_sigma", 150.0))
+        sigma_v = float(c.get("v0_sigma", 0.3))
+        err = c.get("h0_error")
+        err = float(err) if err is not None else sigma_h * g()
+        self.nav.start(v.altitude() + err, v.vz + sigma_v * g(), v.vx + 0.05 * g(), v.pitch,
+                       max(sigma_h, abs(err)), sigma_v)
+
+    # Fault protection's responses (fdir.py decides when).
+
+    def resolve(self, row, response):
+        if response == RESPONSE_LRF_UNUSABLE:
+            if self.phase == P.PHASE_BRAKING and self.guidance.orbit_in_reach(
+                    self.nav, DRY_MASS + self.prop_gauge):
+                return P.RESPONSE_ABORT_TO_ORBIT
+            return P.RESPONSE_HOLD_DESCENT
+        if response == P.RESPONSE_LAND_NOW and self.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT:
+            return P.RESPONSE_NONE      # already leaving: nothing better to do
+        if response == P.RESPONSE_SAFE and not self.phases.allowed(T_NO_GO):
+            return P.RESPONSE_NONE
+        return response
+
+    def apply(self, row, response):
+        if row == LRF_FAULT:
+            self.nav.distrusted = True  # until its measurements agree again (nav.py)
+        if response == P.RESPONSE_SAFE:
+            self.phases.fire(T_NO_GO)
+        elif response == P.RESPONSE_ABORT_TO_ORBIT:
+            self.phases.fire(T_ABORT)
+        elif response == P.RESPONSE_LAND_NOW:
+            self.guidance.land_now = True
+        elif response == P.RESPONSE_ISOLATE_PRESSURANT:
+            self.vehicle.close_latch()
+            self.phases.fire(T_NO_GO)   # before PDI, no descent on a failed regulator
+        elif response == P.RESPONSE_SHED_LOADS:
+            self.vehicle.shed = True
+        elif response == P.RESPONSE_SHED_TELEMETRY:
+            if self.shed_telemetry is not None:
+                self.shed_telemetry()
+        # HOLD_DESCENT and SWITCH_SOURCE follow the latched rows (see step()).
+
+    # The cycle.
 
     def step(self, dt):
-        # Advance the model by dt seconds.
+        self.tick += 1
+        self.phase_ticks += 1
+        tick10 = self.tick % 5 == 0
         phase = self.phase
-        flying = phase in (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL)
-        mass = DRY_MASS + self.prop_mass
-        az = ax = 0.0
-        if flying and self.prop_mass > 0.0:
-            az, ax = self._guidance(mass)
-            a = math.sqrt(az * az + ax * ax)
-            throttle = a * mass / THRUST_MAX
-            throttle = min(max(throttle, THROTTLE_MIN), 1.0)
-            self.throttle = throttle
-            # The thrust axis turns toward the command no faster than the slew limit.
-            turn = math.atan2(-ax, az) - self.pitch
-            step = SLEW_MAX * dt
-            self.pitch += max(-step, min(step, turn))
-            a = throttle * THRUST_MAX / mass
-            az = a * math.cos(self.pitch)
-            ax = -a * math.sin(self.pitch)
-            burn = throttle * THRUST_MAX / (ISP * G0) * dt
-            self.prop_mass = max(self.prop_mass - burn, 0.0)
-        else:
-            self.throttle = 0.0
-            az = ax = 0.0
-        if phase != P.PHASE_LANDED and flying:
-            self.vz += (az - G_MOON) * dt
-            self.vx += ax * dt
-            if self.vx < 0.0 and phase != P.PHASE_BRAKING:
-                self.vx = max(self.vx, -0.5)
-            self.h += self.vz * dt
-            self.x += self.vx * dt
-            if phase == P.PHASE_BRAKING and (self.vx < 40.0 or self.h < 2000.0):
-                self.set_phase(P.PHASE_APPROACH)
-            elif phase == P.PHASE_APPROACH and self.h < 30.0:
-                self.set_phase(P.PHASE_TERMINAL)
-            elif self.h <= 0.0:
-                self.touchdown_vz = self.vz
-                self.touchdown_vx = self.vx
-                self.h = 0.0
-                self.vz = 0.0
-                self.vx = 0.0
-                self.throttle = 0.0
-                self.events(P.EVENT_ID_TOUCHDOWN, P.SEVERITY_INFO,
-                            int(self.touchdown_vz * 1000), int(self.touchdown_vx * 1000),
-                            int(self.prop_mass * 1000))
-                self.set_phase(P.PHASE_LANDED)
-        self._update_points(az, ax, dt)
-
-    def _update_points(self, az, ax, dt):
-        rng = self.rng
+        flying = powered(phase)
+        v = self.vehicle
+        g = self.guidance
         nav = self.nav
-        thrust = self.throttle * THRUST_MAX
-        mass = DRY_MASS + self.prop_mass
-        tilt = self.pitch
-        # Rangefinder on the thrust axis: slant range, invalid beyond its range.
-        c = math.cos(tilt)
-        slant = self.h / c if c > 0.2 else LRF_MAX_RANGE * 2.0
-        if slant <= LRF_MAX_RANGE:
-            nav.lrf_range = slant * (1.0 + 0.002 * rng.gauss())
-            nav.lrf_valid = P.LRF_VALID_VALID
-            nav.nav_mode = P.NAV_MODE_RANGE_AIDED
+        if tick10 and flying:
+            latched = self.fdir.latched
+            g.hold = latched & _HOLD_ROWS != 0
+            nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << IMU_FAULT)
+                          else P.ACCEL_SOURCE_IMU)
+            g.steer(phase, nav, DRY_MASS + self.prop_gauge)
+        v.step(dt, g.throttle if flying else 0.0, g.pitch)
+        # Engine model: what the commanded throttle should give (navigation's fallback).
+        flow = v.throttle * THRUST_MAX
+        self.book -= flow / VE * dt
+        self.imu.measure(v)
+        if not v.coasting and v.state == 0:
+            if nav.calibrating:
+                nav.calibrate(self.imu)
+            nav.propagate(dt, self.imu, flow / (DRY_MASS + self.prop_gauge), v.pitch)
+        if flying and v.altitude() <= 0.0:
+            self._touchdown()
+        if tick10:
+            self._tick10()
+
+    def _tick10(self):
+        v = self.vehicle
+        self.lrf.measure(v)
+        self.nav.update(self.lrf, self.events)
+        self.tanks.measure(v)
+        self.battery.measure(v)
+        self._gauge()
+        self.overrun_score *= 0.8
+        self.fdir.check(self)
+        self.hk.fdir_flags = self.fdir.latched
+        trigger = self._exit_condition()
+        if trigger:
+            self.phases.fire(trigger)
+        self._points_nav()
+        if self.tick % 25 == 0:
+            self._points_slow()
+
+    def _exit_condition(self):
+        # The conditions that end a phase (the table in phases.py says where they lead).
+        phase = self.phase
+        nav = self.nav
+        if phase == P.PHASE_DESCENT_ORBIT:
+            return T_PDI if self.phase_ticks >= self.pdi_lead_s * 50 else 0
+        if phase == P.PHASE_BRAKING:
+            return T_HIGH_GATE if nav.vx <= VX_GATE else 0
+        if phase == P.PHASE_APPROACH:
+            h = nav.h - min(3.0 * nav.sigma(), HOLD_MARGIN) if self.guidance.hold else nav.h
+            return T_LOW_GATE if h <= H_LOW else 0
+        if phase == P.PHASE_ABORT:
+            g = self.guidance
+            if g.mode == P.GUIDANCE_MODE_TO_ORBIT:
+                return T_ORBIT_REACHED if g.orbit_reached(nav) else 0
+            if self.phase_ticks >= HOVER_S * 50 or g.land_now:
+                return T_HOVER_DONE
+        return 0
+
+    def _touchdown(self):
+        v = self.vehicle
+        vz = v.vz
+        vx = v.vx
+        slope = abs(self.terrain.slope(v.x))
+        self.touchdown_vz = vz
+        self.touchdown_vx = vx
+        ok = -vz <= TD_VZ_MAX and abs(vx) <= TD_VX_MAX and slope <= TD_SLOPE_MAX
+        if -vz <= TD_VZ and abs(vx) <= TD_VX and slope <= TD_SLOPE_MAX:
+            severity = P.SEVERITY_INFO
         else:
-            nav.lrf_valid = P.LRF_VALID_INVALID
-            nav.nav_mode = P.NAV_MODE_INERTIAL
-        nav.altitude = self.h + 0.5 * rng.gauss()
-        nav.vel_vertical = self.vz + 0.05 * rng.gauss()
-        nav.vel_horizontal = self.vx + 0.05 * rng.gauss()
-        half = 0.5 * tilt
-        nav.q_w = math.cos(half)
-        nav.q_x = 0.0
-        nav.q_y = math.sin(half)
-        nav.q_z = 0.0
-        prev = self._prev_pitch
-        self._prev_pitch = tilt
-        rate_y = math.degrees(tilt - prev) / dt if dt > 0.0 else 0.0
-        nav.rate_x = 0.05 * rng.gauss()
-        nav.rate_y = rate_y + 0.05 * rng.gauss()
-        nav.rate_z = 0.05 * rng.gauss()
-        accel = thrust / mass
-        nav.accel_x = 0.01 * rng.gauss()
-        nav.accel_y = 0.01 * rng.gauss()
-        nav.accel_z = accel + 0.01 * rng.gauss()
+            severity = P.SEVERITY_WARNING if ok else P.SEVERITY_CRITICAL
+        self.events(P.EVENT_ID_TOUCHDOWN, severity, int(vz * 1000), int(vx * 1000),
+                    int(v.prop * 1000))
+        self.phases.fire(T_CONTACT if ok else T_CRASH)
 
-        prop = self.prop
-        used = 1.0 - self.prop_mass / PROP_MASS0
-        # Blow-down: ullage grows as propellant leaves the tanks.
-        p_bar = 18.0 - 2.5 * used
-        prop.fuel_pressure = int((p_bar + 0.02 * rng.gauss()) / 0.0005)
-        prop.ox_pressure = int((p_bar - 0.1 + 0.02 * rng.gauss()) / 0.0005)
-        prop.fuel_temp = int((self.fuel_temp + 0.05 * rng.gauss()) * 100)
-        prop.ox_temp = int((self.ox_temp + 0.05 * rng.gauss()) * 100)
-        prop.propellant_mass = self.prop_mass
-        prop.throttle = int(self.throttle * 1000)
-        prop.thrust = thrust
-        prop.engine = P.ENGINE_ON if thrust > 0.0 else P.ENGINE_OFF
+    def _gauge(self):
+        t = self.tanks
+        p = 0.5 * (t.fuel + t.ox + 0.1)
+        v = self.vehicle
+        if v.latch_closed or p <= 1.0:
+            pvt = self.book     # isolated tanks: bookkeeping only
+        else:
+            ullage = (self._helium - t.helium * V_HE) / p
+            pvt = (V_TANKS - ullage) * RHO
+        self.pvt += 0.1 * (pvt - self.pvt)
+        self.prop_gauge = max(min(self.book, self.pvt), 0.0)
 
-        power = self.power
-        current = 6.0 + (3.5 if thrust > 0.0 else 0.0) + 0.1 * rng.gauss()
-        self.soc = max(self.soc - current * dt / 3600.0 / 40.0 * 100.0, 0.0)
-        volts = 25.0 + 0.08 * self.soc - 0.05 * current
-        power.battery_voltage = int(volts * 1000)
-        power.battery_current = int(current * 100)
-        power.state_of_charge = int(self.soc)
-        power.solar_current = int((4.2 + 0.05 * rng.gauss()) * 1000)
+    # Telemetry points.
+
+    def _points_nav(self):
+        tm = self.nav_tm
+        nav = self.nav
+        lrf = self.lrf
+        imu = self.imu
+        v = self.vehicle
+        g = self.rng.gauss
+        tm.altitude = nav.h
+        tm.lrf_range = lrf.range
+        tm.lrf_valid = P.LRF_VALID_VALID if lrf.valid else P.LRF_VALID_INVALID
+        tm.nav_mode = nav.mode
+        tm.vel_vertical = nav.vz
+        tm.vel_horizontal = nav.vx
+        half = 0.5 * v.pitch
+        tm.q_w = math.cos(half)
+        tm.q_y = math.sin(half)
+        tm.rate_x = 0.05 * g()
+        tm.rate_y = math.degrees(v.rate) + 0.05 * g()
+        tm.rate_z = 0.05 * g()
+        tm.accel_x = imu.fx
+        tm.accel_y = 0.003 * g()
+        tm.accel_z = imu.fz
+        tm.innovation = nav.innovation
+        tm.alt_sigma = nav.sigma()
+        tm.lrf_rejects = nav.rejects & 0xFFFF
+        tm.accel_source = nav.source
+        tm.guidance_mode = self.guidance.mode
+
+    def _points_slow(self):
+        v = self.vehicle
+        t = self.tanks
+        prop = self.prop_tm
+        prop.fuel_pressure = _u16(t.fuel / 0.0005)
+        prop.ox_pressure = _u16(t.ox / 0.0005)
+        prop.fuel_temp = int(t.fuel_temp * 100)
+        prop.ox_temp = int(t.ox_temp * 100)
+        prop.propellant_mass = self.prop_gauge
+        prop.throttle = int(v.throttle * 1000)
+        prop.thrust = v.throttle * THRUST_MAX
+        prop.engine = P.ENGINE_ON if v.throttle > 0.0 else P.ENGINE_OFF
+        prop.pressurant_pressure = _u16(t.helium * 100)
+        prop.pressurant_latch = P.PRESSURANT_LATCH_CLOSED if v.latch_closed else P.PRESSURANT_LATCH_OPEN
+        b = self.battery
+        power = self.power_tm
+        power.battery_voltage = _u16(b.voltage * 1000)
+        power.battery_current = min(max(int(b.current * 100), -32768), 32767)
+        power.state_of_charge = int(v.soc * 100)
+        power.solar_current = _u16((v.solar + 0.05 * self.rng.gauss()) * 1000)
+        power.loads = P.LOADS_SHED if v.shed else P.LOADS_NORMAL
+        tr = self.truth_tm
+        tr.altitude = v.altitude()
+        tr.terrain = self.terrain.height(v.x)
+        tr.downrange = v.x
+        tr.vel_vertical = v.vz
+        tr.vel_horizontal = v.vx
+        tr.mass = DRY_MASS + v.prop
+        tr.propellant = v.prop
+
+
+def _u16(x):
+    x = int(x)
+    return 0 if x < 0 else (65535 if x > 65535 else x)

@@ -3,8 +3,8 @@
 from micropython import const
 from struct import pack_into
 
-N_PACKETS = const(6)
-MAX_PACKET = const(72)
+N_PACKETS = const(7)
+MAX_PACKET = const(84)
 
 # Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
 HK = const(0)
@@ -13,9 +13,10 @@ PROP = const(2)
 POWER = const(3)
 EVENT = const(4)
 TC_VERIFY = const(5)
-NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', )
-APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, )
-RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, )
+TRUTH = const(6)
+NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'TRUTH', )
+APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, )
+RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 2000, )
 
 # Enumerated states, as <FIELD>_<STATE>.
 MODE_BOOT = const(0)
@@ -31,13 +32,26 @@ PHASE_TERMINAL = const(5)
 PHASE_LANDED = const(6)
 PHASE_SAFE = const(7)
 PHASE_ABORT = const(8)
+PHASE_CRASHED = const(9)
 LRF_VALID_INVALID = const(0)
 LRF_VALID_VALID = const(1)
 NAV_MODE_INERTIAL = const(0)
 NAV_MODE_RANGE_AIDED = const(1)
 NAV_MODE_RANGE_REJECTED = const(2)
+ACCEL_SOURCE_IMU = const(0)
+ACCEL_SOURCE_ENGINE_MODEL = const(1)
+GUIDANCE_MODE_OFF = const(0)
+GUIDANCE_MODE_NOMINAL = const(1)
+GUIDANCE_MODE_HOLD_DESCENT = const(2)
+GUIDANCE_MODE_HOVER = const(3)
+GUIDANCE_MODE_TO_ORBIT = const(4)
+GUIDANCE_MODE_LAND_NOW = const(5)
 ENGINE_OFF = const(0)
 ENGINE_ON = const(1)
+PRESSURANT_LATCH_OPEN = const(0)
+PRESSURANT_LATCH_CLOSED = const(1)
+LOADS_NORMAL = const(0)
+LOADS_SHED = const(1)
 EVENT_ID_BOOT = const(1)
 EVENT_ID_PHASE_CHANGE = const(2)
 EVENT_ID_MODE_CHANGE = const(3)
@@ -48,10 +62,13 @@ EVENT_ID_LRF_REJECTED = const(11)
 EVENT_ID_LRF_READMITTED = const(12)
 EVENT_ID_LRF_LATE = const(13)
 EVENT_ID_LRF_INHIBITED = const(14)
+EVENT_ID_IMU_FAULT = const(15)
+EVENT_ID_LRF_BIT_PASSED = const(16)
 EVENT_ID_LOW_PROPELLANT = const(20)
 EVENT_ID_TANK_OVERPRESSURE = const(21)
 EVENT_ID_BATTERY_UNDERVOLTAGE = const(22)
 EVENT_ID_LOOP_OVERRUN = const(23)
+EVENT_ID_PROP_LEAK = const(24)
 EVENT_ID_TOUCHDOWN = const(30)
 EVENT_ID_ABORT = const(31)
 EVENT_ID_SAFE_ENTERED = const(32)
@@ -61,6 +78,15 @@ SEVERITY_INFO = const(0)
 SEVERITY_WARNING = const(1)
 SEVERITY_ERROR = const(2)
 SEVERITY_CRITICAL = const(3)
+RESPONSE_NONE = const(0)
+RESPONSE_SAFE = const(1)
+RESPONSE_HOLD_DESCENT = const(2)
+RESPONSE_ABORT_TO_ORBIT = const(3)
+RESPONSE_SWITCH_SOURCE = const(4)
+RESPONSE_LAND_NOW = const(5)
+RESPONSE_ISOLATE_PRESSURANT = const(6)
+RESPONSE_SHED_LOADS = const(7)
+RESPONSE_SHED_TELEMETRY = const(8)
 STAGE_ACCEPTED = const(1)
 STAGE_STARTED = const(2)
 STAGE_COMPLETED = const(3)
@@ -84,6 +110,7 @@ CAL_PROP_OX_PRESSURE = (0.0, 0.0005)
 CAL_PROP_FUEL_TEMP = (0.0, 0.01)
 CAL_PROP_OX_TEMP = (0.0, 0.01)
 CAL_PROP_THROTTLE = (0.0, 0.1)
+CAL_PROP_PRESSURANT_PRESSURE = (0.0, 0.01)
 CAL_POWER_BATTERY_VOLTAGE = (0.0, 0.001)
 CAL_POWER_BATTERY_CURRENT = (0.0, 0.01)
 CAL_POWER_SOLAR_CURRENT = (0.0, 0.001)
@@ -102,13 +129,14 @@ class HkPoints:
         self.heap_free = 0
         self.board_temp = 0
         self.loop_overruns = 0
+        self.fdir_flags = 0
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (34)."""
-    pack_into('>HHHHHHBBIHHIIHH', buf, 0, 0x0810, 0xc000 | seq,
-              29, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns)
-    return 34
+    """Pack HK up to its CRC into buf; return the length packed (36)."""
+    pack_into('>HHHHHHBBIHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
+              31, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
+    return 36
 
 
 class NavPoints:
@@ -131,13 +159,18 @@ class NavPoints:
         self.accel_x = 0.0
         self.accel_y = 0.0
         self.accel_z = 0.0
+        self.innovation = 0.0
+        self.alt_sigma = 0.0
+        self.lrf_rejects = 0
+        self.accel_source = 0
+        self.guidance_mode = 0
 
 
 def pack_nav(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack NAV up to its CRC into buf; return the length packed (70)."""
-    pack_into('>HHHHHHffBBffffffffffff', buf, 0, 0x0820, 0xc000 | seq,
-              65, coarse_hi, coarse_lo, fine, s.altitude, s.lrf_range, s.lrf_valid, s.nav_mode, s.vel_vertical, s.vel_horizontal, s.q_w, s.q_x, s.q_y, s.q_z, s.rate_x, s.rate_y, s.rate_z, s.accel_x, s.accel_y, s.accel_z)
-    return 70
+    """Pack NAV up to its CRC into buf; return the length packed (82)."""
+    pack_into('>HHHHHHffBBffffffffffffffHBB', buf, 0, 0x0820, 0xc000 | seq,
+              77, coarse_hi, coarse_lo, fine, s.altitude, s.lrf_range, s.lrf_valid, s.nav_mode, s.vel_vertical, s.vel_horizontal, s.q_w, s.q_x, s.q_y, s.q_z, s.rate_x, s.rate_y, s.rate_z, s.accel_x, s.accel_y, s.accel_z, s.innovation, s.alt_sigma, s.lrf_rejects, s.accel_source, s.guidance_mode)
+    return 82
 
 
 class PropPoints:
@@ -152,13 +185,15 @@ class PropPoints:
         self.throttle = 0
         self.thrust = 0.0
         self.engine = 0
+        self.pressurant_pressure = 0
+        self.pressurant_latch = 0
 
 
 def pack_prop(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack PROP up to its CRC into buf; return the length packed (31)."""
-    pack_into('>HHHHHHHHhhfHfB', buf, 0, 0x0830, 0xc000 | seq,
-              26, coarse_hi, coarse_lo, fine, s.fuel_pressure, s.ox_pressure, s.fuel_temp, s.ox_temp, s.propellant_mass, s.throttle, s.thrust, s.engine)
-    return 31
+    """Pack PROP up to its CRC into buf; return the length packed (34)."""
+    pack_into('>HHHHHHHHhhfHfBHB', buf, 0, 0x0830, 0xc000 | seq,
+              29, coarse_hi, coarse_lo, fine, s.fuel_pressure, s.ox_pressure, s.fuel_temp, s.ox_temp, s.propellant_mass, s.throttle, s.thrust, s.engine, s.pressurant_pressure, s.pressurant_latch)
+    return 34
 
 
 class PowerPoints:
@@ -169,13 +204,14 @@ class PowerPoints:
         self.battery_current = 0
         self.state_of_charge = 0
         self.solar_current = 0
+        self.loads = 0
 
 
 def pack_power(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack POWER up to its CRC into buf; return the length packed (19)."""
-    pack_into('>HHHHHHHhBH', buf, 0, 0x0840, 0xc000 | seq,
-              14, coarse_hi, coarse_lo, fine, s.battery_voltage, s.battery_current, s.state_of_charge, s.solar_current)
-    return 19
+    """Pack POWER up to its CRC into buf; return the length packed (20)."""
+    pack_into('>HHHHHHHhBHB', buf, 0, 0x0840, 0xc000 | seq,
+              15, coarse_hi, coarse_lo, fine, s.battery_voltage, s.battery_current, s.state_of_charge, s.solar_current, s.loads)
+    return 20
 
 
 class EventPoints:
@@ -187,13 +223,14 @@ class EventPoints:
         self.arg1 = 0
         self.arg2 = 0
         self.arg3 = 0
+        self.response = 0
 
 
 def pack_event(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack EVENT up to its CRC into buf; return the length packed (27)."""
-    pack_into('>HHHHHHHBiii', buf, 0, 0x0850, 0xc000 | seq,
-              22, coarse_hi, coarse_lo, fine, s.event_id, s.severity, s.arg1, s.arg2, s.arg3)
-    return 27
+    """Pack EVENT up to its CRC into buf; return the length packed (28)."""
+    pack_into('>HHHHHHHBiiiB', buf, 0, 0x0850, 0xc000 | seq,
+              23, coarse_hi, coarse_lo, fine, s.event_id, s.severity, s.arg1, s.arg2, s.arg3, s.response)
+    return 28
 
 
 class TcVerifyPoints:
@@ -214,9 +251,29 @@ def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
     return 22
 
 
-PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, )
+class TruthPoints:
+    """Raw values of TRUTH, updated in place by the flight software."""
+
+    def __init__(self):
+        self.altitude = 0.0
+        self.terrain = 0.0
+        self.downrange = 0.0
+        self.vel_vertical = 0.0
+        self.vel_horizontal = 0.0
+        self.mass = 0.0
+        self.propellant = 0.0
+
+
+def pack_truth(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack TRUTH up to its CRC into buf; return the length packed (40)."""
+    pack_into('>HHHHHHfffffff', buf, 0, 0x0870, 0xc000 | seq,
+              35, coarse_hi, coarse_lo, fine, s.altitude, s.terrain, s.downrange, s.vel_vertical, s.vel_horizontal, s.mass, s.propellant)
+    return 40
+
+
+PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_truth, )
 
 
 def new_points():
     """One points object per packet, in packet-index order."""
-    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(),)
+    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), TruthPoints(),)

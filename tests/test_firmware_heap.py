@@ -14,7 +14,8 @@ import hal, packets as P
 from app import App, CYCLE_MS
 hal.configure({})
 app = App({"autostart": True, "seed": 3})
-app.flight.start_descent()
+app.start()
+gc.collect()
 low = gc.mem_free()
 for i in range(1000):
     app.clock.advance(CYCLE_MS)

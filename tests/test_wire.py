@@ -13,7 +13,13 @@ def test_crc_is_ccitt_false_check_value():
 
 def test_crc_residue_of_a_packet_is_zero():
     packet = tmgen.build(
-        {"name": "HK", "seq": 5, "coarse": 1, "fine": 2, "values": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
+        {
+            "name": "HK",
+            "seq": 5,
+            "coarse": 1,
+            "fine": 2,
+            "values": tmgen.padded("HK", [1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        }
     )
     assert wire.crc16(packet) == 0
     assert wire.crc16(packet[:-1] + bytes([packet[-1] ^ 1])) != 0
@@ -26,7 +32,7 @@ def test_primary_header_of_a_telemetry_packet():
             "seq": 0x1234,
             "coarse": 0,
             "fine": 0,
-            "values": [0.0] * 2 + [0, 0] + [0.0] * 12,
+            "values": tmgen.padded("NAV", [0.0] * 2 + [0, 0] + [0.0] * 12),
         }
     )
     header = wire.PrimaryHeader.unpack(packet)

@@ -45,6 +45,12 @@ def build(p: dict[str, Any]) -> bytes:
     return structs.packet_struct(d).build({"body": {"value": body}})
 
 
+def padded(name: str, values: list[Any]) -> list[Any]:
+    """``values`` for the first fields of a packet, zeros (of the right type) for the rest."""
+    fields = DICTIONARY[name].fields[len(values) :]
+    return list(values) + [0.0 if f.is_float else 0 for f in fields]
+
+
 def frame(packet: bytes) -> bytes:
     return cobs.encode(packet) + b"\x00"
 

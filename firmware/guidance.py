@@ -1,0 +1,147 @@
+# Guidance: from the navigation estimate to a throttle and a thrust-axis pitch, one law per
+# phase, run at 10 Hz (attitude follows at its slew limit every cycle).
+#
+#   BRAKING   full thrust; the horizontal part brakes, the vertical part tracks a descent
+#             that reaches the high gate (H_GATE) as the horizontal speed reaches VX_GATE
+#             (Blue Ghost: ~9-minute braking burn, ~1,676 to ~40 m/s, NASA blog 2025-03-02).
+#   APPROACH  a glide toward the low gate, vertical speed sqrt(2 A_APP (h - H_LOW)) + V_LOW
+#             and horizontal speed shrinking with it, thrust axis within 35 deg of vertical so
+#             the rangefinder sees the ground (an Apollo P64-like approach phase).
+#   TERMINAL  straight down from the low gate to touchdown at V_TD = 1 m/s (Blue Ghost and
+#             IM-1 planned ~1 m/s), horizontal speed nulled. Design limits at touchdown: 2 m/s
+#             vertical, 0.5 m/s horizontal (Chandrayaan-3 Vikram, ISRO, Aug 2023).
+# Modes set by fault protection (firmware/fdir.py):
+#   HOLD_DESCENT  the altimeter is late or unusable: fly the profile on a conservative
+#                 altitude (estimate less 3 sigma, at most HOLD_MARGIN less) and never
+#                 descend faster than V_HOLD, so that however wrong the inertial altitude
+#                 is, a late first measurement still leaves room to brake (ispace M2).
+#   LAND_NOW      propellant low or leaking: a steeper profile that spends less on gravity.
+#   HOVER / TO_ORBIT  what ABORT does: a burn back to a safe orbit while that is within the
+#                 remaining delta-v, else a hover, then a landing.
+import math
+
+import packets as P
+from micropython import const
+from vehicle import DRY_MASS, GM, R_MOON, THRUST_MAX, VE
+
+H_GATE = 2500.0         # m, high gate (end of braking)
+VX_GATE = 60.0          # m/s
+H_LOW = 40.0            # m, low gate (start of the terminal descent)
+V_LOW = 3.0             # m/s, descent speed at the low gate
+V_TD = 1.0              # m/s, touchdown speed
+A_APP = 0.55            # m/s^2, deceleration of the approach profile
+V_HOLD = 10.0           # m/s, fastest descent while the altimeter is missing
+HOLD_MARGIN = 200.0     # m, most the altitude is lowered by while the altimeter is missing
+ORBIT_SAFE = 12000.0    # m, perilune that ends an abort to orbit
+HOVER_S = const(20)     # s of hover before an abort-to-hover lands
+
+_K_BRAKE = 0.25
+_K_Z = 0.6
+_K_X = 0.4
+_TAN_APP = 0.7          # tan(35 deg)
+_TAN_TERM = 0.27        # tan(15 deg)
+
+
+class Guidance:
+    def __init__(self):
+        self.mode = P.GUIDANCE_MODE_OFF
+        self.throttle = 0.0
+        self.pitch = 1.5708     # braking attitude while coasting: thrust axis horizontal
+        self.hold = False       # HOLD_DESCENT asked by fault protection
+        self.land_now = False
+
+    def steer(self, phase, nav, mass):
+        # Set throttle and pitch for one 10 Hz guidance step.
+        h = nav.h
+        vz = nav.vz
+        vx = nav.vx
+        inv_r = 1.0 / (R_MOON + h)
+        g = GM * inv_r * inv_r - vx * vx * inv_r     # gravity less centrifugal
+        a_max = THRUST_MAX / mass
+        if phase == P.PHASE_BRAKING:
+            self.mode = P.GUIDANCE_MODE_NOMINAL
+            t_go = max((vx - VX_GATE) / (0.85 * a_max), 1.0)
+            # Never faster down than the approach profile allows at this altitude.
+            floor = -(math.sqrt(2.0 * A_APP * max(h - H_LOW, 0.0)) + V_LOW)
+            vz_ref = min(max(-(h - H_GATE) / t_go, floor), 10.0)
+            az = min(max(g + _K_BRAKE * (vz_ref - vz), 0.0), 0.6 * a_max)
+            ax = -math.sqrt(a_max * a_max - az * az)
+            self._out(az, ax, mass, 1.0)
+            return
+        if phase == P.PHASE_ABORT:
+            if self.mode == P.GUIDANCE_MODE_TO_ORBIT:
+                vz_ref = min(max((ORBIT_SAFE + 3000.0 - h) / 60.0, -5.0), 30.0)
+                az = min(max(g + _K_BRAKE * (vz_ref - vz), 0.0), 0.8 * a_max)
+                self._out(az, math.sqrt(a_max * a_max - az * az), mass, 1.0)
+            else:
+                self.mode = P.GUIDANCE_MODE_HOVER
+                self._track(0.0, 0.0, vz, vx, g, mass, _TAN_APP)
+            return
+        if phase == P.PHASE_APPROACH or phase == P.PHASE_TERMINAL:
+            if self.hold:
+                # Fly the profile as if 3 sigma lower (at most HOLD_MARGIN lower).
+                self.mode = P.GUIDANCE_MODE_HOLD_DESCENT
+                h -= min(3.0 * nav.sigma(), HOLD_MARGIN)
+            elif self.land_now:
+                self.mode = P.GUIDANCE_MODE_LAND_NOW
+            else:
+                self.mode = P.GUIDANCE_MODE_NOMINAL
+            hh = h - H_LOW
+            ff = 0.0
+            if hh > 0.0:
+                accel = 0.5 * (a_max - g) if self.land_now else A_APP
+                vz_ref = -(math.sqrt(2.0 * accel * hh) + V_LOW)
+                ff = accel      # the profile's own deceleration, fed forward
+                # Horizontal speed shrinks with height and never grows again.
+                frac = hh / (H_GATE - H_LOW) if hh < H_GATE - H_LOW else 1.0
+                vx_ref = min(VX_GATE * frac, max(vx, 0.0)) if phase == P.PHASE_APPROACH else 0.0
+                tilt = _TAN_APP
+            else:
+                vz_ref = -(V_TD + (V_LOW - V_TD) * max(h, 0.0) / H_LOW)
+                vx_ref = 0.0
+                tilt = _TAN_TERM
+            if self.hold and vz_ref < -V_HOLD:
+                vz_ref = -V_HOLD
+                ff = 0.0
+            self._track(vz_ref, vx_ref, vz, vx, g + ff, mass, tilt)
+            return
+        self.mode = P.GUIDANCE_MODE_OFF
+        self.throttle = 0.0
+
+    def _track(self, vz_ref, vx_ref, vz, vx, g, mass, tilt):
+        az = max(g + _K_Z * (vz_ref - vz), 0.05)
+        ax = _K_X * (vx_ref - vx)
+        lim = az * tilt
+        ax = min(max(ax, -lim), lim)
+        self._out(az, ax, mass, 0.0)
+
+    def _out(self, az, ax, mass, floor):
+        a = math.sqrt(az * az + ax * ax)
+        self.throttle = max(a * mass / THRUST_MAX, floor)
+        self.pitch = math.atan2(-ax, az)
+
+    def orbit_in_reach(self, nav, mass):
+        # The remaining delta-v covers the speed still missing to orbit, with margin for
+        # gravity losses.
+        r = R_MOON + nav.h
+        need = math.sqrt(GM / r) - nav.vx + 300.0
+        have = VE * math.log(mass / DRY_MASS) if mass > DRY_MASS else 0.0
+        return have > 1.1 * need
+
+    def choose_abort(self, nav, mass):
+        # ABORT: back to orbit while it is within reach, else hover.
+        if self.orbit_in_reach(nav, mass):
+            self.mode = P.GUIDANCE_MODE_TO_ORBIT
+        else:
+            self.mode = P.GUIDANCE_MODE_HOVER
+
+    def orbit_reached(self, nav):
+        # Osculating perilune above ORBIT_SAFE: the abort burn is done.
+        r = R_MOON + nav.h
+        energy = 0.5 * (nav.vx * nav.vx + nav.vz * nav.vz) - GM / r
+        if energy >= 0.0:
+            return True
+        a = -GM / (2.0 * energy)
+        hm = r * nav.vx
+        e = math.sqrt(max(1.0 + 2.0 * energy * hm * hm / (GM * GM), 0.0))
+        return a * (1.0 - e) - R_MOON > ORBIT_SAFE

@@ -1,0 +1,105 @@
+# Flight phases as a table-driven state machine (h11's rule: all transition logic lives in
+# the table; everything else only fires triggers). A trigger is a command (ARM,
+# START_DESCENT, ABORT, SAFE) or a condition the flight software detected (the PDI time,
+# a gate, touchdown, a fault-protection no-go). A (phase, trigger) pair missing from the
+# table is not allowed: a command gets REASON_NOT_ALLOWED and nothing changes.
+#
+# Every transition emits EVENT PHASE_CHANGE (arg1 from, arg2 to, arg3 trigger); entering
+# SAFE also emits SAFE_ENTERED and entering ABORT emits ABORT. TOUCHDOWN is emitted by the
+# flight model with the touchdown figures just before CONTACT or CRASH fires.
+#
+#   IDLE           --ARM--> ARMED --START_DESCENT--> DESCENT_ORBIT --PDI--> BRAKING
+#   BRAKING        --HIGH_GATE--> APPROACH --LOW_GATE--> TERMINAL --CONTACT--> LANDED
+#   BRAKING, APPROACH, TERMINAL --ABORT--> ABORT --ORBIT_REACHED--> SAFE
+#                                                --HOVER_DONE--> TERMINAL
+#   IDLE, ARMED, DESCENT_ORBIT, LANDED --SAFE--> SAFE;  ARMED, DESCENT_ORBIT --NO_GO--> SAFE
+#   DESCENT_ORBIT --ABORT--> SAFE (the descent is called off before PDI)
+#   SAFE --ARM--> ARMED (after the ground fixed the cause)
+#   any powered phase --CRASH--> CRASHED (touchdown beyond the test limits)
+import packets as P
+from micropython import const
+
+T_ARM = const(1)
+T_START_DESCENT = const(2)
+T_ABORT = const(3)
+T_SAFE = const(4)
+T_NO_GO = const(5)          # fault protection: not fit for powered descent
+T_PDI = const(6)            # perilune reached: ignition
+T_HIGH_GATE = const(7)
+T_LOW_GATE = const(8)
+T_CONTACT = const(9)
+T_CRASH = const(10)
+T_ORBIT_REACHED = const(11)
+T_HOVER_DONE = const(12)
+
+_N_TRIGGERS = const(16)
+
+_POWERED = (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL, P.PHASE_ABORT)
+
+TABLE = (
+    (P.PHASE_IDLE, T_ARM, P.PHASE_ARMED),
+    (P.PHASE_IDLE, T_SAFE, P.PHASE_SAFE),
+    (P.PHASE_ARMED, T_START_DESCENT, P.PHASE_DESCENT_ORBIT),
+    (P.PHASE_ARMED, T_SAFE, P.PHASE_SAFE),
+    (P.PHASE_ARMED, T_NO_GO, P.PHASE_SAFE),
+    (P.PHASE_DESCENT_ORBIT, T_PDI, P.PHASE_BRAKING),
+    (P.PHASE_DESCENT_ORBIT, T_ABORT, P.PHASE_SAFE),
+    (P.PHASE_DESCENT_ORBIT, T_SAFE, P.PHASE_SAFE),
+    (P.PHASE_DESCENT_ORBIT, T_NO_GO, P.PHASE_SAFE),
+    (P.PHASE_BRAKING, T_HIGH_GATE, P.PHASE_APPROACH),
+    (P.PHASE_APPROACH, T_LOW_GATE, P.PHASE_TERMINAL),
+    (P.PHASE_ABORT, T_ORBIT_REACHED, P.PHASE_SAFE),
+    (P.PHASE_ABORT, T_HOVER_DONE, P.PHASE_TERMINAL),
+    (P.PHASE_LANDED, T_SAFE, P.PHASE_SAFE),
+    (P.PHASE_SAFE, T_ARM, P.PHASE_ARMED),
+)
+
+ENTRY_EVENTS = {
+    P.PHASE_SAFE: (P.EVENT_ID_SAFE_ENTERED, P.SEVERITY_WARNING),
+    P.PHASE_ABORT: (P.EVENT_ID_ABORT, P.SEVERITY_CRITICAL),
+}
+
+
+def _build():
+    # (phase, trigger) -> next phase, as one dict keyed by phase * _N_TRIGGERS + trigger
+    # (an int key: looking it up allocates nothing).
+    t = {}
+    for phase, trigger, nxt in TABLE:
+        t[phase * _N_TRIGGERS + trigger] = nxt
+    for phase in _POWERED:
+        t[phase * _N_TRIGGERS + T_CONTACT] = P.PHASE_LANDED
+        t[phase * _N_TRIGGERS + T_CRASH] = P.PHASE_CRASHED
+        if phase != P.PHASE_ABORT:
+            t[phase * _N_TRIGGERS + T_ABORT] = P.PHASE_ABORT
+    return t
+
+
+_NEXT = _build()
+
+
+def powered(phase):
+    return phase in _POWERED
+
+
+class Phases:
+    def __init__(self, events, on_enter):
+        self.events = events
+        self.on_enter = on_enter    # on_enter(phase, trigger): the flight model's entry actions
+        self.phase = P.PHASE_IDLE
+
+    def allowed(self, trigger):
+        return (self.phase * _N_TRIGGERS + trigger) in _NEXT
+
+    def fire(self, trigger):
+        # Returns 0 when the transition happened, else REASON_NOT_ALLOWED.
+        nxt = _NEXT.get(self.phase * _N_TRIGGERS + trigger)
+        if nxt is None:
+            return P.REASON_NOT_ALLOWED
+        prev = self.phase
+        self.phase = nxt
+        self.events(P.EVENT_ID_PHASE_CHANGE, P.SEVERITY_INFO, prev, nxt, trigger)
+        entry = ENTRY_EVENTS.get(nxt)
+        if entry is not None:
+            self.events(entry[0], entry[1], prev, trigger, 0)
+        self.on_enter(nxt, trigger)
+        return 0
