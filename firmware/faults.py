@@ -66,7 +66,8 @@ CATALOGUE = {
 # Healthy value of every field a target's faults touch (CLEAR_FAULT restores them).
 HEALTHY = {
     TARGET_LRF: (("lrf", "stuck", False), ("lrf", "dropout", 0.0), ("lrf", "bias", 0.0),
-                 ("lrf", "noise", 0.0), ("lrf", "max_range", LRF_MAX_RANGE), ("lrf", "inhibited", False)),
+                 ("lrf", "noise", 0.0), ("lrf", "max_range", LRF_MAX_RANGE),
+                 ("lrf", "inhibited", False)),
     TARGET_IMU: (("imu", "stuck", False), ("imu", "dropout", 0.0), ("imu", "fault_bias", 0.0),
                  ("imu", "noise", 0.0)),
     TARGET_PROP: (("vehicle", "leak", 0.0), ("vehicle", "regulator_stuck", 0.0),

@@ -110,7 +110,8 @@ def _lrf_fault(f):
         return 1
     if nav.reject_rate > 0.7:
         return 2
-    if nav.valid_count >= 20 and nav.since_valid > 20 and 0.0 < _expected_slant(f) < LATE_FRACTION * LRF_MAX_RANGE:
+    lost = nav.valid_count >= 20 and nav.since_valid > 20
+    if lost and 0.0 < _expected_slant(f) < LATE_FRACTION * LRF_MAX_RANGE:
         return 3
     return None
 

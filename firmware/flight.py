@@ -350,7 +350,8 @@ class Flight:
         prop.thrust = v.throttle * THRUST_MAX
         prop.engine = P.ENGINE_ON if v.throttle > 0.0 else P.ENGINE_OFF
         prop.pressurant_pressure = _u16(t.helium * 100)
-        prop.pressurant_latch = P.PRESSURANT_LATCH_CLOSED if v.latch_closed else P.PRESSURANT_LATCH_OPEN
+        prop.pressurant_latch = (P.PRESSURANT_LATCH_CLOSED if v.latch_closed
+                                 else P.PRESSURANT_LATCH_OPEN)
         b = self.battery
         power = self.power_tm
         power.battery_voltage = _u16(b.voltage * 1000)
