@@ -64,7 +64,7 @@ class Lrf:
             self.valid = False
             return
         sigma = LRF_SIGMA0 + LRF_SIGMA_REL * slant + self.noise
-        self.range = slant + self.bias + sigma * self.rng.gauss()
+        self.range = max(slant + self.bias + sigma * self.rng.gauss(), 0.0)
         self.valid = True
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -111,6 +112,8 @@ def cmd_capture(args: argparse.Namespace) -> int:
 def _sil_options(args: argparse.Namespace) -> dict[str, str]:
     options = {"time_warp": str(args.time_warp), "seed": str(args.seed)}
     options["autostart"] = "0" if args.idle else "1"
+    if args.scenario:
+        options["scenario"] = args.scenario
     return options
 
 
@@ -138,6 +141,42 @@ def cmd_sil(args: argparse.Namespace) -> int:
         pass
     finally:
         board.stop()
+    return 0
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from sil import scenarios
+
+    if args.list or not args.name:
+        for name, scenario in scenarios.SCENARIOS.items():
+            print(f"{name:<26} {scenario.description}")
+        return 0
+    try:
+        config = scenarios.scenario_config(args.name, seed=args.seed)
+    except KeyError as exc:
+        raise UsageError(f"{exc.args[0]}; `lander scenario --list` shows them") from None
+    try:
+        data = scenarios.fly(config)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(str(exc)) from None
+    if args.out:
+        try:
+            Path(args.out).write_bytes(data)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
+    decoder = TelemetryDecoder()
+    result = scenarios.summary(decoder.decode_all(data))
+    for t, event, severity, response, detail in result["events"]:
+        extra = f"  response {response}" if response != "NONE" else ""
+        print(f"{t:9.1f} s  {event:<22} {severity:<8} {detail}{extra}".rstrip())
+    td = result["touchdown"]
+    line = f"{args.name}: {result['phase']}"
+    if td:
+        line += (
+            f" at {td['time']:.1f} s: vertical {-td['vertical']:.2f} m/s, "
+            f"horizontal {abs(td['horizontal']):.2f} m/s, propellant {td['propellant']:.1f} kg"
+        )
+    print(line + f" ({decoder.stats.packets} packets" + (f" in {args.out})" if args.out else ")"))
     return 0
 
 
@@ -230,10 +269,21 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="boot idle instead of starting the descent at once",
             )
+            p.add_argument(
+                "--scenario", metavar="NAME", help="fly a named scenario (lander scenario --list)"
+            )
             p.set_defaults(func=cmd_sil)
         else:
             p.add_argument("--duration", type=_positive_float, default=15.0, metavar="S")
             p.set_defaults(func=cmd_demo)
+    p = sub.add_parser(
+        "scenario", help="fly a named scenario headless in the MicroPython VM, as fast as it runs"
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="scenario to fly (omit to list them)")
+    p.add_argument("--list", action="store_true", help="list the scenarios")
+    p.add_argument("--seed", type=int, default=1, help="seed of the simulation's noise")
+    p.add_argument("--out", metavar="FILE", help="also write the telemetry to FILE")
+    p.set_defaults(func=cmd_scenario)
     return parser
 
 

@@ -9,6 +9,7 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``tcp://host:port``                    raw TCP (pyserial's ``socket://``)
 ``file://capture.bin``                 a raw capture, read once to the end
 ``sil://?time_warp=10&seed=1``         starts a virtual board and opens its serial port
+``sil://?scenario=crater_rim``         ... flying a named scenario (``lander scenario --list``)
 =====================================  =====================================================
 
 Adapters only move bytes; every link is decoded by the same :class:`TelemetryDecoder`.
@@ -165,6 +166,15 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
             except ValueError:
                 raise LinkError(f"sil:// option {key}={options[key]!r} is not valid") from None
     config["autostart"] = options.get("autostart", "1") not in ("0", "false", "no")
+    if "scenario" in options:
+        from sil.scenarios import SCENARIOS
+
+        scenario = SCENARIOS.get(options["scenario"])
+        if scenario is None:
+            raise LinkError(
+                f"unknown scenario {options['scenario']!r}: `lander scenario --list` shows them"
+            )
+        config.update(scenario.config)
     return config
 
 

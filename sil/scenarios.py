@@ -67,6 +67,8 @@ def _fault(target: int, kind: int, magnitude: float, at_s: float) -> dict[str, f
 class Scenario:
     description: str
     config: dict[str, Any] = field(default_factory=dict)
+    #: vehicle seconds after which a headless run stops if it has not landed
+    halt_s: int = 900
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -91,6 +93,7 @@ SCENARIOS: dict[str, Scenario] = {
     "lrf_inhibited": Scenario(
         "LRF inhibited from the start: its built-in test fails before PDI, SAFE (IM-1)",
         {"faults": [_fault(LRF, INHIBIT, 0, 0)]},
+        halt_s=120,
     ),
     "lrf_inhibited_unprotected": Scenario(
         "the inhibited LRF with its fault-protection rows off: a landing without altimeter",
@@ -110,6 +113,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tank_leak": Scenario(
         "0.5 kg/s propellant leak in the descent orbit: PROP_LEAK, SAFE, no PDI",
         {"faults": [_fault(PROP, LEAK, 0.5, 10)]},
+        halt_s=120,
     ),
     "tank_leak_descent": Scenario(
         "0.3 kg/s leak during braking: PROP_LEAK, land now",
@@ -122,6 +126,7 @@ SCENARIOS: dict[str, Scenario] = {
     "undervoltage": Scenario(
         "shorted cells in the descent orbit: BATTERY_UNDERVOLTAGE, SAFE, loads shed",
         {"faults": [_fault(BATTERY, UNDERVOLTAGE, 9.0, 10)]},
+        halt_s=120,
     ),
     "undervoltage_descent": Scenario(
         "shorted cells during braking: BATTERY_UNDERVOLTAGE, loads shed, landing goes on",
@@ -129,11 +134,13 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "loop_overrun": Scenario(
         "a flight computer too slow for its loop (1 us budget): LOOP_OVERRUN, telemetry shed",
-        {"cycle_budget_us": 1, "halt_s": 30},
+        {"cycle_budget_us": 1},
+        halt_s=30,
     ),
     "abort_to_orbit": Scenario(
         "ABORT 90 s into braking: burn back to a safe orbit, SAFE",
         {"commands": [{"name": "abort", "at_s": 150}]},
+        halt_s=300,
     ),
     "abort_hover": Scenario(
         "ABORT during the approach: hover, then land",
@@ -153,7 +160,7 @@ def scenario_config(
         raise KeyError(f"unknown scenario {name!r} (known: {known})") from None
     config: dict[str, Any] = {"autostart": True, "seed": seed, "time_warp": time_warp}
     if halt:
-        config.update({"halt_on_landing": True, "halt_s": 900})
+        config.update({"halt_on_landing": True, "halt_s": scenario.halt_s})
     config.update(scenario.config)
     return config
 
@@ -189,7 +196,9 @@ def fly(config: dict[str, Any], timeout: float = 300) -> bytes:
 
 
 def summary(packets: list[Any]) -> dict[str, Any]:
-    """What a flight came to: last phase, touchdown figures, the events in order."""
+    """What a flight came to: last phase, touchdown figures (TOUCHDOWN's true vertical and
+    horizontal speed in m/s, propellant in kg), and the events in order as (time, event,
+    severity, fault-protection response, detail)."""
     events = []
     touchdown = None
     phase = None
@@ -198,7 +207,12 @@ def summary(packets: list[Any]) -> dict[str, Any]:
             phase = p.values["phase"]
         elif p.name == "EVENT":
             v = p.values
-            events.append((p.time, v["event_id"], v["severity"], v["response"]))
+            detail = ""
+            if v["event_id"] == "PHASE_CHANGE":
+                detail = (
+                    f"{_PHASES.get(v['arg1'], v['arg1'])} -> {_PHASES.get(v['arg2'], v['arg2'])}"
+                )
+            events.append((p.time, v["event_id"], v["severity"], v["response"], detail))
             if v["event_id"] == "TOUCHDOWN":
                 touchdown = {
                     "time": p.time,
