@@ -53,7 +53,8 @@ CRATER_RIM_TRACK = [
     [2000000.0, 0.0],
 ]
 
-_PHASES = model.load()["HK"].field("phase").states
+#: HK.phase (and PHASE_CHANGE's arguments): raw value -> name
+PHASES = model.load()["HK"].field("phase").states
 
 LRF, IMU, PROP, BATTERY = 1, 2, 3, 4
 STUCK, DROPOUT, BIAS, NOISE, DEGRADED_RANGE, LEAK, UNDERVOLTAGE, INHIBIT = range(1, 9)
@@ -209,9 +210,7 @@ def summary(packets: list[Any]) -> dict[str, Any]:
             v = p.values
             detail = ""
             if v["event_id"] == "PHASE_CHANGE":
-                detail = (
-                    f"{_PHASES.get(v['arg1'], v['arg1'])} -> {_PHASES.get(v['arg2'], v['arg2'])}"
-                )
+                detail = f"{PHASES.get(v['arg1'], v['arg1'])} -> {PHASES.get(v['arg2'], v['arg2'])}"
             events.append((p.time, v["event_id"], v["severity"], v["response"], detail))
             if v["event_id"] == "TOUCHDOWN":
                 touchdown = {
@@ -221,5 +220,5 @@ def summary(packets: list[Any]) -> dict[str, Any]:
                     "propellant": v["arg3"] / 1000,
                 }
             if v["event_id"] == "PHASE_CHANGE":
-                phase = _PHASES.get(v["arg2"], f"UNKNOWN({v['arg2']})")
+                phase = PHASES.get(v["arg2"], f"UNKNOWN({v['arg2']})")
     return {"phase": phase, "touchdown": touchdown, "events": events}
