@@ -5,7 +5,8 @@
 #
 # Rates: truth, IMU, navigation propagation and attitude every cycle (50 Hz); guidance,
 # rangefinder, tank and battery sensors, fault protection, phase conditions and the NAV
-# points at 10 Hz; PROP, POWER and TRUTH points at 2 Hz (the packets' default rates).
+# points at 10 Hz, each in its own cycle of the five; PROP, POWER and TRUTH points at 2 Hz
+# (the packets' default rates).
 #
 # Commands return 0 when done, or the TC_VERIFY reason code why not: arm(),
 # start_descent(), abort(), safe(), inject_fault(target, kind, magnitude), clear_fault(target).
@@ -15,7 +16,6 @@ import faults
 import packets as P
 from fdir import IMU_FAULT, LRF_FAULT, LRF_INHIBITED, LRF_LATE, RESPONSE_LRF_UNUSABLE, Fdir
 from guidance import H_LOW, HOLD_MARGIN, HOVER_S, VX_GATE, Guidance
-from micropython import const
 from nav import Nav
 from noise import Rng
 from phases import (
@@ -46,7 +46,6 @@ TD_VX = 0.5
 TD_VZ_MAX = 3.0
 TD_VX_MAX = 1.0
 TD_SLOPE_MAX = 0.2126       # tan(12 deg)
-OVERRUN_US = const(20000)   # a control cycle's budget on the Pico
 
 _HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT) | (1 << LRF_INHIBITED)
 
@@ -88,8 +87,6 @@ class Flight:
         self.overrun_score = 0.0
         self.last_overrun_us = 0
         self.shed_telemetry = None      # the App's load-shedding callback
-        self.touchdown_vz = 0.0
-        self.touchdown_vx = 0.0
         self.hk.phase = self.phase
         self._start_nav()
         self.tanks.measure(self.vehicle)
@@ -217,13 +214,13 @@ class Flight:
     def step(self, dt):
         self.tick += 1
         self.phase_ticks += 1
-        tick10 = self.tick % 5 == 0
+        slot = self.tick % 5
         phase = self.phase
         flying = powered(phase)
         v = self.vehicle
         g = self.guidance
         nav = self.nav
-        if tick10 and flying:
+        if slot == 2 and flying:
             latched = self.fdir.latched
             g.hold = latched & _HOLD_ROWS != 0
             nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << IMU_FAULT)
@@ -240,25 +237,24 @@ class Flight:
             nav.propagate(dt, self.imu, flow / (DRY_MASS + self.prop_gauge), v.pitch)
         if flying and v.altitude() <= 0.0:
             self._touchdown()
-        if tick10:
-            self._tick10()
-
-    def _tick10(self):
-        v = self.vehicle
-        self.lrf.measure(v)
-        self.nav.update(self.lrf, self.events)
-        self.tanks.measure(v)
-        self.battery.measure(v)
-        self._gauge()
-        self.overrun_score *= 0.8
-        self.fdir.check(self)
-        self.hk.fdir_flags = self.fdir.latched
-        trigger = self._exit_condition()
-        if trigger:
-            self.phases.fire(trigger)
-        self._points_nav()
-        if self.tick % 25 == 0:
-            self._points_slow()
+        # The 10 Hz work, spread over the five cycles of each 100 ms so that no cycle
+        # carries all of it: the rangefinder and NAV points in the cycle NAV is sent in.
+        if slot == 0:
+            self.lrf.measure(v)
+            nav.update(self.lrf, self.events)
+            self._points_nav()
+        elif slot == 1:
+            self.tanks.measure(v)
+            self.battery.measure(v)
+            self._gauge()
+            self.overrun_score *= 0.8
+            self.fdir.check(self)
+            self.hk.fdir_flags = self.fdir.latched
+            trigger = self._exit_condition()
+            if trigger:
+                self.phases.fire(trigger)
+        elif slot == 4 and self.tick % 25 == 24:
+            self._points_slow()     # PROP, POWER and TRUTH go out in the next cycle
 
     def _exit_condition(self):
         # The conditions that end a phase (the table in phases.py says where they lead).
@@ -284,8 +280,6 @@ class Flight:
         vz = v.vz
         vx = v.vx
         slope = abs(self.terrain.slope(v.x))
-        self.touchdown_vz = vz
-        self.touchdown_vx = vx
         ok = -vz <= TD_VZ_MAX and abs(vx) <= TD_VX_MAX and slope <= TD_SLOPE_MAX
         if -vz <= TD_VZ and abs(vx) <= TD_VX and slope <= TD_SLOPE_MAX:
             severity = P.SEVERITY_INFO
@@ -326,7 +320,7 @@ class Flight:
         tm.q_w = math.cos(half)
         tm.q_y = math.sin(half)
         tm.rate_x = 0.05 * g()
-        tm.rate_y = math.degrees(v.rate) + 0.05 * g()
+        tm.rate_y = v.rate * 57.29578 + 0.05 * g()
         tm.rate_z = 0.05 * g()
         tm.accel_x = imu.fx
         tm.accel_y = 0.003 * g()
