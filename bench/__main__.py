@@ -184,16 +184,12 @@ def bench_firmware() -> None:
         f"  VM time per control cycle, a whole nominal descent     {med('us_per_cycle'):8.1f} us "
         f"({med('cycles'):.0f} cycles of 20 ms)"
     )
-    print(
-        f"  VM time per cycle in the busiest of the five 10 Hz slots {med('us_busiest'):6.1f} us"
-    )
+    print(f"  VM time per cycle in the busiest of the five 10 Hz slots {med('us_busiest'):6.1f} us")
     print(
         f"  heap in use after boot (collected)                     {med('heap_used'):8.0f} B "
         f"of {med('heap_total'):.0f}"
     )
-    print(
-        f"  heap in use at most during the descent (1 Hz collections) {med('heap_peak'):5.0f} B"
-    )
+    print(f"  heap in use at most during the descent (1 Hz collections) {med('heap_peak'):5.0f} B")
 
 
 def main() -> int:
