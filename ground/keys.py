@@ -25,6 +25,7 @@ from typing import Protocol
 from schemas import wire
 
 __all__ = [
+    "DEFAULT_VEHICLE",
     "KeyFileError",
     "VehicleKey",
     "CounterSource",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 KEY_LEN = 32
+DEFAULT_VEHICLE = "LANDER-1"  # the firmware's default config.json "vehicle"
 _VEHICLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

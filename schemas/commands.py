@@ -96,6 +96,7 @@ class Argument:
             if value is None:
                 raise ArgumentError(f"{where} is not one of {self.allowed()}")
             return value
+        number: int | float | None
         if self.is_float:
             try:
                 number = float(given)
