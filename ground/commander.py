@@ -277,7 +277,7 @@ class Commander:
             future, on_stage = self._waiters.get(verification, (None, None))
             if on_stage is not None:
                 on_stage(verification, report)
-            if not verification.done:
+            if not report.final:
                 continue
             self._record(verification)
             self._waiters.pop(verification, None)

@@ -64,6 +64,11 @@ class StageReport:
     after: float  # seconds since release
     vehicle_time: float | None = None  # the TC_VERIFY packet's time code
 
+    @property
+    def final(self) -> bool:
+        """Whether this step ends the verification."""
+        return self.stage in ("COMPLETED", "FAILED", "TIMEOUT")
+
     def to_dict(self) -> dict[str, object]:
         return {
             "stage": self.stage,
