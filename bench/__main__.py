@@ -187,8 +187,11 @@ def bench_firmware() -> None:
 
 
 def main() -> int:
+    from .commanding import bench_commanding
+
     bench_ground()
     bench_firmware()
+    bench_commanding()
     return 0
 
 
