@@ -116,7 +116,6 @@ def _sil_options(args: argparse.Namespace) -> dict[str, str]:
 
 def cmd_sil(args: argparse.Namespace) -> int:
     from sil.board import VirtualBoard
-
     from sil.firmware import install_sources
 
     from .links import sil_config
@@ -232,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.set_defaults(func=cmd_sil)
         else:
-            p.add_argument("--duration", type=_positive_float, default=15.0, metavar="S")
+            p.add_argument("--duration", type=_positive_float, default=30.0, metavar="S")
             p.set_defaults(func=cmd_demo)
     return parser
 
