@@ -92,9 +92,18 @@ class App:
             await asyncio.sleep_ms(max(0, -late) // 1000)
 
     async def housekeeping(self):
+        # The hardware watchdog starts when the vehicle leaves IDLE: from then on a hung loop
+        # must reset the board. Not before, because an RP2040 watchdog cannot be stopped and
+        # survives a soft reset: on the bench it would reset the board under mpremote or
+        # `lander flash` 8 s after a break-in.
         on = False
+        watchdog = False
         while True:
-            hal.wdt_feed()
+            if not watchdog and self.flight.phase != P.PHASE_IDLE:
+                hal.wdt_start(WATCHDOG_MS)
+                watchdog = True
+            if watchdog:
+                hal.wdt_feed()
             on = not on
             hal.led(on)
             gc.collect()
@@ -106,7 +115,6 @@ class App:
             await asyncio.sleep_ms(10)
 
     async def main(self):
-        hal.wdt_start(WATCHDOG_MS)
         self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, self.warp, 0)
         if self.cfg.get("autostart"):
             self.flight.start_descent()

@@ -71,9 +71,9 @@ def read_byte():
 def set_break(enabled):
     # Ctrl-C interrupts the firmware only when enabled; disabled while reading telecommands,
     # whose frames may carry 0x03 (see firmware/uplink.py for how a break-in still works).
+    # (The virtual board's micropython.kbd_intr tells the board, as the USB stack knows.)
     if _uart is None:
         micropython.kbd_intr(3 if enabled else -1)
-        _vb("kbd 3" if enabled else "kbd -1")
 
 
 def led(on):
@@ -117,8 +117,6 @@ def heap_free():
 
 
 def reset():
-    if PORT == "rp2":
-        machine.reset()
-    else:
-        _vb("reset")
-        raise SystemExit
+    import machine  # the virtual board's machine module has reset() too
+
+    machine.reset()

@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.set_defaults(func=cmd_sil)
         else:
-            p.add_argument("--duration", type=_positive_float, default=15.0, metavar="S")
+            p.add_argument("--duration", type=_positive_float, default=30.0, metavar="S")
             p.set_defaults(func=cmd_demo)
     return parser
 

@@ -97,7 +97,8 @@ def run_monitor(
                 view.update(decoder.close())
                 out.write(render_table(view, decoder.stats, tty) + "\n")
                 print(f"link closed: {exc}", file=sys.stderr)
-                return 0
+                # The end of a capture is the natural end; a vehicle going away is not.
+                return 0 if link.url.startswith("file:") else 1
             view.update(decoder.feed(data))
             now = time.monotonic()
             if now >= next_draw:
