@@ -33,6 +33,7 @@ __all__ = [
     "MemoryCounter",
     "key_dir",
     "load_key",
+    "write_key",
 ]
 
 KEY_LEN = 32
@@ -96,18 +97,26 @@ def load_key(vehicle: str, path: Path | None = None, *, create: bool = True) -> 
 
 def _create(vehicle: str, path: Path) -> VehicleKey:
     key = VehicleKey.generate(vehicle)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    doc = {"vehicle": vehicle, "key_id": key.key_id, "key": key.secret.hex()}
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_key(key, path)
     except FileExistsError:  # another tool made it first: use theirs
         return load_key(vehicle, path, create=False)
+    return key
+
+
+def write_key(key: VehicleKey, path: Path) -> None:
+    """Write a key file (mode 0600, folder 0700); FileExistsError if there is one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    doc = {"vehicle": key.vehicle, "key_id": key.key_id, "key": key.secret.hex()}
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise
     except OSError as exc:
         raise KeyFileError(f"cannot create key file {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w") as f:
         json.dump(doc, f)
         f.write("\n")
-    return key
 
 
 class CounterSource(Protocol):
