@@ -1,9 +1,13 @@
-"""`lander cmd` as an operator runs it: the command list, and one line for every mistake,
-before anything is sent (the link named here does not exist, so opening it would fail)."""
+"""`lander cmd` as an operator runs it: the command list; one line for every mistake, before
+anything is sent (the link named here does not exist, so opening it would fail); the prompt
+for a critical command at a terminal; commands through a virtual board."""
 
 from __future__ import annotations
 
+import getpass
+import json
 import os
+import pty
 import subprocess
 import sys
 
@@ -76,4 +80,51 @@ def test_missing_name_or_link_and_an_open_key_file_get_one_line(env, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"lander cmd: key file {key} is open to other users: chmod 600 {key}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "message"), [("n", 1, "ABORT not sent"), ("y", 2, NO_BOARD[9:])]
+)
+def test_a_critical_command_asks_at_a_terminal(env, answer, code, message):
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*LANDER, "cmd", "--link", NO_BOARD, "ABORT"],
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        os.write(master, answer.encode() + b"\n")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "Send ABORT to LANDER-1? [y/N]" in out
+    assert "ABORT is critical: Abort the powered descent." in err
+    assert proc.returncode == code and message in err, err
+
+
+SIL = "sil://?autostart=0&time_warp=10"
+
+
+def test_a_command_through_a_virtual_board_prints_its_stages_and_is_recorded(env, tmp_path):
+    result = lander(env, "cmd", "--link", SIL, "PING", "token=42")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "PING token=42  -> LANDER-1 (counter 1)"
+    assert [line.split()[0] for line in lines[1:]] == ["ACCEPTED", "STARTED", "COMPLETED"]
+    assert all(line.split()[1].startswith("+") for line in lines[1:])
+    [record] = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    assert record["command"] == "PING" and record["args"] == {"token": 42}
+    assert record["user"] == getpass.getuser() and record["outcome"] == "COMPLETED"
+    key = json.loads((tmp_path / "keys" / "LANDER-1.key").read_text())["key"]
+    assert key not in result.stdout + result.stderr + (tmp_path / "history.jsonl").read_text()
+
+
+def test_a_refused_command_exits_1_with_its_reason(env):
+    result = lander(env, "cmd", "--link", SIL, "ABORT", "--confirm")  # idle: nothing to abort
+    assert result.returncode == 1
+    last = result.stdout.splitlines()[-1].split()
+    assert (last[0], last[-1]) == ("FAILED", "NOT_ALLOWED")
+    assert (
+        result.stderr.strip() == "lander cmd: ABORT failed: NOT_ALLOWED (after STARTED, counter 1)"
     )
