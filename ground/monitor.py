@@ -71,8 +71,10 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
     )
     lines.append(header)
     lines.append("")
-    for row in view.rows():
-        text = f"{row.packet:<10}{row.name:<18}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
+    rows = view.rows()
+    width = max((len(row.name) for row in rows), default=0) + 2
+    for row in rows:
+        text = f"{row.packet:<10}{row.name:<{width}}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
         if colour and row.state in ("RED", "YELLOW"):
             text = _COLOURS[row.state] + text + _RESET
         lines.append(text)
