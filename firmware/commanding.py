@@ -128,10 +128,10 @@ class Commanding:
         for value, (low, high, allowed) in zip(args, C.CHECKS[i]):
             if not low <= value <= high or (allowed is not None and value not in allowed):
                 return P.REASON_OUT_OF_RANGE
-        modes = C.MODES[i]
-        if modes is not None and self.hk.mode not in modes:
-            return P.REASON_NOT_ALLOWED
         hk = self.hk
+        modes = C.MODES[i]
+        if modes is not None and hk.mode not in modes:
+            return P.REASON_NOT_ALLOWED
         hk.tc_accepted = (hk.tc_accepted + 1) & 0xFFFF
         self.stage(P.STAGE_ACCEPTED)
         self.stage(P.STAGE_STARTED)

@@ -111,7 +111,7 @@ def write_key(key: VehicleKey, path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise
+        raise  # the caller decides: use it, or refuse to overwrite a key
     except OSError as exc:
         raise KeyFileError(f"cannot create key file {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w") as f:
