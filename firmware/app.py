@@ -23,9 +23,9 @@ import time
 import hal
 import packets as P
 from clock import Clock
+from commanding import Commanding
 from downlink import Downlink
 from flight import Flight
-from framing import crc16
 from micropython import const
 from uplink import Break, Uplink
 
@@ -58,7 +58,8 @@ class App:
         self.points = P.new_points()
         self.clock = Clock(cfg.get("epoch", 0))
         self.down = Downlink(self.points, self.clock)
-        self.up = Uplink(self.on_frame)
+        self.commanding = Commanding(self, cfg)
+        self.up = Uplink(self.commanding.on_frame)
         self.flight = Flight(self.points, self.event, cfg.get("seed", 1), cfg)
         self.flight.shed_telemetry = self.shed_telemetry
         self.warp = 1
@@ -71,7 +72,6 @@ class App:
         self.halt_ms = int(cfg.get("halt_s", 0)) * 1000
         self.halt_on_landing = cfg.get("halt_on_landing", False)
         self.halted = False
-        self._tc = bytearray(256)
         for name, hz in cfg.get("rates", {}).items():
             if name in P.NAMES:
                 self.down.set_rate_mhz(P.NAMES.index(name), int(hz * 1000))
@@ -86,35 +86,6 @@ class App:
         ev.arg3 = arg3
         ev.response = response
         self.down.send(P.EVENT)
-
-    def verify(self, code, tc_seq, counter, stage, reason):
-        v = self.points[P.TC_VERIFY]
-        v.cmd_code = code
-        v.tc_seq = tc_seq
-        v.counter = counter
-        v.stage = stage
-        v.reason = reason
-        self.down.send(P.TC_VERIFY)
-
-    def on_frame(self, frame, n):
-        # A complete frame from the uplink. Authenticated commanding is not on board yet:
-        # every frame is refused with the first reason that applies, and counted.
-        from framing import cobs_decode
-
-        pkt = self._tc
-        m = cobs_decode(frame, n, pkt) if n <= len(pkt) else -1
-        hk = self.points[P.HK]
-        hk.tc_rejected += 1
-        if m < 8:
-            reason = P.REASON_BAD_LENGTH
-        elif crc16(pkt, m):
-            reason = P.REASON_BAD_CRC
-        elif ((pkt[4] << 8) | pkt[5]) + 7 != m:
-            reason = P.REASON_BAD_LENGTH
-        else:
-            reason = P.REASON_UNKNOWN_KEY
-        seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF if m >= 4 else 0
-        self.verify(0, seq, 0, P.STAGE_FAILED, reason)
 
     def set_time_warp(self, factor):
         # SET_TIME_WARP: simulated time runs `factor` times faster than real time (1..10000).
@@ -133,7 +104,7 @@ class App:
         # Fault protection's answer to loop overruns: NAV at 2 Hz, TRUTH at 0.5 Hz.
         for index, mhz in ((P.NAV, 2000), (P.TRUTH, 500)):
             self.down.set_rate_mhz(index, mhz)
-            self.event(P.EVENT_ID_TM_RATE_CHANGED, P.SEVERITY_WARNING, index, mhz, 0)
+            self.event(P.EVENT_ID_TM_RATE_CHANGED, P.SEVERITY_WARNING, P.APIDS[index], mhz, 0)
 
     def update_hk(self):
         hk = self.points[P.HK]
@@ -206,9 +177,18 @@ class App:
             await asyncio.sleep_ms(max(0, -late) // 1000)
 
     async def housekeeping(self):
+        # The hardware watchdog starts when the vehicle leaves IDLE: from then on a hung loop
+        # must reset the board. Not before, because an RP2040 watchdog cannot be stopped and
+        # survives a soft reset: on the bench it would reset the board under mpremote or
+        # `lander flash` 8 s after a break-in. (The heap is collected by the control cycle.)
         on = False
+        watchdog = False
         while not self.halted:
-            hal.wdt_feed()
+            if not watchdog and self.flight.phase != P.PHASE_IDLE:
+                hal.wdt_start(WATCHDOG_MS)
+                watchdog = True
+            if watchdog:
+                hal.wdt_feed()
             on = not on
             hal.led(on)
             await asyncio.sleep_ms(500)
@@ -219,7 +199,6 @@ class App:
             await asyncio.sleep_ms(10)
 
     async def main(self):
-        hal.wdt_start(WATCHDOG_MS)
         self.start()
         asyncio.create_task(self.control())
         asyncio.create_task(self.housekeeping())

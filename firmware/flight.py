@@ -106,6 +106,8 @@ class Flight:
         return self.phases.fire(T_ABORT)
 
     def safe(self):
+        if self.phase == P.PHASE_SAFE:
+            return 0        # already there: asking again is not an error
         return self.phases.fire(T_SAFE)
 
     def inject_fault(self, target, kind, magnitude):

@@ -71,9 +71,17 @@ def read_byte():
 def set_break(enabled):
     # Ctrl-C interrupts the firmware only when enabled; disabled while reading telecommands,
     # whose frames may carry 0x03 (see firmware/uplink.py for how a break-in still works).
+    # (The virtual board's micropython.kbd_intr tells the board, as the USB stack knows.)
     if _uart is None:
         micropython.kbd_intr(3 if enabled else -1)
-        _vb("kbd 3" if enabled else "kbd -1")
+
+
+def rx_data_ctrl_c():
+    # A 0x03 just read from the serial port was data (inside a telecommand frame), not a
+    # break-in: the firmware keeps reading. A Pico needs no word of it, since unread bytes
+    # wait in its USB buffer; the virtual board holds serial RX after a 0x03 until the code
+    # stops or says this, so that a real break-in leaves what follows to the REPL.
+    _vb("rx")
 
 
 def led(on):
@@ -117,8 +125,6 @@ def heap_free():
 
 
 def reset():
-    if PORT == "rp2":
-        machine.reset()
-    else:
-        _vb("reset")
-        raise SystemExit
+    import machine  # the virtual board's machine module has reset() too
+
+    machine.reset()

@@ -3,7 +3,7 @@
 from micropython import const
 from struct import pack_into
 
-N_PACKETS = const(7)
+N_PACKETS = const(8)
 MAX_PACKET = const(84)
 
 # Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
@@ -13,10 +13,11 @@ PROP = const(2)
 POWER = const(3)
 EVENT = const(4)
 TC_VERIFY = const(5)
-TRUTH = const(6)
-NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'TRUTH', )
-APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, )
-RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 2000, )
+PONG = const(6)
+TRUTH = const(7)
+NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
+APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
+RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 0, 2000, )
 
 # Enumerated states, as <FIELD>_<STATE>.
 MODE_BOOT = const(0)
@@ -125,6 +126,17 @@ class HkPoints:
         self.uptime = 0
         self.tc_accepted = 0
         self.tc_rejected = 0
+        self.tc_counter = 0
+        self.tc_rej_bad_crc = 0
+        self.tc_rej_bad_length = 0
+        self.tc_rej_unknown_key = 0
+        self.tc_rej_bad_mac = 0
+        self.tc_rej_replay = 0
+        self.tc_rej_unknown_command = 0
+        self.tc_rej_bad_arguments = 0
+        self.tc_rej_out_of_range = 0
+        self.tc_rej_not_allowed = 0
+        self.tc_rej_execution_error = 0
         self.tm_sent = 0
         self.heap_free = 0
         self.board_temp = 0
@@ -133,10 +145,10 @@ class HkPoints:
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (36)."""
-    pack_into('>HHHHHHBBIHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
-              31, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
-    return 36
+    """Pack HK up to its CRC into buf; return the length packed (60)."""
+    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
+              55, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
+    return 60
 
 
 class NavPoints:
@@ -251,6 +263,20 @@ def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
     return 22
 
 
+class PongPoints:
+    """Raw values of PONG, updated in place by the flight software."""
+
+    def __init__(self):
+        self.token = 0
+
+
+def pack_pong(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack PONG up to its CRC into buf; return the length packed (16)."""
+    pack_into('>HHHHHHI', buf, 0, 0x0870, 0xc000 | seq,
+              11, coarse_hi, coarse_lo, fine, s.token)
+    return 16
+
+
 class TruthPoints:
     """Raw values of TRUTH, updated in place by the flight software."""
 
@@ -266,14 +292,14 @@ class TruthPoints:
 
 def pack_truth(buf, seq, coarse_hi, coarse_lo, fine, s):
     """Pack TRUTH up to its CRC into buf; return the length packed (40)."""
-    pack_into('>HHHHHHfffffff', buf, 0, 0x0870, 0xc000 | seq,
+    pack_into('>HHHHHHfffffff', buf, 0, 0x0880, 0xc000 | seq,
               35, coarse_hi, coarse_lo, fine, s.altitude, s.terrain, s.downrange, s.vel_vertical, s.vel_horizontal, s.mass, s.propellant)
     return 40
 
 
-PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_truth, )
+PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_pong, pack_truth, )
 
 
 def new_points():
     """One points object per packet, in packet-index order."""
-    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), TruthPoints(),)
+    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), PongPoints(), TruthPoints(),)

@@ -4,9 +4,10 @@
 # a gate, touchdown, a fault-protection no-go). A (phase, trigger) pair missing from the
 # table is not allowed: a command gets REASON_NOT_ALLOWED and nothing changes.
 #
-# Every transition emits EVENT PHASE_CHANGE (arg1 from, arg2 to, arg3 trigger); entering
-# SAFE also emits SAFE_ENTERED and entering ABORT emits ABORT. TOUCHDOWN is emitted by the
-# flight model with the touchdown figures just before CONTACT or CRASH fires.
+# Every transition emits EVENT PHASE_CHANGE (arg1 from, arg2 to, arg3 trigger); an ABORT
+# (commanded or by fault protection) emits ABORT first, entering SAFE emits SAFE_ENTERED
+# after. TOUCHDOWN is emitted by the flight model with the touchdown figures just before
+# CONTACT or CRASH fires.
 #
 #   IDLE           --ARM--> ARMED --START_DESCENT--> DESCENT_ORBIT --PDI--> BRAKING
 #   BRAKING        --HIGH_GATE--> APPROACH --LOW_GATE--> TERMINAL --CONTACT--> LANDED
@@ -54,10 +55,9 @@ TABLE = (
     (P.PHASE_SAFE, T_ARM, P.PHASE_ARMED),
 )
 
-ENTRY_EVENTS = {
-    P.PHASE_SAFE: (P.EVENT_ID_SAFE_ENTERED, P.SEVERITY_WARNING),
-    P.PHASE_ABORT: (P.EVENT_ID_ABORT, P.SEVERITY_CRITICAL),
-}
+# Events of a trigger (before PHASE_CHANGE) and of entering a phase (after it).
+TRIGGER_EVENTS = {T_ABORT: (P.EVENT_ID_ABORT, P.SEVERITY_CRITICAL)}
+ENTRY_EVENTS = {P.PHASE_SAFE: (P.EVENT_ID_SAFE_ENTERED, P.SEVERITY_WARNING)}
 
 
 def _build():
@@ -97,6 +97,9 @@ class Phases:
             return P.REASON_NOT_ALLOWED
         prev = self.phase
         self.phase = nxt
+        event = TRIGGER_EVENTS.get(trigger)
+        if event is not None:
+            self.events(event[0], event[1], prev, nxt, 0)
         self.events(P.EVENT_ID_PHASE_CHANGE, P.SEVERITY_INFO, prev, nxt, trigger)
         entry = ENTRY_EVENTS.get(nxt)
         if entry is not None:

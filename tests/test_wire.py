@@ -18,7 +18,7 @@ def test_crc_residue_of_a_packet_is_zero():
             "seq": 5,
             "coarse": 1,
             "fine": 2,
-            "values": tmgen.padded("HK", [1, 2, 3, 4, 5, 6, 7, 8, 9]),
+            "values": tmgen.values("HK", mode=1, phase=2),
         }
     )
     assert wire.crc16(packet) == 0
@@ -32,7 +32,7 @@ def test_primary_header_of_a_telemetry_packet():
             "seq": 0x1234,
             "coarse": 0,
             "fine": 0,
-            "values": tmgen.padded("NAV", [0.0] * 2 + [0, 0] + [0.0] * 12),
+            "values": tmgen.values("NAV"),
         }
     )
     header = wire.PrimaryHeader.unpack(packet)
