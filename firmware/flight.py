@@ -113,8 +113,12 @@ class Flight:
     def inject_fault(self, target, kind, magnitude):
         r = faults.inject(self, target, kind, magnitude)
         if r == 0:
+            try:
+                milli = int(float(magnitude) * 1000)   # kinds without one ignore it
+            except (TypeError, ValueError):
+                milli = 0
             self.events(P.EVENT_ID_FAULT_INJECTED, P.SEVERITY_WARNING, target, kind,
-                        int(magnitude * 1000))
+                        max(-0x7FFFFFFF, min(milli, 0x7FFFFFFF)))
         return r
 
     def clear_fault(self, target):
@@ -136,7 +140,7 @@ class Flight:
         self.phase_ticks = 0
         v = self.vehicle
         if phase == P.PHASE_ARMED:
-            self.hk.mode = P.MODE_NOMINAL
+            self._set_mode(P.MODE_NOMINAL)
             self._bit()
         elif phase == P.PHASE_DESCENT_ORBIT:
             v.place(self.pdi_lead_s)
@@ -150,7 +154,7 @@ class Flight:
         elif phase == P.PHASE_ABORT:
             self.guidance.choose_abort(self.nav, DRY_MASS + self.prop_gauge)
         elif phase == P.PHASE_SAFE:
-            self.hk.mode = P.MODE_SAFE
+            self._set_mode(P.MODE_SAFE)
             v.shed = True           # safe mode: survival loads only
             self.guidance.throttle = 0.0
             self.guidance.mode = P.GUIDANCE_MODE_OFF
@@ -159,6 +163,12 @@ class Flight:
             v.solar = 6.0
             self.guidance.throttle = 0.0
             self.guidance.mode = P.GUIDANCE_MODE_OFF
+
+    def _set_mode(self, mode):
+        old = self.hk.mode
+        if mode != old:
+            self.hk.mode = mode
+            self.events(P.EVENT_ID_MODE_CHANGE, P.SEVERITY_INFO, old, mode, 0)
 
     def _bit(self):
         self.lrf_bit_ok = self.lrf.bit()

@@ -59,7 +59,7 @@ LRF, IMU, PROP, BATTERY = 1, 2, 3, 4
 STUCK, DROPOUT, BIAS, NOISE, DEGRADED_RANGE, LEAK, UNDERVOLTAGE, INHIBIT = range(1, 9)
 
 
-def _fault(target: int, kind: int, magnitude: float, at_s: float) -> dict[str, float]:
+def _fault(target: int, kind: int, magnitude: float, at_s: float) -> dict[str, Any]:
     return {"target": target, "kind": kind, "magnitude": magnitude, "at_s": at_s}
 
 
@@ -94,6 +94,14 @@ SCENARIOS: dict[str, Scenario] = {
         "LRF inhibited from the start: its built-in test fails before PDI, SAFE (IM-1)",
         {"faults": [_fault(LRF, INHIBIT, 0, 0)]},
         halt_s=120,
+    ),
+    "lrf_inhibited_fixed": Scenario(
+        "the inhibited LRF noticed in orbit, the ground clears it (CLEAR_FAULT at 30 s), "
+        "re-arms and starts the descent again: the landing IM-1 could have had",
+        {
+            "faults": [dict(_fault(LRF, INHIBIT, 0, 0), clear_s=30)],
+            "commands": [{"name": "arm", "at_s": 40}, {"name": "start_descent", "at_s": 41}],
+        },
     ),
     "lrf_inhibited_unprotected": Scenario(
         "the inhibited LRF with its fault-protection rows off: a landing without altimeter",

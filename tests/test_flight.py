@@ -179,6 +179,16 @@ def test_inhibited_rangefinder_is_noticed_before_powered_descent_and_the_vehicle
     assert not f.events("LRF_BIT_PASSED")
 
 
+def test_inhibited_rangefinder_fixed_from_the_ground_then_lands():
+    # IM-1's way out, taken before descent: clear the inhibit, re-arm, descend.
+    f = flown("lrf_inhibited_fixed")
+    assert f.phases()[:3] == ["ARMED", "DESCENT_ORBIT", "SAFE"]
+    cleared = f.first("FAULT_CLEARED")[0]
+    assert f.events("LRF_BIT_PASSED") and f.first("LRF_BIT_PASSED")[0] > cleared
+    assert f.phases()[3:] == ["ARMED", "DESCENT_ORBIT", "BRAKING", "APPROACH", "TERMINAL", "LANDED"]
+    _landed_within_limits(f)
+
+
 # --- Fault protection -----------------------------------------------------------------------
 
 
