@@ -16,9 +16,9 @@ __all__ = ["FIRMWARE_DIR", "firmware_files", "install_sources"]
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 
 
-def firmware_files() -> list[Path]:
-    """The firmware's MicroPython modules (main.py included)."""
-    return sorted(p for p in FIRMWARE_DIR.glob("*.py") if p.name != "manifest.py")
+def firmware_files(folder: Path = FIRMWARE_DIR) -> list[Path]:
+    """The firmware's MicroPython modules (main.py included) in ``folder``."""
+    return sorted(p for p in folder.glob("*.py") if p.name != "manifest.py")
 
 
 def install_sources(flash_dir: Path, config: dict[str, object] | None = None) -> None:
