@@ -1,0 +1,181 @@
+"""Deploy: put an image on a board so that at every moment it can boot some whole firmware.
+
+1. take the board over (firmware stopped, a fresh raw REPL) and check it runs a MicroPython
+   that reads this build's .mpy files;
+2. survey its flash: the hash of every file of the image, its previous manifest;
+3. stage each file that differs under a temporary name (`app.mpy.flashing`) and verify the
+   staged copies by SHA-256 read back from the board. Until here the previous firmware is
+   untouched: a pulled cable, a full filesystem or a bad copy leave it bootable;
+4. switch: rename every staged file over its final name and remove what the plan removes,
+   in one exec of a few milliseconds (the only moment a failure can leave files mixed, and
+   the error then says so);
+5. verify every file of the image by SHA-256 again, soft-reset, and decode the first
+   telemetry packets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .board import INSTALL_HINT, Board, BoardInfo
+from .build import Build, build_firmware, march_for
+from .errors import BoardLost, FlashError, NoSpace
+from .image import MANIFEST, Image
+from .plan import STAGED, Plan, make_plan
+from .progress import Progress, size_text
+from .provision import CONFIG_FILE, Provision
+from .verify import TELEMETRY_TIMEOUT, first_packets, mismatches
+
+__all__ = ["FlashResult", "flash"]
+
+INTACT = "the previous firmware is intact; run `lander flash` again"
+MIXED = (
+    "the board may hold old and new files mixed and not boot; reconnect it and run "
+    "`lander flash` again"
+)
+IN_PLACE = "the new firmware is in place"
+
+
+@dataclass(frozen=True)
+class FlashResult:
+    plan: Plan
+    telemetry: list[str]  # names of the first packets after the reset
+
+
+def flash(
+    port: str,
+    sources: list[Path],
+    provision: Provision,
+    progress: Progress,
+    *,
+    build: Build,
+    dry_run: bool = False,
+) -> FlashResult:
+    """Flash the board at ``port`` with ``build`` (rebuilt from ``sources`` if it must be)."""
+    with Board(port) as board:
+        board.take_over()
+        info = board.probe()
+        progress.say(f"board: {port}, {_describe(info)}")
+        build = _for_board(board, info, build, sources)
+        image = Image.of(build, provision)
+        survey = board.survey(image.names, MANIFEST)
+        plan = make_plan(image, survey)
+        for line in plan.lines(image, dry_run):
+            progress.say(line)
+        if dry_run:
+            progress.say("dry run: nothing was written; the board runs its firmware again")
+            board.restart()
+            return FlashResult(plan, [])
+        with _consequence(INTACT):
+            if plan.stale:
+                board.remove(plan.stale)
+            _stage(board, image, plan, progress, info)
+        with _consequence(MIXED):
+            board.commit([(name + STAGED, name) for name in plan.copy], list(plan.remove))
+        with _consequence(IN_PLACE):
+            bad = mismatches(image.hashes(), board.hashes(image.names))
+            if bad:
+                raise FlashError(
+                    f"hash mismatch on the board after the switch: {', '.join(bad)}; "
+                    "run `lander flash` again"
+                )
+            progress.say(f"verified {len(image.files)} files by SHA-256 on the board")
+            board.restart()
+            telemetry = _confirm(board, provision)
+        return FlashResult(plan, telemetry)
+
+
+def _describe(info: BoardInfo) -> str:
+    free = "" if info.fs_free is None else f", {size_text(info.fs_free)} free"
+    return f"{info.version.split(';')[0]} ({info.platform}){free}"
+
+
+def _for_board(board: Board, info: BoardInfo, build: Build, sources: list[Path]) -> Build:
+    """The build this board can run: it must be MicroPython and read this .mpy version."""
+    if info.implementation != "micropython":
+        raise FlashError(
+            f"the board at {board.port} runs {info.implementation}, not MicroPython: "
+            + INSTALL_HINT
+        )
+    if build.mpy_version is not None and info.mpy_version != build.mpy_version:
+        reads = "no .mpy files" if info.mpy is None else f".mpy v{info.mpy_version}"
+        raise FlashError(
+            f"the board's MicroPython reads {reads}, this mpy-cross writes v{build.mpy_version}: "
+            f"update MicroPython on the board ({INSTALL_HINT.split(': ', 1)[1]})"
+        )
+    march = march_for(info.mpy, build)
+    return build if march == build.march else build_firmware(sources, march)
+
+
+def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: BoardInfo) -> None:
+    """Copy each changed file under its staged name and check the copies' hashes."""
+    total = sum(len(image.files[name]) for name in plan.copy)
+    progress.start(total)
+    done = 0
+    staged: list[str] = []
+    try:
+        for name in plan.copy:
+            data = image.files[name]
+            progress.say(f"copy {name} ({size_text(len(data))})")
+            staged.append(name + STAGED)
+            board.write(name + STAGED, data, lambda n, d=done, s=name: progress.advance(d + n, s))
+            done += len(data)
+        progress.finish()
+        want = {name + STAGED: image.hashes()[name] for name in plan.copy}
+        bad = mismatches(want, board.hashes(staged))
+        if bad:
+            raise FlashError(
+                f"hash mismatch after copying {', '.join(n[: -len(STAGED)] for n in bad)}: "
+                "the board stored other bytes than it was sent (is its flash failing?)"
+            )
+    except BoardLost:
+        progress.finish()
+        raise
+    except NoSpace:
+        progress.finish()
+        board.remove(staged)
+        free = "" if info.fs_free is None else f", {size_text(info.fs_free)} were free"
+        raise FlashError(
+            f"the board's filesystem is full: the changed files need {size_text(total)}{free}; "
+            "remove files the firmware does not need (`mpremote connect PORT ls`, `rm`)"
+        ) from None
+    except FlashError:
+        progress.finish()
+        if staged:
+            try:
+                board.remove(staged)
+            except FlashError:
+                pass
+        raise
+    if plan.copy:
+        progress.say(f"copied {len(plan.copy)} files ({size_text(total)}), hashes match")
+
+
+def _confirm(board: Board, provision: Provision) -> list[str]:
+    """The names of the first packets the new firmware sends, or a FlashError."""
+    if "uart" in provision.settings:
+        return []  # telemetry goes out on a UART, not on this port
+    packets = first_packets(board.read, TELEMETRY_TIMEOUT)
+    if not packets:
+        raise FlashError(
+            f"no telemetry within {TELEMETRY_TIMEOUT:g} s of the reset: the firmware does not "
+            f"run; see why with `mpremote connect {board.port} repl` (then Ctrl-D) "
+            f"and check {CONFIG_FILE}"
+        )
+    return [p.name for p in packets]
+
+
+@contextmanager
+def _consequence(what: str) -> Iterator[None]:
+    """Add to a failure what state it leaves the board in."""
+    try:
+        yield
+    except BoardLost as exc:
+        raise BoardLost(f"{exc}: {what}") from None
+    except KeyboardInterrupt:
+        raise FlashError(f"interrupted: {what}") from None
+    except FlashError as exc:
+        raise FlashError(f"{exc}; {what}" if what is not IN_PLACE else str(exc)) from None
