@@ -13,9 +13,9 @@ import time
 import hal
 import packets as P
 from clock import Clock
+from commanding import Commanding
 from downlink import Downlink
 from flight import Flight
-from framing import crc16
 from micropython import const
 from uplink import Break, Uplink
 
@@ -43,11 +43,11 @@ class App:
         self.points = P.new_points()
         self.clock = Clock(cfg.get("epoch", 0))
         self.down = Downlink(self.points, self.clock)
-        self.up = Uplink(self.on_frame)
+        self.commanding = Commanding(self, cfg)
+        self.up = Uplink(self.commanding.on_frame)
         self.flight = Flight(self.points, self.event, cfg.get("seed", 1))
         self.warp = max(1, int(cfg.get("time_warp", 1)))
         self.overruns = 0
-        self._tc = bytearray(256)
         for name, hz in cfg.get("rates", {}).items():
             if name in P.NAMES:
                 self.down.set_rate_mhz(P.NAMES.index(name), int(hz * 1000))
@@ -62,34 +62,10 @@ class App:
         ev.arg3 = arg3
         self.down.send(P.EVENT)
 
-    def verify(self, code, tc_seq, counter, stage, reason):
-        v = self.points[P.TC_VERIFY]
-        v.cmd_code = code
-        v.tc_seq = tc_seq
-        v.counter = counter
-        v.stage = stage
-        v.reason = reason
-        self.down.send(P.TC_VERIFY)
-
-    def on_frame(self, frame, n):
-        # A complete frame from the uplink. Authenticated commanding is not on board yet:
-        # every frame is refused with the first reason that applies, and counted.
-        from framing import cobs_decode
-
-        pkt = self._tc
-        m = cobs_decode(frame, n, pkt) if n <= len(pkt) else -1
-        hk = self.points[P.HK]
-        hk.tc_rejected += 1
-        if m < 8:
-            reason = P.REASON_BAD_LENGTH
-        elif crc16(pkt, m):
-            reason = P.REASON_BAD_CRC
-        elif ((pkt[4] << 8) | pkt[5]) + 7 != m:
-            reason = P.REASON_BAD_LENGTH
-        else:
-            reason = P.REASON_UNKNOWN_KEY
-        seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF if m >= 4 else 0
-        self.verify(0, seq, 0, P.STAGE_FAILED, reason)
+    def set_time_warp(self, factor):
+        # SET_TIME_WARP: simulated seconds per real second (0, or the reason it is refused).
+        self.warp = max(1, int(factor))
+        return 0
 
     def update_hk(self):
         hk = self.points[P.HK]

@@ -76,6 +76,14 @@ def set_break(enabled):
         micropython.kbd_intr(3 if enabled else -1)
 
 
+def rx_data_ctrl_c():
+    # A 0x03 just read from the serial port was data (inside a telecommand frame), not a
+    # break-in: the firmware keeps reading. A Pico needs no word of it, since unread bytes
+    # wait in its USB buffer; the virtual board holds serial RX after a 0x03 until the code
+    # stops or says this, so that a real break-in leaves what follows to the REPL.
+    _vb("rx")
+
+
 def led(on):
     if _led is not None:
         _led.value(1 if on else 0)

@@ -3,7 +3,7 @@
 from micropython import const
 from struct import pack_into
 
-N_PACKETS = const(6)
+N_PACKETS = const(7)
 MAX_PACKET = const(72)
 
 # Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
@@ -13,9 +13,10 @@ PROP = const(2)
 POWER = const(3)
 EVENT = const(4)
 TC_VERIFY = const(5)
-NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', )
-APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, )
-RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, )
+PONG = const(6)
+NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', )
+APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, )
+RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 0, )
 
 # Enumerated states, as <FIELD>_<STATE>.
 MODE_BOOT = const(0)
@@ -98,6 +99,17 @@ class HkPoints:
         self.uptime = 0
         self.tc_accepted = 0
         self.tc_rejected = 0
+        self.tc_counter = 0
+        self.tc_rej_bad_crc = 0
+        self.tc_rej_bad_length = 0
+        self.tc_rej_unknown_key = 0
+        self.tc_rej_bad_mac = 0
+        self.tc_rej_replay = 0
+        self.tc_rej_unknown_command = 0
+        self.tc_rej_bad_arguments = 0
+        self.tc_rej_out_of_range = 0
+        self.tc_rej_not_allowed = 0
+        self.tc_rej_execution_error = 0
         self.tm_sent = 0
         self.heap_free = 0
         self.board_temp = 0
@@ -105,10 +117,10 @@ class HkPoints:
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (34)."""
-    pack_into('>HHHHHHBBIHHIIHH', buf, 0, 0x0810, 0xc000 | seq,
-              29, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns)
-    return 34
+    """Pack HK up to its CRC into buf; return the length packed (58)."""
+    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHH', buf, 0, 0x0810, 0xc000 | seq,
+              53, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns)
+    return 58
 
 
 class NavPoints:
@@ -214,9 +226,23 @@ def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
     return 22
 
 
-PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, )
+class PongPoints:
+    """Raw values of PONG, updated in place by the flight software."""
+
+    def __init__(self):
+        self.token = 0
+
+
+def pack_pong(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack PONG up to its CRC into buf; return the length packed (16)."""
+    pack_into('>HHHHHHI', buf, 0, 0x0870, 0xc000 | seq,
+              11, coarse_hi, coarse_lo, fine, s.token)
+    return 16
+
+
+PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_pong, )
 
 
 def new_points():
     """One points object per packet, in packet-index order."""
-    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(),)
+    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), PongPoints(),)

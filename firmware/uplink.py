@@ -10,7 +10,8 @@
 # pending for more than BREAK_IDLE_MS is one too (the ground writes a frame in one go; a
 # person's typing does not end in 0x00). The firmware then re-enables Ctrl-C and stops,
 # leaving the bytes that follow to the REPL. Reading one byte at a time keeps those bytes
-# unread.
+# unread. A 0x03 that is data is reported to the port (hal.rx_data_ctrl_c), for the virtual
+# board, which holds what follows a 0x03 until it knows.
 import time
 
 import hal
@@ -53,9 +54,11 @@ class Uplink:
             self.n = 0
             self.overflow = False
             return
-        if b == 3 and (n < 2 or time.ticks_diff(time.ticks_ms(), self.started) > BREAK_IDLE_MS):
-            self.n = 0
-            raise Break()
+        if b == 3:
+            if n < 2 or time.ticks_diff(time.ticks_ms(), self.started) > BREAK_IDLE_MS:
+                self.n = 0
+                raise Break()
+            hal.rx_data_ctrl_c()
         if n == 0:
             self.started = time.ticks_ms()
         if n < MAX_FRAME:

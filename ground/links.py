@@ -27,7 +27,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import serial
 
-__all__ = ["Link", "LinkError", "LinkClosed", "open_link", "SerialLink", "FileLink", "SilLink"]
+__all__ = [
+    "Link",
+    "LinkError",
+    "LinkClosed",
+    "open_link",
+    "SerialLink",
+    "FileLink",
+    "SilLink",
+    "provision_virtual_board",
+]
 
 
 class LinkError(Exception):
@@ -124,14 +133,16 @@ class SilLink(SerialLink):
     def __init__(self, url: str, options: dict[str, str]) -> None:
         from sil.board import VirtualBoard
 
-        from sil.firmware import install_sources
-
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         flash = options.pop("flash", None)
         if flash is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="lander-vboard-")
             flash = self._tmp.name
-        install_sources(Path(flash), sil_config(options))
+        try:
+            provision_virtual_board(Path(flash), options)
+        except LinkError:
+            self._cleanup()
+            raise
         self.board = VirtualBoard(Path(flash))
         try:
             self.board.start()
@@ -165,6 +176,23 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
             except ValueError:
                 raise LinkError(f"sil:// option {key}={options[key]!r} is not valid") from None
     config["autostart"] = options.get("autostart", "1") not in ("0", "false", "no")
+    return config
+
+
+def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, object]:
+    """Put the firmware, its config.json and the vehicle's key (the ground's, made on first
+    use) on a virtual board's flash; returns the config."""
+    from sil.firmware import install_sources
+
+    from .keys import DEFAULT_VEHICLE, KeyFileError, load_key
+
+    config = sil_config(options)
+    try:
+        key = load_key(str(config.get("vehicle", DEFAULT_VEHICLE)))
+    except KeyFileError as exc:
+        raise LinkError(str(exc)) from None
+    config["key_id"] = key.key_id
+    install_sources(flash, config, key=key.secret)
     return config
 
 

@@ -71,8 +71,10 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
     )
     lines.append(header)
     lines.append("")
-    for row in view.rows():
-        text = f"{row.packet:<10}{row.name:<18}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
+    rows = view.rows()
+    width = max((len(row.name) for row in rows), default=0) + 2
+    for row in rows:
+        text = f"{row.packet:<10}{row.name:<{width}}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
         if colour and row.state in ("RED", "YELLOW"):
             text = _COLOURS[row.state] + text + _RESET
         lines.append(text)
@@ -97,7 +99,8 @@ def run_monitor(
                 view.update(decoder.close())
                 out.write(render_table(view, decoder.stats, tty) + "\n")
                 print(f"link closed: {exc}", file=sys.stderr)
-                return 0
+                # The end of a capture is the natural end; a vehicle going away is not.
+                return 0 if link.url.startswith("file:") else 1
             view.update(decoder.feed(data))
             now = time.monotonic()
             if now >= next_draw:

@@ -1,9 +1,11 @@
-"""Generate the firmware's telemetry encoder (``firmware/packets.py``) from the dictionary.
+"""Generate the firmware's telemetry encoder (``firmware/packets.py``) and command table
+(``firmware/commands.py``) from the dictionaries.
 
 Construct does not run on MicroPython, so the board gets plain ``struct.pack_into`` code
-written from the same definition the ground decodes with. A test renders this again and
-fails when the committed file is stale; ``make generate`` (``python -m schemas.codegen``)
-rewrites it.
+written from the same definition the ground decodes with, and the table it checks commands
+against from the definition the ground builds them with. A test renders both again and fails
+when a committed file is stale; ``make generate`` (``python -m schemas.codegen``) rewrites
+them.
 
 The generated code is shaped for a microcontroller: one format string per packet, the
 CCSDS header words folded into constants, values read from a "points" object whose
@@ -17,13 +19,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import model, wire
+from . import commands, model, wire
 
-__all__ = ["render", "target_path", "main"]
+__all__ = ["render", "render_commands", "target_path", "commands_path", "main"]
 
 
 def target_path() -> Path:
     return Path(__file__).resolve().parent.parent / "firmware" / "packets.py"
+
+
+def commands_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "firmware" / "commands.py"
 
 
 def _const_name(*parts: str) -> str:
@@ -107,20 +113,74 @@ def render(dictionary: model.Dictionary) -> str:
     return "\n".join(out) + "\n"
 
 
+def _number(value: float, is_float: bool) -> str:
+    return repr(float(value)) if is_float else str(int(value))
+
+
+def render_commands(dictionary: commands.CommandDictionary) -> str:
+    """Return the source of ``firmware/commands.py`` for a command dictionary."""
+    out: list[str] = []
+    emit = out.append
+    cmds = dictionary.commands
+    emit("# Telecommand table of the lander, generated from schemas/commands.toml by")
+    emit("# `make generate` (python -m schemas.codegen). Do not edit: edit the dictionary.")
+    emit("from micropython import const")
+    emit("")
+    emit(f"TC_APID = const({dictionary.apid:#05x})")
+    word0 = (int(wire.PacketType.TC) << 12) | (1 << 11) | dictionary.apid
+    emit(f"TC_WORD0 = const({word0:#06x})  # first header word: version 0, type TC, sec. header")
+    emit(f"N_COMMANDS = const({len(cmds)})")
+    emit(f"MIN_TC = const({wire.TC_OVERHEAD})")
+    emit(f"MAX_TC = const({wire.TC_OVERHEAD + dictionary.max_args_size})")
+    emit("")
+    emit("# Command codes.")
+    for c in cmds:
+        emit(f"{c.name} = const({c.code:#06x})")
+    emit("")
+    emit("# The table, by index. ARGS_FMT: struct format of the arguments after the code;")
+    emit("# MODES: HK.mode values in which the command is accepted (None: any); CHECKS: per")
+    emit("# argument (low, high, allowed values or None).")
+    emit("CODES = (" + "".join(f"{c.code:#06x}, " for c in cmds) + ")")
+    emit("NAMES = (" + "".join(f"{c.name!r}, " for c in cmds) + ")")
+    emit("ARGS_FMT = (" + "".join(f"{'>' + c.args_format!r}, " for c in cmds) + ")")
+    emit("ARGS_LEN = (" + "".join(f"{c.args_size}, " for c in cmds) + ")")
+    modes = (f"{tuple(sorted(c.modes))!r}" if c.modes else "None" for c in cmds)
+    emit("MODES = (" + "".join(f"{m}, " for m in modes) + ")")
+    emit("CHECKS = (")
+    for c in cmds:
+        checks = []
+        for a in c.args:
+            states = repr(tuple(sorted(a.states))) if a.states else "None"
+            low, high = _number(a.low, a.is_float), _number(a.high, a.is_float)
+            checks.append(f"({low}, {high}, {states}), ")
+        emit(f"    ({''.join(checks)}),  # {c.name}")
+    emit(")")
+    return "\n".join(out) + "\n"
+
+
+def outputs() -> dict[Path, str]:
+    """Every generated firmware file and what it must hold."""
+    telemetry = model.load()
+    return {
+        target_path(): render(telemetry),
+        commands_path(): render_commands(commands.load(telemetry=telemetry)),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write firmware/packets.py; with ``--check`` only report whether it is stale."""
+    """Write the generated firmware files; with ``--check`` only report stale ones."""
     argv = sys.argv[1:] if argv is None else argv
-    text = render(model.load())
-    path = target_path()
-    if "--check" in argv:
-        current = path.read_text("utf-8") if path.exists() else ""
-        if current != text:
-            print(f"{path} is stale: run `make generate`", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(text, "utf-8")
-    print(f"wrote {path}")
-    return 0
+    stale = 0
+    for path, text in outputs().items():
+        if "--check" in argv:
+            current = path.read_text("utf-8") if path.exists() else ""
+            if current != text:
+                print(f"{path} is stale: run `make generate`", file=sys.stderr)
+                stale += 1
+            continue
+        path.write_text(text, "utf-8")
+        print(f"wrote {path}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

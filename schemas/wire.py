@@ -3,11 +3,17 @@
 A packet on the wire is: a 6-octet CCSDS primary header, a 6-octet CUC time code (telemetry),
 the fields, and a CRC-16/CCITT-FALSE over everything before it. The CRC is the last two
 octets of the packet data field, so the header's data length counts it.
+
+A telecommand (type 1) carries instead a secondary header of key id (2 octets) and anti-replay
+counter (4 octets), the command code (2 octets) and its arguments, then an HMAC-SHA256 tag
+truncated to 16 octets over everything before it, then the CRC (see ``ground.telecommand``).
 """
 
 from __future__ import annotations
 
 import binascii
+import hashlib
+import hmac
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -27,6 +33,17 @@ FINE_PER_SECOND: Final[int] = 65536
 PRIMARY_HEADER: Final = struct.Struct(">HHH")
 CUC: Final = struct.Struct(">IH")
 
+#: Telecommand secondary header (key id, anti-replay counter) and command code.
+TC_HEADER: Final = struct.Struct(">HHHHIH")
+TC_SEC_HEADER_LEN: Final[int] = 6
+TC_CODE_LEN: Final[int] = 2
+#: Octets before a telecommand's arguments.
+TC_HEADER_LEN: Final[int] = PRIMARY_HEADER_LEN + TC_SEC_HEADER_LEN + TC_CODE_LEN
+MAC_LEN: Final[int] = 16
+#: Octets a telecommand carries besides its arguments.
+TC_OVERHEAD: Final[int] = TC_HEADER_LEN + MAC_LEN + CRC_LEN
+MAX_COUNTER: Final[int] = 0xFFFFFFFF
+
 
 class PacketType(IntEnum):
     TM = 0
@@ -39,6 +56,11 @@ def crc16(data: bytes | bytearray | memoryview, crc: int = CRC_INIT) -> int:
     Over a packet that ends in its own big-endian CRC the result is 0 (the residue check).
     """
     return binascii.crc_hqx(data, crc)
+
+
+def tc_mac(key: bytes, data: bytes | bytearray | memoryview) -> bytes:
+    """A telecommand's tag: HMAC-SHA256 of everything before it, first 16 octets."""
+    return hmac.new(key, data, hashlib.sha256).digest()[:MAC_LEN]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ stderr is the control channel, one line per message:
     @vb done ok|exit|exc <hex>    the job ended; exc carries the traceback text, hex-encoded
     @vb kbd <c>                   micropython.kbd_intr(c) was called
     @vb reset                     machine.reset() was called: the host does a hard reset
+    @vb rx                        (firmware/hal.py) the 0x03 the host holds serial RX after was
+                                  data: pass the rest on
 """
 
 import binascii

@@ -21,7 +21,8 @@ Serial behaviour copied from the rp2 port's USB-CDC stack:
 - break-in with kbd_intr(-1): serial RX goes to the code in chunks that end at each 0x03;
   after one, the rest waits up to 300 ms for the code to stop (firmware stops itself on a
   Ctrl-C no telecommand frame can carry, then calls kbd_intr(3) and raises
-  KeyboardInterrupt), so mpremote's following b"\\r\\x01" reaches the REPL;
+  KeyboardInterrupt), so mpremote's following b"\\r\\x01" reaches the REPL; or until the
+  code says the 0x03 was data (`@vb rx`), as a telecommand's may be;
 - a watchdog started by the firmware (`@vb wdt <ms>`, fed by `@vb feed`) hard-resets the
   board when it starves; like the RP2040's, it keeps running across soft resets.
 
@@ -546,6 +547,10 @@ class VirtualBoard:
                     log.warning("bad message from the VM: %r", line)
                     outcome, tb = Outcome.EXC, b"(the board lost this error)\n"
                 self._perform(self._repl.finished(outcome, tb))
+            case b"rx":  # the 0x03 that made the board hold serial RX was data: go on
+                if self._repl.holding:
+                    self._repl.release()
+                    self._pump()
             case b"kbd":
                 try:
                     self._repl.set_interrupt_char(int(arg))

@@ -103,7 +103,9 @@ def test_random_bytes_never_raise(blob, cuts):
 
 def test_each_bad_frame_lands_in_the_counter_that_says_why():
     good = tmgen.sequence("HK", 3)
-    packet = tmgen.build({"name": "HK", "seq": 3, "coarse": 0, "fine": 0, "values": [0] * 9})
+    packet = tmgen.build(
+        {"name": "HK", "seq": 3, "coarse": 0, "fine": 0, "values": tmgen.values("HK")}
+    )
     flipped = bytearray(packet)
     flipped[20] ^= 0x04
     unknown = bytearray(packet)
@@ -162,7 +164,9 @@ def test_a_run_with_no_delimiter_is_dropped_and_counted_once():
 
 
 def test_engineering_values_apply_calibration_and_states():
-    values = [1, 3, 42, 0, 0, 7, 100000, 14000, 0]
+    values = tmgen.values(
+        "HK", mode=1, phase=3, uptime=42, tm_sent=7, heap_free=100000, board_temp=14000
+    )
     packet = tmgen.build({"name": "HK", "seq": 0, "coarse": 10, "fine": 32768, "values": values})
     (decoded,), _ = _decode([tmgen.frame(packet)])
     v = decoded.values

@@ -18,7 +18,9 @@ def test_module_compiles_for_rp2040(source, tmp_path):
     out = tmp_path / (source.stem + ".mpy")
     result = subprocess.run(
         [str(MPY_CROSS), "-march=armv6m", "-o", str(out), str(source)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 0

@@ -5,9 +5,9 @@ import pytest
 from schemas import codegen, model
 
 
-def test_generated_firmware_encoder_is_current():
-    current = codegen.target_path().read_text("utf-8")
-    assert current == codegen.render(model.load()), "firmware/packets.py is stale: make generate"
+def test_generated_firmware_files_are_current():
+    for path, text in codegen.outputs().items():
+        assert path.read_text("utf-8") == text, f"{path.name} is stale: make generate"
 
 
 def test_every_packet_the_issue_names_is_defined():

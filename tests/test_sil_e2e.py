@@ -49,9 +49,18 @@ def test_virtual_board_telemetry_is_crc_good_and_continuous(tmp_path):
 
 def test_lander_sil_prints_the_port_and_stops_cleanly_on_ctrl_c(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ground.cli", "sil", "--flash", str(tmp_path / "flash"),
-         "--time-warp", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "ground.cli",
+            "sil",
+            "--flash",
+            str(tmp_path / "flash"),
+            "--time-warp",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         port = proc.stdout.readline().decode().strip()
@@ -72,3 +81,22 @@ def _port_alive(port: str) -> bool:
             return bool(s.read(100))
     except (serial.SerialException, OSError):
         return False
+
+
+def test_monitor_says_one_line_when_the_board_goes_away(tmp_path):
+    install_sources(tmp_path, {"autostart": True, "time_warp": 5})
+    board = VirtualBoard(tmp_path).start()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ground.cli", "monitor", "--link", f"serial://{board.port}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(2.0)
+    finally:
+        board.stop()
+    out, err = proc.communicate(timeout=20)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 1
+    assert len(lines) == 1 and lines[0].startswith("link closed: lost"), err
+    assert b"packets" in out

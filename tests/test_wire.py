@@ -13,7 +13,13 @@ def test_crc_is_ccitt_false_check_value():
 
 def test_crc_residue_of_a_packet_is_zero():
     packet = tmgen.build(
-        {"name": "HK", "seq": 5, "coarse": 1, "fine": 2, "values": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
+        {
+            "name": "HK",
+            "seq": 5,
+            "coarse": 1,
+            "fine": 2,
+            "values": tmgen.values("HK", mode=1, phase=2),
+        }
     )
     assert wire.crc16(packet) == 0
     assert wire.crc16(packet[:-1] + bytes([packet[-1] ^ 1])) != 0

@@ -34,6 +34,14 @@ def packets(draw: st.DrawFn, definition: model.PacketDef | None = None) -> dict[
     }
 
 
+def values(name: str, **given: Any) -> list[Any]:
+    """Raw field values of a packet in wire order: those given by name, 0 for the rest."""
+    fields = DICTIONARY[name].fields
+    unknown = set(given) - {f.name for f in fields}
+    assert not unknown, f"{name} has no field {unknown}"
+    return [given.get(f.name, 0.0 if f.is_float else 0) for f in fields]
+
+
 def build(p: dict[str, Any]) -> bytes:
     """The packet's bytes, CRC included, as Construct builds them."""
     d = DICTIONARY[p["name"]]

@@ -18,14 +18,20 @@ def micropython() -> str:
     return found
 
 
-def run(script: str, stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``script`` in the VM with firmware/ on sys.path; stdout is bytes."""
+def run(
+    script: str, stdin: bytes = b"", timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``script`` in the VM with firmware/ on sys.path; stdout is bytes.
+
+    ``cwd`` is the board's flash (key and counter files); by default the current folder.
+    """
     prelude = f"import sys\nsys.path.insert(0, {str(FIRMWARE)!r})\n"
     proc = subprocess.run(
         [micropython(), "-X", f"heapsize={HEAP}", "-c", prelude + script],
         input=stdin,
         capture_output=True,
         timeout=timeout,
+        cwd=cwd,
     )
     if proc.returncode != 0:
         raise AssertionError(

@@ -1,0 +1,219 @@
+# Telecommands on board: check, authenticate and run each frame the uplink delivers, and
+# answer every one with TC_VERIFY telemetry.
+#
+# A telecommand packet (big-endian; the ground's ground/telecommand.py builds it and
+# schemas/structs.py holds its reference Construct struct):
+#   offset  octets  field
+#   0       2       version 0, type 1 (TC), sec. header 1, APID commands.TC_APID
+#   2       2       sequence flags 0b11, 14-bit sequence count
+#   4       2       data length: octets after the primary header - 1
+#   6       2       key id
+#   8       4       anti-replay counter, above the last one accepted
+#   12      2       command code
+#   14      n       arguments as commands.ARGS_FMT gives them
+#   14+n    16      HMAC-SHA256(key, octets 0 .. 14+n-1), first 16 octets
+#   30+n    2       CRC-16/CCITT-FALSE of octets 0 .. 30+n-1
+#
+# Checks, in order, each refusing with its own reason (counted in HK.tc_rej_*):
+#   frame and packet length, COBS (BAD_LENGTH); CRC (BAD_CRC); header, data length
+#   (BAD_LENGTH); key id (UNKNOWN_KEY); tag (BAD_MAC); counter (REPLAY). The counter is then
+#   persisted, so an authenticated command can never run twice, not even after a reset, and a
+#   refused one cannot be replayed later when it would be allowed. Then: command code
+#   (UNKNOWN_COMMAND), argument length (BAD_ARGUMENTS), argument values (OUT_OF_RANGE),
+#   vehicle mode (NOT_ALLOWED). A refused command changes nothing else on board.
+# A command that passes is ACCEPTED, STARTED, then COMPLETED, or FAILED with the reason its
+# handler returns (the flight model refuses what its phase does not allow: NOT_ALLOWED).
+# Nothing a frame holds can stop the firmware: an unexpected error is a FAILED
+# EXECUTION_ERROR.
+from struct import unpack_from
+
+import commands as C
+import hal
+import packets as P
+from auth import MAC_LEN, CounterStore, Hmac, load_key
+from framing import cobs_decode, crc16
+from micropython import const
+
+_ARGS_AT = const(14)
+_POWERED = (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL)
+
+# HK counter of each refusal reason.
+_REFUSAL_COUNTERS = {
+    P.REASON_BAD_CRC: "tc_rej_bad_crc",
+    P.REASON_BAD_LENGTH: "tc_rej_bad_length",
+    P.REASON_UNKNOWN_KEY: "tc_rej_unknown_key",
+    P.REASON_BAD_MAC: "tc_rej_bad_mac",
+    P.REASON_REPLAY: "tc_rej_replay",
+    P.REASON_UNKNOWN_COMMAND: "tc_rej_unknown_command",
+    P.REASON_BAD_ARGUMENTS: "tc_rej_bad_arguments",
+    P.REASON_OUT_OF_RANGE: "tc_rej_out_of_range",
+    P.REASON_NOT_ALLOWED: "tc_rej_not_allowed",
+    P.REASON_EXECUTION_ERROR: "tc_rej_execution_error",
+}
+
+
+class Commanding:
+    def __init__(self, app, cfg):
+        self.app = app
+        self.hk = app.points[P.HK]
+        self.key_id = cfg.get("key_id", 1)
+        key = load_key()
+        self.hmac = Hmac(key) if key else None
+        self.counters = CounterStore()
+        self.hk.tc_counter = self.counters.value
+        self.pkt = bytearray(C.MAX_TC)
+        # What the current frame's TC_VERIFY reports: code, sequence count, counter.
+        self.code = 0
+        self.seq = 0
+        self.counter = 0
+        # Handler of each command, by table index: method do_<name>.
+        self.handlers = tuple(getattr(self, "do_" + n.lower(), None) for n in C.NAMES)
+
+    # --- the frame path --------------------------------------------------------------
+
+    def on_frame(self, frame, n):
+        # A complete frame from the uplink (delimiter excluded).
+        self.code = self.seq = self.counter = 0
+        try:
+            reason = self._run(frame, n)
+        except Exception:
+            reason = P.REASON_EXECUTION_ERROR
+        if reason:
+            self.refuse(reason)
+
+    def _run(self, frame, n):
+        pkt = self.pkt
+        if n < 2 or n > C.MAX_TC + 1:
+            return P.REASON_BAD_LENGTH
+        m = cobs_decode(frame, n, pkt)
+        if m < 4:
+            return P.REASON_BAD_LENGTH
+        self.seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF
+        if m >= _ARGS_AT:
+            self.counter = unpack_from(">I", pkt, 8)[0]
+            self.code = (pkt[12] << 8) | pkt[13]
+        if m < C.MIN_TC:
+            return P.REASON_BAD_LENGTH
+        if crc16(pkt, m):
+            return P.REASON_BAD_CRC
+        if ((pkt[0] << 8) | pkt[1]) != C.TC_WORD0 or pkt[2] < 0xC0:
+            return P.REASON_BAD_LENGTH  # not a telecommand header of ours
+        if ((pkt[4] << 8) | pkt[5]) + 7 != m:
+            return P.REASON_BAD_LENGTH
+        if self.hmac is None or ((pkt[6] << 8) | pkt[7]) != self.key_id:
+            return P.REASON_UNKNOWN_KEY
+        signed = m - MAC_LEN - 2
+        if not self.hmac.check(pkt, signed):
+            return P.REASON_BAD_MAC
+        if self.counter <= self.counters.value:
+            return P.REASON_REPLAY
+        try:
+            self.counters.commit(self.counter)
+        except OSError:
+            return P.REASON_EXECUTION_ERROR
+        self.hk.tc_counter = self.counter
+        return self._dispatch(pkt, signed)
+
+    def _dispatch(self, pkt, signed):
+        code = self.code
+        if code not in C.CODES:
+            return P.REASON_UNKNOWN_COMMAND
+        i = C.CODES.index(code)
+        handler = self.handlers[i]
+        if handler is None:
+            return P.REASON_UNKNOWN_COMMAND
+        if signed - _ARGS_AT != C.ARGS_LEN[i]:
+            return P.REASON_BAD_ARGUMENTS
+        args = unpack_from(C.ARGS_FMT[i], pkt, _ARGS_AT)
+        for value, (low, high, allowed) in zip(args, C.CHECKS[i]):
+            if not low <= value <= high or (allowed is not None and value not in allowed):
+                return P.REASON_OUT_OF_RANGE
+        hk = self.hk
+        modes = C.MODES[i]
+        if modes is not None and hk.mode not in modes:
+            return P.REASON_NOT_ALLOWED
+        hk.tc_accepted = (hk.tc_accepted + 1) & 0xFFFF
+        self.stage(P.STAGE_ACCEPTED)
+        self.stage(P.STAGE_STARTED)
+        reason = handler(*args)
+        if not reason:
+            self.stage(P.STAGE_COMPLETED)
+        return reason
+
+    def stage(self, stage, reason=0):
+        # Send one TC_VERIFY for the current command.
+        v = self.app.points[P.TC_VERIFY]
+        v.cmd_code = self.code
+        v.tc_seq = self.seq
+        v.counter = self.counter
+        v.stage = stage
+        v.reason = reason
+        self.app.down.send(P.TC_VERIFY)
+
+    def refuse(self, reason):
+        hk = self.hk
+        hk.tc_rejected = (hk.tc_rejected + 1) & 0xFFFF
+        name = _REFUSAL_COUNTERS.get(reason)
+        if name:
+            setattr(hk, name, (getattr(hk, name) + 1) & 0xFFFF)
+        self.stage(P.STAGE_FAILED, reason)
+
+    # --- the commands: each returns 0 when done, or the reason it failed ---------------
+
+    def do_noop(self):
+        return 0
+
+    def do_ping(self, token):
+        self.app.points[P.PONG].token = token
+        self.app.down.send(P.PONG)
+        return 0
+
+    def do_set_tm_rate(self, apid, hz):
+        index = P.APIDS.index(apid)
+        mhz = int(hz * 1000 + 0.5)
+        self.app.down.set_rate_mhz(index, mhz)
+        self.app.event(P.EVENT_ID_TM_RATE_CHANGED, P.SEVERITY_INFO, apid, mhz)
+        return 0
+
+    def do_set_mode(self, mode):
+        flight = self.app.flight
+        if mode == P.MODE_SAFE:
+            return flight.safe()
+        if mode == P.MODE_MAINTENANCE and flight.phase in _POWERED:
+            return P.REASON_NOT_ALLOWED
+        old = self.hk.mode
+        if mode != old:
+            self.hk.mode = mode
+            self.app.event(P.EVENT_ID_MODE_CHANGE, P.SEVERITY_INFO, old, mode)
+        return 0
+
+    def do_set_time(self, coarse):
+        self.app.clock.set_epoch(coarse)
+        return 0
+
+    def do_set_time_warp(self, factor):
+        return self.app.set_time_warp(factor)
+
+    def do_arm(self):
+        return self.app.flight.arm()
+
+    def do_start_descent(self):
+        return self.app.flight.start_descent()
+
+    def do_abort(self):
+        return self.app.flight.abort()
+
+    def do_safe(self):
+        return self.app.flight.safe()
+
+    def do_reset(self):
+        # The counter is already persisted; answer, then reset.
+        self.stage(P.STAGE_COMPLETED)
+        hal.reset()
+        return 0
+
+    def do_inject_fault(self, target, kind, magnitude):
+        return self.app.flight.inject_fault(target, kind, magnitude)
+
+    def do_clear_fault(self, target):
+        return self.app.flight.clear_fault(target)

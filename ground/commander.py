@@ -1,0 +1,306 @@
+"""Commanding: sign telecommands, send them, and follow their verification.
+
+Two layers, as for telemetry:
+
+* :class:`CommanderCore` is sans-I/O. It checks a command against the dictionary, enforces
+  confirmation of critical commands, takes an anti-replay counter, signs the packet, and
+  follows its verification (:class:`~ground.verifier.Verifier`) from decoded packets and the
+  ``now`` the caller passes in. It also learns the vehicle's last accepted counter from HK so
+  that the ground never signs with a counter the vehicle would call a replay.
+* :class:`Commander` runs it over a :class:`~ground.links.Link` with asyncio: one task reads
+  the link, decodes with the one :class:`~ground.decoder.TelemetryDecoder` and hands every
+  packet to the core and to any subscriber (a console, the HIL API), so a single link serves
+  telemetry and commanding. ``await commander.send("SET_TM_RATE", packet="NAV", hz=20)``
+  returns the :class:`~ground.verifier.Verification` when the command completes and raises
+  :class:`CommandFailed` or :class:`CommandTimeout` (both :class:`CommandError`) otherwise.
+
+>>> core = CommanderCore(VehicleKey("V", 1, bytes(32)), MemoryCounter())
+>>> tc = core.prepare("NOOP", {})
+>>> core.release(tc, now=0.0).awaiting.name
+'ACCEPTED'
+>>> [report.stage for _, report in core.expire(now=2.5)]
+['TIMEOUT']
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from schemas import commands
+from schemas.commands import ArgumentError
+
+from .decoder import Packet, TelemetryDecoder
+from .history import CommandHistory
+from .keys import CounterSource, MemoryCounter, VehicleKey  # noqa: F401 (doctest)
+from .links import Link, LinkClosed
+from .telecommand import Telecommand, build
+from .verifier import StageReport, StageTimeouts, Update, Verification, Verifier
+
+__all__ = [
+    "ArgumentError",
+    "CommandError",
+    "CommandFailed",
+    "CommandTimeout",
+    "ConfirmationRequired",
+    "CommanderCore",
+    "Commander",
+]
+
+
+class CommandError(Exception):
+    """A command was not completed; the message is one line for the operator."""
+
+    def __init__(self, message: str, verification: Verification | None = None) -> None:
+        super().__init__(message)
+        self.verification = verification
+
+
+class ConfirmationRequired(CommandError):
+    """A critical command was sent without ``confirm=True`` (COSMOS calls it hazardous)."""
+
+
+class CommandFailed(CommandError):
+    """The vehicle refused the command or reported it failed (the reason is in the message)."""
+
+
+class CommandTimeout(CommandError):
+    """A verification stage did not come within its window."""
+
+
+def outcome_error(verification: Verification, where: str = "") -> CommandError | None:
+    """The error an unsuccessful verification means (None when it completed)."""
+    tc = verification.telecommand
+    if verification.outcome == "FAILED":
+        stages = [s.stage for s in verification.stages[:-1]]
+        when = f"after {stages[-1]}" if stages else "refused"
+        return CommandFailed(
+            f"{tc.name} failed: {verification.reason} ({when}, counter {tc.counter})",
+            verification,
+        )
+    if verification.outcome == "TIMEOUT":
+        awaited = verification.reason
+        since = "release" if awaited == "ACCEPTED" else verification.stages[-2].stage
+        hint = f" (is the vehicle receiving commands on {where}?)" if where else ""
+        return CommandTimeout(
+            f"{tc.name}: no {awaited} within {verification.window():g} s of {since}{hint}",
+            verification,
+        )
+    return None
+
+
+class CommanderCore:
+    """Sans-I/O commanding: build and sign telecommands, follow their verification."""
+
+    def __init__(
+        self,
+        key: VehicleKey,
+        counter: CounterSource,
+        *,
+        dictionary: commands.CommandDictionary | None = None,
+        timeouts: StageTimeouts | None = None,
+    ) -> None:
+        self.key = key
+        self.counter = counter
+        self.dictionary = dictionary if dictionary is not None else commands.load()
+        self.verifier = Verifier(timeouts)
+        #: the vehicle's last accepted counter, from HK (None until an HK is seen)
+        self.vehicle_counter: int | None = None
+
+    def check(self, name: str, args: Mapping[str, Any]) -> commands.CommandDef:
+        """The command's definition if ``args`` fit it; ArgumentError says what does not."""
+        command = self.dictionary[name]
+        command.raw_values(args)
+        return command
+
+    def prepare(self, name: str, args: Mapping[str, Any], *, confirm: bool = False) -> Telecommand:
+        """Check, confirm and sign a command with the next counter (nothing is sent)."""
+        command = self.check(name, args)
+        if command.critical and not confirm:
+            raise ConfirmationRequired(
+                f"{command.name} is critical ({command.description}): confirm to send it"
+            )
+        return build(self.dictionary, name, args, key=self.key, counter=self.counter.reserve())
+
+    def release(
+        self, tc: Telecommand, now: float, timeouts: StageTimeouts | None = None
+    ) -> Verification:
+        """``tc.frame`` is being written at ``now``: follow its verification from here."""
+        return self.verifier.track(tc, now, timeouts)
+
+    def receive(self, packets: Iterable[Packet], now: float) -> list[Update]:
+        """Decoded packets received at ``now``; returns the verification steps they make."""
+        packets = list(packets)
+        for packet in packets:
+            if packet.name == "HK":
+                board = packet.raw_values["tc_counter"]
+                if self.vehicle_counter is None or board != self.vehicle_counter:
+                    self.vehicle_counter = board
+                    self.counter.observe(board)
+        return self.verifier.receive(packets, now)
+
+    def expire(self, now: float) -> list[Update]:
+        return self.verifier.expire(now)
+
+    def next_deadline(self) -> float | None:
+        return self.verifier.next_deadline()
+
+
+StageCallback = Callable[[Verification, StageReport], None]
+
+
+class Commander:
+    """Commanding over a link with asyncio; use as ``async with Commander(link, core):``.
+
+    ``subscribe(callback)`` gives every decoded packet to another user of the link.
+    ``history`` (a :class:`~ground.history.CommandHistory`) records each command with all its
+    stages when its verification ends.
+    """
+
+    def __init__(
+        self,
+        link: Link,
+        core: CommanderCore,
+        *,
+        decoder: TelemetryDecoder | None = None,
+        history: CommandHistory | None = None,
+        poll: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.link = link
+        self.core = core
+        self.decoder = decoder if decoder is not None else TelemetryDecoder()
+        self.history = history
+        self.poll = poll
+        self.clock = clock
+        self._subscribers: list[Callable[[Packet], None]] = []
+        self._waiters: dict[
+            Verification, tuple[asyncio.Future[Verification], StageCallback | None]
+        ] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._closed: BaseException | None = None
+        self._telemetry = asyncio.Event()
+
+    async def __aenter__(self) -> Commander:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def start(self) -> None:
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    async def close(self) -> None:
+        """Stop reading (the link stays open: its owner closes it)."""
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except asyncio.CancelledError:
+                pass
+            self._reader = None
+        self._abandon(CommandError("the commander was closed before the command was verified"))
+
+    def subscribe(self, callback: Callable[[Packet], None]) -> Callable[[], None]:
+        """Call ``callback`` with every decoded packet; returns the unsubscribe function."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    async def wait_for_telemetry(self, timeout: float) -> None:
+        """Return once any telemetry has arrived; CommandError after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._telemetry.wait(), timeout)
+        except TimeoutError:
+            raise CommandError(
+                f"no telemetry from {self.link.url} within {timeout:g} s: is the firmware running?"
+            ) from None
+
+    async def send(
+        self,
+        name: str,
+        /,
+        *,
+        confirm: bool = False,
+        on_stage: StageCallback | None = None,
+        timeouts: StageTimeouts | None = None,
+        **args: Any,
+    ) -> Verification:
+        """Send a command and await its verification; CommandError if it does not complete."""
+        return await self.send_telecommand(
+            self.core.prepare(name, args, confirm=confirm), on_stage=on_stage, timeouts=timeouts
+        )
+
+    async def send_telecommand(
+        self,
+        tc: Telecommand,
+        *,
+        on_stage: StageCallback | None = None,
+        timeouts: StageTimeouts | None = None,
+    ) -> Verification:
+        """Send an already signed telecommand and await its verification."""
+        self.start()
+        if self._closed is not None:
+            raise CommandError(f"link closed: {self._closed}")
+        verification = self.core.release(tc, self.clock(), timeouts)
+        future: asyncio.Future[Verification] = asyncio.get_running_loop().create_future()
+        self._waiters[verification] = (future, on_stage)
+        try:
+            self.link.write(tc.frame)
+        except LinkClosed as exc:
+            self._waiters.pop(verification, None)
+            raise CommandError(f"link closed: {exc}") from None
+        return await future
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                data = await asyncio.to_thread(self.link.read, self.poll)
+            except LinkClosed as exc:
+                self._closed = exc
+                self._abandon(CommandError(f"link closed: {exc}"))
+                return
+            now = self.clock()
+            packets = self.decoder.feed(data) if data else []
+            if packets:
+                self._telemetry.set()
+                for packet in packets:
+                    for callback in list(self._subscribers):
+                        callback(packet)
+            self._deliver(self.core.receive(packets, now) + self.core.expire(now))
+
+    def _deliver(self, updates: list[Update]) -> None:
+        for verification, report in updates:
+            future, on_stage = self._waiters.get(verification, (None, None))
+            if on_stage is not None:
+                on_stage(verification, report)
+            if not report.final:
+                continue
+            self._record(verification)
+            self._waiters.pop(verification, None)
+            if future is None or future.done():
+                continue
+            error = outcome_error(verification, self.link.url)
+            if error is None:
+                future.set_result(verification)
+            else:
+                future.set_exception(error)
+
+    def _abandon(self, error: CommandError) -> None:
+        for verification, (future, _) in list(self._waiters.items()):
+            self._record(verification)
+            if not future.done():
+                future.set_exception(CommandError(str(error), verification))
+        self._waiters.clear()
+
+    def _record(self, verification: Verification) -> None:
+        if self.history is not None:
+            self.history.record(
+                verification,
+                link=self.link.url,
+                vehicle=self.core.key.vehicle,
+                released_ago=self.clock() - verification.released,
+            )
