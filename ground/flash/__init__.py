@@ -13,21 +13,6 @@
 - uf2.py       MicroPython itself, onto a Pico in BOOTSEL mode
 - progress.py  a bar on a terminal, plain lines elsewhere
 
-Every failure a user can meet is a :class:`FlashError` with a one-line message.
+Every failure a user can meet is a `errors.FlashError` with a one-line message. Nothing is
+imported here, so that `lander` starts without loading mpremote until it flashes.
 """
-
-from .build import Build, build_firmware
-from .deploy import FlashResult, flash
-from .errors import BoardLost, FlashError, NoSpace
-from .provision import Provision
-
-__all__ = [
-    "BoardLost",
-    "Build",
-    "FlashError",
-    "FlashResult",
-    "NoSpace",
-    "Provision",
-    "build_firmware",
-    "flash",
-]

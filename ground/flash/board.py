@@ -215,9 +215,11 @@ class Board:
             hashes = self._literal(_HASHES % (names,))
         return Survey(frozenset(files), hashes, text)
 
-    def write(self, name: str, data: bytes, progress: Callable[[int], None]) -> None:
+    def write(
+        self, name: str, data: bytes, progress: Callable[[int], None], label: str = ""
+    ) -> None:
         """Write a file with mpremote; ``progress`` gets the bytes written so far."""
-        with self._talking(f"copying {name}"):
+        with self._talking(f"copying {label or name}"):
             try:
                 self._t.fs_writefile(
                     name, data, chunk_size=CHUNK, progress_callback=lambda n, _: progress(n)
@@ -226,7 +228,7 @@ class Board:
                 if exc.errno != errno.ENOSPC or isinstance(exc, serial.SerialException):
                     raise
                 self._close_open_file()
-                raise NoSpace(f"the board's filesystem is full (writing {name})") from None
+                raise NoSpace(f"the board's filesystem is full (writing {label or name})") from None
 
     def _close_open_file(self) -> None:
         # mpremote's fs_writefile leaves `f` open when a write fails
@@ -277,6 +279,10 @@ class Board:
         except TransportExecError as exc:
             lines = exc.error_output.strip().splitlines() or ["(no message)"]
             raise FlashError(f"the board failed while {doing}: {lines[-1]}") from None
-        except (TransportError, serial.SerialException, OSError) as exc:
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        except serial.SerialException:
+            raise BoardLost(f"lost the board at {self.port} while {doing} (unplugged?)") from None
+        except TransportError:
+            raise BoardLost(f"the board at {self.port} stopped answering while {doing}") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
             raise BoardLost(f"lost the board at {self.port} while {doing} ({reason})") from None

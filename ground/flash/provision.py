@@ -1,7 +1,8 @@
 """Provision: what a vehicle needs on its flash besides the firmware.
 
 `config.json` (vehicle id, telemetry rates, the telecommand key's id, any other setting the
-firmware reads) and the vehicle's telecommand key. Both are files of the image like the
+firmware reads) and the vehicle's telecommand key (`tc.key`, the ground's key for the vehicle,
+the one `lander cmd` signs with). Both are files of the image like the
 firmware's, so they are compared, copied and verified by SHA-256 the same way. The JSON is
 written with sorted keys: the same options give the same bytes, and an unchanged config is
 not copied again.
@@ -13,20 +14,22 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ground import keys
 from schemas import model
+from sil.firmware import KEY_FILE
 
 from .errors import FlashError
 
 __all__ = ["CONFIG_FILE", "DEFAULT_VEHICLE", "MAX_RATE_HZ", "Provision", "vehicle_key"]
 
 CONFIG_FILE = "config.json"  # firmware/app.py load_config()
-DEFAULT_VEHICLE = "LANDER-1"  # the firmware's default "vehicle"
+DEFAULT_VEHICLE = keys.DEFAULT_VEHICLE
 MAX_RATE_HZ = 50.0  # the firmware's control cycle is 20 ms: nothing is sent faster
 RESERVED = ("vehicle", "rates", "key_id")  # set by their own options
 
 
 @dataclass(frozen=True)
-class VehicleKey:
+class BoardKey:
     """The telecommand key to put on the board: its file name there, id and secret."""
 
     name: str
@@ -41,7 +44,7 @@ class Provision:
     vehicle: str = DEFAULT_VEHICLE
     rates: dict[str, float] = field(default_factory=dict)
     settings: dict[str, object] = field(default_factory=dict)
-    key: VehicleKey | None = None
+    key: BoardKey | None = None
 
     def __post_init__(self) -> None:
         names = [p.name for p in model.load()]
@@ -76,22 +79,11 @@ class Provision:
         return frozenset([self.key.name] if self.key is not None else [])
 
 
-def vehicle_key(vehicle: str, path: Path | None = None) -> VehicleKey | None:
-    """The vehicle's telecommand key (from ``path``, else the ground's key file), or None.
-
-    The hook to the commanding work: `ground.keys` owns the ground's key files (made on first
-    use, mode 0600, never printed) and `sil.firmware.KEY_FILE` names the key's file on the
-    board. Without them there is no key to provision and none is written.
-    """
-    try:
-        from ground import keys  # type: ignore[attr-defined,unused-ignore]
-        from sil.firmware import KEY_FILE  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        if path is not None:
-            raise FlashError("--key: this version has no telecommand keys to provision") from None
-        return None
+def vehicle_key(vehicle: str, path: Path | None = None) -> BoardKey:
+    """The vehicle's telecommand key: from ``path``, else the ground's key file for the
+    vehicle, made (mode 0600) on first use, as a virtual board gets one (ground.keys)."""
     try:
         key = keys.load_key(vehicle, path, create=path is None)
     except keys.KeyFileError as exc:
         raise FlashError(str(exc)) from None
-    return VehicleKey(KEY_FILE, key.key_id, key.secret)
+    return BoardKey(KEY_FILE, key.key_id, key.secret)
