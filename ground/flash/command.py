@@ -44,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="another config.json setting (repeatable; VALUE is JSON or text), e.g. time_warp=10",
     )
     p.add_argument(
-        "--key",
+        "--key-file",
         type=Path,
         metavar="FILE",
         help="the vehicle's telecommand key file (default: the ground's key for the vehicle)",
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         if args.build_only:
             return 0
         provision = Provision(
-            args.vehicle, dict(args.rate), dict(args.set), vehicle_key(args.vehicle, args.key)
+            args.vehicle, dict(args.rate), dict(args.set), vehicle_key(args.vehicle, args.key_file)
         )
         port = args.port or find_pico()
         result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
