@@ -32,10 +32,7 @@ from .verify import TELEMETRY_TIMEOUT, first_packets, mismatches
 __all__ = ["FlashResult", "flash"]
 
 INTACT = "the previous firmware is intact; run `lander flash` again"
-MIXED = (
-    "the board may hold old and new files mixed and not boot; reconnect it and run "
-    "`lander flash` again"
-)
+MIXED = "the board may hold old and new files mixed and not boot; run `lander flash` again"
 IN_PLACE = "the new firmware is in place"
 
 
@@ -94,14 +91,11 @@ def _deploy(
         _stage(board, image, plan, progress, info)
     with _consequence(MIXED):
         board.commit([(name + STAGED, name) for name in plan.copy], list(plan.remove))
-    with _consequence(IN_PLACE):
         bad = mismatches(image.hashes(), board.hashes(image.names))
         if bad:
-            raise FlashError(
-                f"hash mismatch on the board after the switch: {_some(bad)}; "
-                "run `lander flash` again"
-            )
-        progress.say(f"verified {len(image.files)} files by SHA-256 on the board")
+            raise FlashError(f"hash mismatch on the board after the switch: {_some(bad)}")
+    progress.say(f"verified {len(image.files)} files by SHA-256 on the board")
+    with _consequence(IN_PLACE):
         board.restart()
         telemetry = _confirm(board, provision)
     return FlashResult(plan, telemetry)
@@ -143,7 +137,8 @@ def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: Boa
             board.write(name + STAGED, data, _advance(progress, done, name), label=name)
             done += len(data)
         progress.finish()
-        want = {name + STAGED: image.hashes()[name] for name in plan.copy}
+        hashes = image.hashes()
+        want = {name + STAGED: hashes[name] for name in plan.copy}
         bad = mismatches(want, board.hashes(staged))
         if bad:
             raise FlashError(
@@ -155,7 +150,8 @@ def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: Boa
         raise
     except NoSpace:
         progress.finish()
-        board.remove(staged)
+        with suppress(FlashError):
+            board.remove(staged)
         free = "" if info.fs_free is None else f", {size_text(info.fs_free)} were free"
         raise FlashError(
             f"the board's filesystem is full: the changed files need {size_text(total)}{free}; "
@@ -163,11 +159,8 @@ def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: Boa
         ) from None
     except FlashError:
         progress.finish()
-        if staged:
-            try:
-                board.remove(staged)
-            except FlashError:
-                pass
+        with suppress(FlashError):
+            board.remove(staged)
         raise
     if plan.copy:
         progress.say(f"copied {len(plan.copy)} files ({size_text(total)}), hashes match")
@@ -207,4 +200,4 @@ def _consequence(what: str) -> Iterator[None]:
     except KeyboardInterrupt:
         raise FlashError(f"interrupted: {what}") from None
     except FlashError as exc:
-        raise FlashError(f"{exc}; {what}" if what is not IN_PLACE else str(exc)) from None
+        raise FlashError(f"{exc}; {what}") from None
