@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sil.firmware import FIRMWARE_DIR, firmware_files
 
+from .build import Build
 from .errors import FlashError
 from .ports import PICO_PID, PICO_VID, find_pico
 from .progress import Progress, size_text
@@ -75,7 +76,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .build import build_firmware
     from .deploy import flash
     from .uf2 import find_drive, install_uf2
 
@@ -85,26 +85,13 @@ def run(args: argparse.Namespace) -> int:
         if args.uf2 is not None:
             install_uf2(args.uf2, find_drive(args.uf2_drive), progress)
             return 0
-        sources = firmware_files(args.firmware)
-        if not sources:
-            raise FlashError(f"no firmware in {args.firmware}: it holds no .py files")
-        build = build_firmware(sources)
-        out = args.firmware.resolve().parent / "build" / "firmware"
-        try:
-            manifest = build.write(out)
-        except OSError as exc:
-            raise FlashError(f"cannot write the build to {out}: {exc.strerror}") from None
-        size = size_text(sum(map(len, build.files.values())))
-        progress.say(
-            f"build: {len(build.files)} files, {size}, {build.compiler_name} -march={build.march}"
-            f", manifest {manifest}"
-        )
         if args.build_only:
+            _build(args.firmware, progress)
             return 0
-        provision = Provision(
-            args.vehicle, dict(args.rate), dict(args.set), vehicle_key(args.vehicle, args.key_file)
-        )
+        key = vehicle_key(args.vehicle, args.key_file)
+        provision = Provision(args.vehicle, dict(args.rate), dict(args.set), key)
         port = args.port or find_pico()
+        sources, build = _build(args.firmware, progress)
         result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
     except FlashError as exc:
         progress.finish()
@@ -112,17 +99,38 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not args.dry_run:
         plan = result.plan
+        telemetry = (
+            f"telemetry flows ({', '.join(result.telemetry)})"
+            if result.telemetry
+            else "telemetry not checked (it goes to a UART)"
+        )
         progress.say(
             f"flashed {args.vehicle} on {port} in {time.monotonic() - started:.1f} s: "
             f"{len(plan.copy)} copied, {len(plan.unchanged)} unchanged, "
-            f"{len(plan.remove) + len(plan.stale)} removed; "
-            + (
-                f"telemetry flows ({', '.join(result.telemetry)})"
-                if result.telemetry
-                else "telemetry not checked (it goes to a UART)"
-            )
+            f"{len(plan.remove) + len(plan.stale)} removed; {telemetry}"
         )
     return 0
+
+
+def _build(firmware: Path, progress: Progress) -> tuple[list[Path], Build]:
+    """Compile the firmware in ``firmware`` and write it, with its manifest, beside it."""
+    from .build import build_firmware
+
+    sources = firmware_files(firmware)
+    if not sources:
+        raise FlashError(f"no firmware in {firmware}: it holds no .py files")
+    build = build_firmware(sources)
+    out = firmware.resolve().parent / "build" / "firmware"
+    try:
+        manifest = build.write(out)
+    except OSError as exc:
+        raise FlashError(f"cannot write the build to {out}: {exc.strerror}") from None
+    size = size_text(sum(map(len, build.files.values())))
+    progress.say(
+        f"build: {len(build.files)} files, {size}, {build.compiler_name} -march={build.march}"
+        f", manifest {manifest}"
+    )
+    return sources, build
 
 
 def _rate(text: str) -> tuple[str, float]:

@@ -155,7 +155,7 @@ def _stage(board: Board, image: Image, plan: Plan, progress: Progress, info: Boa
         free = "" if info.fs_free is None else f", {size_text(info.fs_free)} were free"
         raise FlashError(
             f"the board's filesystem is full: the changed files need {size_text(total)}{free}; "
-            "remove files the firmware does not need (`mpremote connect PORT ls`, `rm`)"
+            f"remove files the firmware does not need (`mpremote connect {board.port} ls`, `rm`)"
         ) from None
     except FlashError:
         progress.finish()
