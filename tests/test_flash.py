@@ -32,6 +32,8 @@ from sil.bare import BareBoard
 from sil.board import VirtualBoard
 from sil.firmware import FIRMWARE_DIR, KEY_FILE, install_sources
 
+from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
+
 LANDER = [sys.executable, "-m", "ground.cli", "flash"]
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 PREVIOUS = {"autostart": True, "time_warp": 20}  # firmware already on a board: it floods

@@ -16,6 +16,8 @@ import serial
 from sil.bare import BareBoard
 from sil.board import PICO_FLASH_BYTES, VirtualBoard
 
+from .test_vboard import boots, no_processes_left_behind, wait_for  # noqa: F401  (autouse)
+
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 COUNT_BOOTS = 'with open("boots.txt", "a") as f:\n    f.write("boot\\n")\n'
 
@@ -63,7 +65,7 @@ def test_a_board_that_resets_when_the_port_opens_loses_what_comes_first(tmp_path
     flash.mkdir()
     (flash / "main.py").write_text(COUNT_BOOTS)
     with VirtualBoard(flash, reset_on_open=True):
-        assert (flash / "boots.txt").read_text() == "boot\n"
+        wait_for(lambda: boots(flash) == 1)  # nobody opened the port: no reset
     with VirtualBoard(flash, reset_on_open=True) as board:
         with serial.Serial(board.port, timeout=0.1) as port:
             port.write(b"\r\x03\r\x01")  # mpremote's take-over, lost while it boots
@@ -74,7 +76,7 @@ def test_a_board_that_resets_when_the_port_opens_loses_what_comes_first(tmp_path
             while b"raw REPL; CTRL-B to exit\r\n>" not in data and time.monotonic() < deadline:
                 data += port.read(100)
             assert b"raw REPL; CTRL-B to exit\r\n>" in data
-    assert (flash / "boots.txt").read_text() == "boot\n" * 3  # booted, and again on open
+    wait_for(lambda: boots(flash) == 3)  # it booted, and again when the port opened
 
 
 def test_a_board_without_micropython_answers_but_never_with_a_prompt():
