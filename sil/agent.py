@@ -5,7 +5,10 @@ host (sil/board.py + sil/repl.py) speaks the Pico's REPL on the serial port and 
 only *executes* what the host asks, in one set of globals per boot, like a Pico's __main__.
 One VM process is one boot: a soft reset kills it and starts a fresh one (fresh heap).
 
-Started as:  micropython -X heapsize=192K /abs/path/sil/agent.py <flash_dir>
+Started as:  micropython -X heapsize=192K /abs/path/sil/agent.py <flash_dir> [size=N] [bitflip]
+    size=N    the flash holds N bytes of files: a write past that raises OSError(ENOSPC), as
+              a full LittleFS does, and os.statvfs reports N (a Pico's is 1,441,792 bytes)
+    bitflip   a failing flash: every write stores its first byte with the low bit flipped
 
 Pipes: stdout is the board's serial TX (never written by the agent itself); stdin is the
 serial RX while code runs; between jobs the agent reads job frames from stdin:
@@ -43,6 +46,10 @@ _g = {"__name__": "__main__"}  # the REPL's globals: persist for the whole boot
 # [the host awaits this job's report, the job's exception]: module state so that a
 # KeyboardInterrupt landing between two statements can never lose a report
 _job = [False, None]
+_flash = {"size": None, "bitflip": False}  # set from argv by main()
+_open = open
+_statvfs = os.statvfs
+_BLOCK = 4096  # a Pico's LittleFS block
 
 
 def _mount(path):
@@ -92,6 +99,63 @@ def ilistdir(path=""):
             except (OSError, TypeError):
                 e = (e[0], e[1], e[2], 0)
         yield e
+
+
+def _used(path):
+    n = 0
+    for e in _ilistdir(path):
+        p = path.rstrip("/") + "/" + e[0]
+        n += _used(p) if e[1] == 0x4000 else os.stat(p)[6]
+    return n
+
+
+class _FlashFile:
+    # A file open for writing on the board's flash: bounded by its size, maybe failing.
+    def __init__(self, f, room):
+        self._f = f
+        self._room = room
+
+    def write(self, buf, *args):
+        m = memoryview(buf)
+        if len(args) == 1:
+            m = m[: args[0]]
+        elif len(args) == 2:
+            m = m[args[0] : args[0] + args[1]]
+        if len(m) > self._room:
+            raise OSError(28)  # ENOSPC
+        if _flash["bitflip"] and len(m):
+            m = bytearray(m)
+            m[0] ^= 1
+        self._room -= len(m)
+        return self._f.write(m)
+
+    def close(self):
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
+def flash_open(name, mode="r", *args, **kw):
+    f = _open(name, mode, *args, **kw)
+    if "w" not in mode and "a" not in mode and "+" not in mode:
+        return f
+    size = _flash["size"]
+    return _FlashFile(f, (size - _used("/")) if size is not None else 1 << 62)
+
+
+def statvfs(path):
+    size = _flash["size"]
+    if size is None:
+        return _statvfs(path)
+    free = max(0, size - _used("/")) // _BLOCK
+    return (_BLOCK, _BLOCK, size // _BLOCK, free, free, 0, 0, 0, 0, 255)
 
 
 def _banner():
@@ -175,10 +239,19 @@ def _serve():
 
 
 def main():
+    for opt in sys.argv[2:]:
+        if opt.startswith("size="):
+            _flash["size"] = int(opt[5:])
+        elif opt == "bitflip":
+            _flash["bitflip"] = True
     _mount(sys.argv[1])
+    if _flash["size"] is not None or _flash["bitflip"]:
+        import builtins
+
+        builtins.open = flash_open
     _shim(micropython, {"kbd_intr": kbd_intr})
     _shim(machine, {"reset": reset})
-    _shim(os, {"ilistdir": ilistdir})
+    _shim(os, {"ilistdir": ilistdir, "statvfs": statvfs})
     _say("@vb hello " + _banner() + "\n")
     while True:
         try:

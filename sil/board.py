@@ -25,6 +25,15 @@ Serial behaviour copied from the rp2 port's USB-CDC stack:
   code says the 0x03 was data (`@vb rx`), as a telecommand's may be;
 - a watchdog started by the firmware (`@vb wdt <ms>`, fed by `@vb feed`) hard-resets the
   board when it starves; like the RP2040's, it keeps running across soft resets.
+
+Flash and faults, for the tools that flash a board (`lander flash`) to meet what boards do:
+- the flash holds `flash_size` bytes (a Pico's 1.4 MB by default): a write past that fails
+  with ENOSPC and os.statvfs tells what is free;
+- `bad_flash`: a failing flash that stores every write with one bit flipped;
+- `unplug_after`: the USB cable is pulled once the host has sent that many bytes: the port
+  goes away under the program that has it open, and the board is gone for good;
+- `reset_on_open`: the board resets when a program opens the port (as boards whose DTR/RTS
+  lines drive the reset do) and loses what arrives while it boots.
 """
 
 from __future__ import annotations
@@ -74,6 +83,7 @@ RECONNECT_POLL = 0.05  # s: how often a closed port is checked for a new reader
 CRASH_BACKOFF = 1.0  # s: least time between boots after the VM died on its own
 BOOT_TIMEOUT = 10.0  # s: for the VM to come up
 QUEUE_LIMIT = 1 << 16  # bytes queued towards the port or the VM before reading pauses
+PICO_FLASH_BYTES = 1_441_792  # a Pico's MicroPython filesystem: 352 blocks of 4 KB
 
 _prctl: Callable[..., int] | None
 try:
@@ -188,11 +198,23 @@ class VirtualBoard:
         micropython: str | os.PathLike[str] | None = None,
         env: dict[str, str] | None = None,
         autorun: bool = True,
+        flash_size: int | None = PICO_FLASH_BYTES,
+        bad_flash: bool = False,
+        unplug_after: int | None = None,
+        reset_on_open: bool = False,
     ) -> None:
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         exe = find_micropython(micropython)
         self._argv = [exe, "-X", f"heapsize={heap}", str(AGENT), str(self.flash_dir)]
+        if flash_size is not None:
+            self._argv.append(f"size={flash_size}")
+        if bad_flash:
+            self._argv.append("bitflip")
+        self._unplug_after = unplug_after
+        self._reset_on_open = reset_on_open
+        self._received = 0  # bytes the host sent, for unplug_after
+        self._deaf = False  # booting after reset_on_open: serial RX is lost
         self._env = {**os.environ, **(env or {})}
         self.led = False
         self._repl = Repl(autorun=autorun)
@@ -326,6 +348,9 @@ class VirtualBoard:
         while self._requests:
             what = self._requests.popleft()
             if what == "stop":
+                return False
+            if what == "unplug":
+                self._unplug()
                 return False
             if what == "soft":
                 self._repl.halt()
@@ -504,6 +529,7 @@ class VirtualBoard:
         match what:
             case b"hello":
                 vm.hello = True
+                self._deaf = False
                 self._repl.version = arg
                 self._perform(self._repl.power_on() if self._power_cycle else self._repl.boot())
             case b"run":
@@ -616,7 +642,12 @@ class VirtualBoard:
         if not data:
             self._disconnected()
             return
-        self._rx += data
+        self._received += len(data)
+        if self._unplug_after is not None and self._received >= self._unplug_after:
+            self._requests.append("unplug")
+            return
+        if not self._deaf:
+            self._rx += data
 
     def _check_connected(self) -> None:
         probe = select.poll()
@@ -626,6 +657,20 @@ class VirtualBoard:
         if not hangup:
             self._connected = True
             log.debug("%s opened", self._port)
+            if self._reset_on_open:  # reboot at the loop's next turn; deaf until then
+                self._requests.append("power")
+                self._deaf = True
+
+    def _unplug(self) -> None:
+        """The cable is pulled: the VM dies and the port goes away under whoever has it open."""
+        log.info("%s: unplugged after %d bytes", self._port, self._received)
+        if self._vm is not None:
+            self._vm.kill()
+            self._vm = None
+        os.close(self._master)
+        self._master = -1
+        self._connected = False
+        self._fail("the board was unplugged")
 
     def _disconnected(self) -> None:
         self._connected = False

@@ -19,9 +19,9 @@ FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
 KEY_FILE = "tc.key"  # must equal KEY_FILE in firmware/auth.py
 
 
-def firmware_files() -> list[Path]:
-    """The firmware's MicroPython modules (main.py included)."""
-    return sorted(p for p in FIRMWARE_DIR.glob("*.py") if p.name != "manifest.py")
+def firmware_files(folder: Path = FIRMWARE_DIR) -> list[Path]:
+    """The firmware's MicroPython modules (main.py included) in ``folder``."""
+    return sorted(p for p in folder.glob("*.py") if p.name != "manifest.py")
 
 
 def install_sources(

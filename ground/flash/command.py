@@ -1,0 +1,153 @@
+"""`lander flash`: its options, and the one line a failure gets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sil.firmware import FIRMWARE_DIR, firmware_files
+
+from .build import Build
+from .errors import FlashError
+from .ports import PICO_PID, PICO_VID, find_pico
+from .progress import Progress, size_text
+from .provision import DEFAULT_VEHICLE, Provision, vehicle_key
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--port",
+        metavar="PORT",
+        help=f"the board's serial port (default: the Pico plugged in, USB {PICO_VID:04X}:"
+        f"{PICO_PID:04X}); a virtual board's is the /dev/pts/N that `lander sil` prints",
+    )
+    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    p.add_argument("--vehicle", default=DEFAULT_VEHICLE, metavar="ID", help="the vehicle's id")
+    p.add_argument(
+        "--rate",
+        type=_rate,
+        action="append",
+        default=[],
+        metavar="PACKET=HZ",
+        help="telemetry rate of a packet (repeatable), e.g. NAV=20; 0 stops it",
+    )
+    p.add_argument(
+        "--set",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another config.json setting (repeatable; VALUE is JSON or text), e.g. time_warp=10",
+    )
+    p.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the vehicle's telecommand key file (default: the ground's key for the vehicle)",
+    )
+    p.add_argument(
+        "--firmware",
+        type=Path,
+        default=FIRMWARE_DIR,
+        metavar="DIR",
+        help="the firmware's sources (default: firmware/); the build goes to DIR/../build",
+    )
+    p.add_argument(
+        "--build-only", action="store_true", help="compile and write the manifest; no board"
+    )
+    p.add_argument(
+        "--uf2",
+        type=Path,
+        metavar="FILE",
+        help="install MicroPython: copy FILE (from micropython.org/download/RPI_PICO) "
+        "to a Pico in BOOTSEL mode",
+    )
+    p.add_argument(
+        "--uf2-drive",
+        type=Path,
+        metavar="PATH",
+        help="the BOOTSEL drive (default: the RPI-RP2 drive under /media or /run/media)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from .deploy import flash
+    from .uf2 import find_drive, install_uf2
+
+    progress = Progress()
+    started = time.monotonic()
+    try:
+        if args.uf2 is not None:
+            install_uf2(args.uf2, find_drive(args.uf2_drive), progress)
+            return 0
+        if args.build_only:
+            _build(args.firmware, progress)
+            return 0
+        key = vehicle_key(args.vehicle, args.key_file)
+        provision = Provision(args.vehicle, dict(args.rate), dict(args.set), key)
+        port = args.port or find_pico()
+        sources, build = _build(args.firmware, progress)
+        result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
+    except FlashError as exc:
+        progress.finish()
+        print(f"lander flash: {exc}", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        plan = result.plan
+        telemetry = (
+            f"telemetry flows ({', '.join(result.telemetry)})"
+            if result.telemetry
+            else "telemetry not checked (it goes to a UART)"
+        )
+        progress.say(
+            f"flashed {args.vehicle} on {port} in {time.monotonic() - started:.1f} s: "
+            f"{len(plan.copy)} copied, {len(plan.unchanged)} unchanged, "
+            f"{len(plan.remove) + len(plan.stale)} removed; {telemetry}"
+        )
+    return 0
+
+
+def _build(firmware: Path, progress: Progress) -> tuple[list[Path], Build]:
+    """Compile the firmware in ``firmware`` and write it, with its manifest, beside it."""
+    from .build import build_firmware
+
+    sources = firmware_files(firmware)
+    if not sources:
+        raise FlashError(f"no firmware in {firmware}: it holds no .py files")
+    build = build_firmware(sources)
+    out = firmware.resolve().parent / "build" / "firmware"
+    try:
+        manifest = build.write(out)
+    except OSError as exc:
+        raise FlashError(f"cannot write the build to {out}: {exc.strerror}") from None
+    size = size_text(sum(map(len, build.files.values())))
+    progress.say(
+        f"build: {len(build.files)} files, {size}, {build.compiler_name} -march={build.march}"
+        f", manifest {manifest}"
+    )
+    return sources, build
+
+
+def _rate(text: str) -> tuple[str, float]:
+    name, sep, hz = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        return name.strip().upper(), float(hz)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give PACKET=HZ, e.g. NAV=20") from None
+
+
+def _setting(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: give KEY=VALUE, e.g. time_warp=10")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value

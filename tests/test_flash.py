@@ -1,0 +1,340 @@
+"""`lander flash` as a user runs it, against the virtual board through a real pty: the real
+mpy-cross builds, the real mpremote copies, the firmware runs in the real MicroPython VM.
+
+Every failure a user can meet ends in one line on stderr and exit status 1, and leaves a
+board that boots its previous firmware.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import serial
+
+from ground.decoder import TelemetryDecoder
+from ground.flash.build import build_firmware
+from ground.flash.progress import Progress
+from ground.flash.uf2 import DRIVES
+from ground.keys import load_key
+from sil.bare import BareBoard
+from sil.board import VirtualBoard
+from sil.firmware import FIRMWARE_DIR, KEY_FILE, install_sources
+
+from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
+
+LANDER = [sys.executable, "-m", "ground.cli", "flash"]
+MPREMOTE = [sys.executable, "-m", "mpremote"]
+PREVIOUS = {"autostart": True, "time_warp": 20}  # firmware already on a board: it floods
+
+
+def lander_flash(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*LANDER, *args], capture_output=True, text=True, timeout=120)
+
+
+def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def copied(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return re.findall(r"^copy (\S+) \(", result.stdout, re.M)
+
+
+def fails_in_one_line(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    err = result.stderr
+    assert result.returncode == 1, (result.returncode, result.stdout, err)
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def files(flash: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in flash.iterdir() if p.is_file()}
+
+
+def telemetry(port: str, count: int = 3, timeout: float = 10) -> list[str]:
+    """Names of the first ``count`` packets a board sends (fewer if it goes quiet)."""
+    decoder, names = TelemetryDecoder(), []
+    with serial.Serial(port, timeout=0.1) as link:
+        end = time.monotonic() + timeout
+        while len(names) < count and time.monotonic() < end:
+            names += [p.name for p in decoder.feed(link.read(4096))]
+    return names
+
+
+@pytest.fixture
+def firmware(tmp_path: Path) -> Path:
+    """A copy of the firmware's sources that a test may change."""
+    folder = tmp_path / "src" / "firmware"
+    shutil.copytree(FIRMWARE_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+@pytest.fixture
+def flash(tmp_path: Path) -> Path:
+    return tmp_path / "flash"
+
+
+@pytest.fixture
+def previous(flash: Path) -> Iterator[dict[str, bytes]]:
+    """A flash holding the previous firmware (as sources, as `lander sil` leaves it)."""
+    install_sources(flash, PREVIOUS)
+    before = files(flash)
+    yield before
+
+
+# -- build ---------------------------------------------------------------------------------
+
+
+def test_the_build_is_reproducible_and_its_manifest_hashes_every_file(firmware: Path):
+    first, second = build_firmware(), build_firmware()
+    assert first.files == second.files  # byte for byte
+    names = {p.stem for p in FIRMWARE_DIR.glob("*.py")}
+    assert set(first.files) == {"main.py"} | {f"{n}.mpy" for n in names - {"main"}}
+    assert all(data.startswith(b"M\x06") for n, data in first.files.items() if n != "main.py")
+
+    result = lander_flash("--build-only", "--firmware", str(firmware))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((firmware.parent / "build" / "firmware" / "manifest.json").read_text())
+    assert manifest == json.loads(json.dumps(first.manifest()))
+    assert manifest["march"] == "armv6m"
+    assert "mpy-cross" in result.stdout and "manifest" in result.stdout
+
+
+# -- flashing ------------------------------------------------------------------------------
+
+
+def test_flash_from_empty_then_again_with_one_changed_module(firmware: Path, flash: Path):
+    with VirtualBoard(flash) as board:
+        result = lander_flash("--port", board.port, "--firmware", str(firmware))
+        assert result.returncode == 0, result.stderr
+        built = json.loads((firmware.parent / "build" / "firmware" / "manifest.json").read_text())
+        image = [*built["files"], "config.json", KEY_FILE, "firmware.json"]
+        assert sorted(copied(result)) == sorted(image)
+        assert re.search(r"telemetry flows \(EVENT, ", result.stdout), result.stdout
+
+        # the real mpremote, on its own, finds the same files with the same hashes
+        listing = mpremote(board.port, "ls").stdout
+        assert sorted(re.findall(r"^\s*\d+ (\S+)$", listing, re.M)) == sorted(image)
+        sums = mpremote(board.port, "sha256sum", *[f":{name}" for name in built["files"]])
+        found = dict(re.findall(r"^sha256sum :(\S+)\n([0-9a-f]{64})$", sums.stdout, re.M))
+        assert found == {name: entry["sha256"] for name, entry in built["files"].items()}
+        run = mpremote(board.port, "exec", "import flight; print(flight.__file__)")
+        assert run.stdout.strip() == "flight.mpy"
+
+        with open(firmware / "flight.py", "a") as f:
+            f.write("\nFLASHED_BY_THE_TEST = 1\n")
+        result = lander_flash("--port", board.port, "--firmware", str(firmware), "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert re.findall(r"^would copy (\S+) \(.*, changed\)$", result.stdout, re.M) == [
+            "flight.mpy",
+            "firmware.json",
+        ]
+        result = lander_flash("--port", board.port, "--firmware", str(firmware))
+        assert result.returncode == 0, result.stderr
+        assert copied(result) == ["flight.mpy", "firmware.json"]
+        assert "telemetry flows" in result.stdout
+        run = mpremote(board.port, "exec", "import flight; print(flight.FLASHED_BY_THE_TEST)")
+        assert run.stdout.strip() == "1"
+
+
+def test_flash_writes_the_vehicles_config_and_key(flash: Path):
+    with VirtualBoard(flash) as board:
+        result = lander_flash(
+            "--port", board.port, "--vehicle", "LANDER-7", "--rate", "nav=20",
+            "--set", "time_warp=5", "--set", "autostart=true",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    key = load_key("LANDER-7", create=False)  # made on first use, in the test's key folder
+    config = json.loads((flash / "config.json").read_text())
+    assert config == {
+        "vehicle": "LANDER-7",
+        "rates": {"NAV": 20.0},
+        "key_id": key.key_id,
+        "time_warp": 5,
+        "autostart": True,
+    }
+    assert (flash / KEY_FILE).read_bytes() == key.secret
+
+
+def test_flash_over_firmware_that_floods_the_port(flash: Path, previous: dict[str, bytes]):
+    with VirtualBoard(flash) as board:
+        assert len(telemetry(board.port)) >= 3  # the previous firmware runs and sends
+        result = lander_flash("--port", board.port)
+        assert result.returncode == 0, result.stderr
+        # its modules' sources would shadow the new .mpy files: they go
+        assert "remove flight.py (it would shadow flight.mpy)" in result.stdout
+        assert "flight.py" not in files(flash) and "flight.mpy" in files(flash)
+        assert "telemetry flows" in result.stdout
+
+
+def test_a_board_that_resets_when_the_port_opens(flash: Path, previous: dict[str, bytes]):
+    with VirtualBoard(flash, reset_on_open=True) as board:
+        result = lander_flash("--port", board.port)
+        assert result.returncode == 0, result.stderr
+        assert "telemetry flows" in result.stdout
+
+
+def test_dry_run_changes_nothing_and_the_firmware_runs_again(
+    flash: Path, previous: dict[str, bytes]
+):
+    with VirtualBoard(flash) as board:
+        result = lander_flash("--port", board.port, "--dry-run")
+        assert result.returncode == 0, result.stderr
+        assert "would copy flight.mpy (" in result.stdout
+        assert "would remove flight.py (it would shadow flight.mpy)" in result.stdout
+        assert files(flash) == previous
+        assert len(telemetry(board.port)) >= 3
+
+
+# -- bad cases -----------------------------------------------------------------------------
+
+
+def test_no_board_found():
+    fails_in_one_line(lander_flash(), "no board found", "--port")
+
+
+def test_no_such_port():
+    fails_in_one_line(lander_flash("--port", "/dev/ttyNOPE7"), "no serial port /dev/ttyNOPE7")
+
+
+def test_a_busy_port(flash: Path):
+    with VirtualBoard(flash) as board, serial.Serial(board.port, exclusive=True):
+        fails_in_one_line(lander_flash("--port", board.port), "is busy", "close it")
+
+
+def test_a_board_without_micropython():
+    with BareBoard() as board:
+        fails_in_one_line(
+            lander_flash("--port", board.port),
+            "no MicroPython",
+            "BOOTSEL",
+            "micropython.org/download/RPI_PICO",
+        )
+
+
+def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
+    flash: Path, previous: dict[str, bytes]
+):
+    with VirtualBoard(flash, unplug_after=12_000) as board:
+        fails_in_one_line(
+            lander_flash("--port", board.port),
+            "lost the board",
+            "while copying",
+            "previous firmware is intact",
+        )
+    staged = [name for name in files(flash) if name.endswith(".flashing")]
+    assert staged  # it was cut off mid-copy
+    assert {n: d for n, d in files(flash).items() if n not in staged} == previous
+    with VirtualBoard(flash) as board:
+        assert len(telemetry(board.port)) >= 3  # the previous firmware runs
+        result = lander_flash("--port", board.port)  # and a new flash finishes the job
+        assert result.returncode == 0, result.stderr
+        assert f"remove {staged[0]} (left by an interrupted flash)" in result.stdout
+    assert not [name for name in files(flash) if name.endswith(".flashing")]
+
+
+def test_a_full_filesystem(flash: Path, previous: dict[str, bytes]):
+    room = sum(map(len, previous.values())) + 4000  # the new files do not fit beside the old
+    with VirtualBoard(flash, flash_size=room) as board:
+        fails_in_one_line(
+            lander_flash("--port", board.port), "filesystem is full", "previous firmware is intact"
+        )
+        assert files(flash) == previous  # the staged part is gone again
+        assert len(telemetry(board.port)) >= 3
+
+
+def test_a_hash_mismatch_after_copy(flash: Path, previous: dict[str, bytes]):
+    with VirtualBoard(flash, bad_flash=True) as board:
+        fails_in_one_line(
+            lander_flash("--port", board.port), "hash mismatch", "previous firmware is intact"
+        )
+        assert files(flash) == previous
+
+
+def test_user_mistakes_in_options():
+    fails_in_one_line(lander_flash("--rate", "WARP=5"), "--rate WARP: no such packet")
+    fails_in_one_line(lander_flash("--rate", "NAV=500"), "--rate NAV=500")
+    fails_in_one_line(lander_flash("--set", "vehicle=X"), "use --vehicle")
+
+
+# -- MicroPython itself: UF2 onto a board in BOOTSEL mode -------------------------------------
+
+
+def uf2(blocks: int, family: int = 0xE48BFF56) -> bytes:
+    out = b""
+    for n in range(blocks):
+        head = struct.pack(
+            "<8I", 0x0A324655, 0x9E5D5157, 0x2000, 0x10000000 + 256 * n, 256, n, blocks, family
+        )
+        out += head + bytes(range(256)) + bytes(476 - 256) + struct.pack("<I", 0x0AB16F30)
+    return out
+
+
+@pytest.fixture
+def bootsel(tmp_path: Path) -> Path:
+    drive = tmp_path / "RPI-RP2"
+    drive.mkdir()
+    (drive / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\n")
+    return drive
+
+
+def test_uf2_goes_onto_the_bootsel_drive(tmp_path: Path, bootsel: Path):
+    image = tmp_path / "RPI_PICO-v1.29.0.uf2"
+    image.write_bytes(uf2(8))
+    result = lander_flash("--uf2", str(image), "--uf2-drive", str(bootsel))
+    assert result.returncode == 0, result.stderr
+    assert (bootsel / image.name).read_bytes() == image.read_bytes()
+    assert "restarts into MicroPython" in result.stdout
+
+
+def test_uf2_mistakes(tmp_path: Path, bootsel: Path):
+    image, other = tmp_path / "pico.uf2", tmp_path / "pico2.uf2"
+    image.write_bytes(uf2(2))
+    other.write_bytes(uf2(2, family=0xE48BFF59))  # an RP2350's
+    (tmp_path / "notes.txt").write_text("not a uf2")
+    drive = ("--uf2-drive", str(bootsel))
+    fails_in_one_line(lander_flash("--uf2", str(tmp_path / "notes.txt"), *drive), "not a UF2")
+    fails_in_one_line(lander_flash("--uf2", str(other), *drive), "another chip")
+    fails_in_one_line(lander_flash("--uf2", str(image), "--uf2-drive", str(tmp_path)), "BOOTSEL")
+    if not any(glob.glob(pattern) for pattern in DRIVES):  # no real Pico in BOOTSEL mode here
+        fails_in_one_line(lander_flash("--uf2", str(image)), "no Pico in BOOTSEL mode")
+    assert os.listdir(bootsel) == ["INFO_UF2.TXT"]
+
+
+# -- progress --------------------------------------------------------------------------------
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_plain_lines():
+    for tty in (True, False):
+        out = io.StringIO()
+        progress = Progress(out, tty=tty)
+        progress.start(4000)
+        progress.say("copy app.mpy (2.0 kB)")
+        progress.advance(2000, "app.mpy")
+        progress.say("copy flight.mpy (2.0 kB)")
+        progress.advance(4000, "flight.mpy")
+        progress.finish()
+        text = out.getvalue()
+        assert ("[############------------]  50%" in text) is tty
+        assert ("100%" in text) is tty
+        lines = [line.split("\r")[-1].replace("\x1b[K", "") for line in text.splitlines()]
+        assert [ln for ln in lines if ln.startswith("copy")] == [
+            "copy app.mpy (2.0 kB)",
+            "copy flight.mpy (2.0 kB)",
+        ]
