@@ -11,17 +11,14 @@ from . import vm
 CYCLES = r"""
 import gc, micropython
 import hal, packets as P
-from app import App, CYCLE_MS
+from app import App
 hal.configure({})
 app = App({"autostart": True, "seed": 3})
 app.start()
 gc.collect()
 low = gc.mem_free()
 for i in range(1000):
-    app.clock.advance(CYCLE_MS)
-    app.flight.step(CYCLE_MS / 1000)
-    app.update_hk()
-    app.down.run_due(app.clock.now_ms())
+    app.cycle()
     if i % 25 == 0:
         gc.collect()
         low = min(low, gc.mem_free())
