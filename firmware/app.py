@@ -62,6 +62,7 @@ class App:
         self.up = Uplink(self.commanding.on_frame)
         self.flight = Flight(self.points, self.event, cfg.get("seed", 1), cfg)
         self.flight.shed_telemetry = self.shed_telemetry
+        self.flight.downlink = self.down
         self.warp = 1
         self.period_us = CYCLE_US
         if self.set_time_warp(cfg.get("time_warp", 1)):

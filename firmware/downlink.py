@@ -21,6 +21,7 @@ class Downlink:
         self.period_ms = array("i", bytes(4 * packets.N_PACKETS))
         self.due_ms = array("i", bytes(4 * packets.N_PACKETS))
         self.sent = 0
+        self.blackout = False       # a fault: nothing leaves, sequence counts go on
         for i in range(packets.N_PACKETS):
             self.set_rate_mhz(i, packets.RATES_MHZ[i])
 
@@ -35,11 +36,13 @@ class Downlink:
         pkt = self.pkt
         seq = self.seq[index]
         n = packets.PACKERS[index](pkt, seq, c.coarse_hi, c.coarse_lo, c.fine, self.points[index])
+        self.seq[index] = (seq + 1) & 0x3FFF
+        if self.blackout:
+            return
         crc = crc16(pkt, n)
         pkt[n] = crc >> 8
         pkt[n + 1] = crc & 0xFF
         hal.write(self.frame, cobs_encode(pkt, n + 2, self.frame))
-        self.seq[index] = (seq + 1) & 0x3FFF
         self.sent += 1
 
     def run_due(self, now_ms):

@@ -5,35 +5,53 @@
 # the vehicle is in powered flight. Latched rows are HK.fdir_flags, bit i for row i.
 #
 #  row                  symptom                                      not powered  powered
-#  0 LRF_INHIBITED      built-in test: the laser does not fire       SAFE         -
-#                       (IM-1, 2024: the safety plug left in)
+#  0 LRF_INHIBITED      built-in test fails or the arm-plug discrete   SAFE         -
+#                       says plugged (IM-1, 2024: the safety plug left in)
 #  1 LRF_LATE           no valid range yet although the estimated    -            HOLD_DESCENT
 #                       slant range is under 70 % of the 3 km design   (until the first valid
 #                       (ispace M2, 2025: first fix below ~900 m)       measurement)
 #  2 LRF_FAULT          after acquisition: stuck output, gate refusing  -         LRF_UNUSABLE
 #                       most measurements, or no return for 2 s once
 #                       it had been giving them
-#  3 IMU_FAULT          no data, frozen output, or disagreeing with   SAFE        SWITCH_SOURCE
-#                       the engine model by > 0.3 m/s^2                            (engine model)
-#  4 LOW_PROPELLANT     gauged propellant under 15 kg                 SAFE         LAND_NOW
+#  3 IMU_FAULT          no data, frozen, saturated, resetting, or     SAFE        SWITCH_SOURCE
+#                       off the engine model by > 0.3 m/s^2 while the              (engine model)
+#                       chamber pressure agrees with the command (two
+#                       witnesses against one: it is the IMU)
+#  4 LOW_PROPELLANT     gauged propellant under what a landing from   SAFE         LAND_NOW
+#                       here needs (guidance.landing_need), in the
+#                       approach; in braking, under that plus the burn
+#                       to the high gate
 #  5 PROP_LEAK          pressure-volume gauging below bookkeeping     SAFE         LAND_NOW
-#  6 TANK_OVERPRESSURE  fuel AND oxidiser above 22 bar (a single      ISOLATE      ISOLATE
-#                       transducer high is a transducer fault)        + SAFE       (blow-down)
+#  6 TANK_OVERPRESSURE  both tanks above 22 bar, or one with the      ISOLATE      ISOLATE
+#                       helium bottle emptying into it (Peregrine,    + SAFE       (blow-down)
+#                       2024); one high with the helium steady is a
+#                       transducer fault (row 14)
 #  7 BATTERY_UNDERVOLTAGE  battery under 24 V                         SAFE         SHED_LOADS
 #  8 LOOP_OVERRUN       control cycles over their 20 ms budget        SHED_TELEMETRY (both)
+#  9 ENGINE_ANOMALY     chamber pressure off the command by > 8 % and  -           RECALIBRATE
+#                       the IMU agrees with the pressure (a thrust loss,          _ENGINE
+#                       or more than commanded as Chandrayaan-2 had)
+# 10 THROTTLE_STUCK     the command moved, the chamber pressure did    -           MAIN_ON_OFF
+#                       not
+# 11 NO_CUTOFF          chamber pressure 1 s after the valve was       -           ISOLATE_MAIN
+#                       commanded closed (Luna-25, 2023)
+# 12 THRUSTER_FAULT     the IMU below the engine model while only the  -           RECALIBRATE
+#                       thrusters fire (SLIM, 2024, lost one engine)              _ENGINE
+# 13 STAR_TRACKER_LOST  no attitude fix for 5 s: the gyro drifts      -            -
+# 14 TRANSDUCER_FAULT   one tank pressure off the other by > 3 bar    -            -
+#                       with the helium steady: that reading ignored
 #
 # LRF_UNUSABLE: in BRAKING, while the remaining delta-v still reaches a safe orbit, ABORT to
 # orbit (wait there for the ground, as IM-1 did); later, HOLD_DESCENT on inertial navigation.
 # SAFE sheds non-essential loads too. HOLD_DESCENT and SWITCH_SOURCE last while their row is
 # latched; the others act once. {"fdir": {"disable": ["LRF_LATE", ...]}} turns rows off, to
-# reproduce the failures the rows exist for.
+# reproduce the failures the rows exist for (HK.fdir_disabled shows which).
 from array import array
 from math import cos
 
 import packets as P
 from micropython import const
 from phases import powered
-from sensors import LRF_MAX_INCIDENCE, LRF_MAX_RANGE
 
 LRF_INHIBITED = const(0)
 LRF_LATE = const(1)
@@ -44,19 +62,29 @@ PROP_LEAK = const(5)
 TANK_OVERPRESSURE = const(6)
 BATTERY_UNDERVOLTAGE = const(7)
 LOOP_OVERRUN = const(8)
+ENGINE_ANOMALY = const(9)
+THROTTLE_STUCK = const(10)
+NO_CUTOFF = const(11)
+THRUSTER_FAULT = const(12)
+STAR_TRACKER_LOST = const(13)
+TRANSDUCER_FAULT = const(14)
 
 NAMES = ("LRF_INHIBITED", "LRF_LATE", "LRF_FAULT", "IMU_FAULT", "LOW_PROPELLANT",
-         "PROP_LEAK", "TANK_OVERPRESSURE", "BATTERY_UNDERVOLTAGE", "LOOP_OVERRUN")
+         "PROP_LEAK", "TANK_OVERPRESSURE", "BATTERY_UNDERVOLTAGE", "LOOP_OVERRUN",
+         "ENGINE_ANOMALY", "THROTTLE_STUCK", "NO_CUTOFF", "THRUSTER_FAULT",
+         "STAR_TRACKER_LOST", "TRANSDUCER_FAULT")
 
 RESPONSE_LRF_UNUSABLE = const(100)   # resolved at detection time (see above)
 
-LOW_PROP_KG = 15.0          # the PROP.propellant_mass red limit
 LEAK_KG = 5.0               # plus 2 % of what has been burnt (thrust dispersion)
 OVERPRESSURE_BAR = 22.0     # the PROP pressure red limit
 UNDERVOLTAGE_V = 24.0       # the POWER.battery_voltage red limit
 IMU_RESIDUAL = 0.3          # m/s^2
+ENGINE_TOLERANCE = 0.08     # of full thrust
 LATE_FRACTION = 0.7
+LRF_DESIGN = 3000.0         # m, the rangefinder's data-sheet range (firmware/craft.py)
 
+_R = P.RESPONSE_RECALIBRATE_ENGINE
 # (event, severity, persistence, response not powered, response powered)
 TABLE = (
     (P.EVENT_ID_LRF_INHIBITED, P.SEVERITY_ERROR, 1, P.RESPONSE_SAFE, P.RESPONSE_NONE),
@@ -71,14 +99,21 @@ TABLE = (
      P.RESPONSE_SHED_LOADS),
     (P.EVENT_ID_LOOP_OVERRUN, P.SEVERITY_WARNING, 1, P.RESPONSE_SHED_TELEMETRY,
      P.RESPONSE_SHED_TELEMETRY),
+    (P.EVENT_ID_ENGINE_ANOMALY, P.SEVERITY_ERROR, 10, P.RESPONSE_NONE, _R),
+    (P.EVENT_ID_THROTTLE_STUCK, P.SEVERITY_ERROR, 5, P.RESPONSE_NONE, P.RESPONSE_MAIN_ON_OFF),
+    (P.EVENT_ID_NO_CUTOFF, P.SEVERITY_CRITICAL, 10, P.RESPONSE_NONE, P.RESPONSE_ISOLATE_MAIN),
+    (P.EVENT_ID_THRUSTER_FAULT, P.SEVERITY_ERROR, 20, P.RESPONSE_NONE, _R),
+    (P.EVENT_ID_STAR_TRACKER_LOST, P.SEVERITY_WARNING, 50, P.RESPONSE_NONE, P.RESPONSE_NONE),
+    (P.EVENT_ID_TRANSDUCER_FAULT, P.SEVERITY_WARNING, 20, P.RESPONSE_NONE, P.RESPONSE_NONE),
 )
 
 
 # Symptoms: None when absent, else the value reported as the EVENT's arg1.
 
 def _lrf_inhibited(f):
-    if f.phase in (P.PHASE_ARMED, P.PHASE_DESCENT_ORBIT) and not f.lrf_bit_ok:
-        return 0
+    if f.phase in (P.PHASE_ARMED, P.PHASE_DESCENT_ORBIT) and not (
+            f.bus.lrf_bit and f.bus.lrf_armed):
+        return 0 if f.bus.lrf_armed else 1
     return None
 
 
@@ -88,7 +123,7 @@ def _expected_slant(f):
     c = nav.pitch
     if c < 0.0:
         c = -c
-    if c > LRF_MAX_INCIDENCE - 0.2 or nav.h <= 0.0:
+    if c > 1.0 or nav.h <= 0.0:
         return 0.0
     return nav.h / cos(c)
 
@@ -97,7 +132,7 @@ def _lrf_late(f):
     if not powered(f.phase) or f.nav.first_valid or f.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT:
         return None
     s = _expected_slant(f)
-    if 0.0 < s < LATE_FRACTION * LRF_MAX_RANGE:
+    if 0.0 < s < LATE_FRACTION * LRF_DESIGN:
         return int(s)
     return None
 
@@ -111,25 +146,38 @@ def _lrf_fault(f):
     if nav.reject_rate > 0.7:
         return 2
     lost = nav.valid_count >= 20 and nav.since_valid > 20
-    if lost and 0.0 < _expected_slant(f) < LATE_FRACTION * LRF_MAX_RANGE:
+    if lost and 0.0 < _expected_slant(f) < LATE_FRACTION * LRF_DESIGN:
         return 3
     return None
 
 
 def _imu_fault(f):
     nav = f.nav
+    bus = f.bus
     if nav.imu_invalid >= 5:
         return 1
     if nav.imu_stuck():
         return 2
+    if bus.imu_saturated:
+        return 4
+    if bus.imu_resets:
+        return 5
     r = nav.imu_residual
     if r > IMU_RESIDUAL or r < -IMU_RESIDUAL or nav.imu_residual_sq > IMU_RESIDUAL * IMU_RESIDUAL:
-        return 3
+        # The IMU disagrees with the engine model. If the chamber pressure follows the
+        # command, the engine is as believed: the IMU is wrong.
+        if _engine_off_command(f) is None:
+            return 3
     return None
 
 
 def _low_propellant(f):
-    return int(f.prop_gauge * 1000) if f.prop_gauge < LOW_PROP_KG else None
+    if not powered(f.phase) or f.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT:
+        return None
+    need = f.need
+    if f.phase == P.PHASE_BRAKING:
+        return None         # the braking burn is sized; the need is judged from the gate
+    return int(f.prop_gauge * 1000) if f.prop_gauge < need else None
 
 
 def _prop_leak(f):
@@ -139,15 +187,25 @@ def _prop_leak(f):
     return None
 
 
+def _helium_draining(f):
+    # The helium bottle losing pressure faster than the propellant drawn explains: gas is
+    # going into a tank (about 1 bar/s at full flow while regulating).
+    return f.he_rate < -(0.3 + 3.0 * f.engine.flow)
+
+
 def _tank_overpressure(f):
-    t = f.tanks
-    if t.fuel > OVERPRESSURE_BAR and t.ox > OVERPRESSURE_BAR:
-        return int(t.fuel * 100)
+    bus = f.bus
+    fuel = bus.fuel_p
+    ox = bus.ox_p
+    if fuel > OVERPRESSURE_BAR and ox > OVERPRESSURE_BAR:
+        return int(fuel * 100)
+    if (fuel > OVERPRESSURE_BAR or ox > OVERPRESSURE_BAR) and _helium_draining(f):
+        return int(max(fuel, ox) * 100)
     return None
 
 
 def _battery_undervoltage(f):
-    v = f.battery.voltage
+    v = f.bus.batt_v
     return int(v * 1000) if v < UNDERVOLTAGE_V else None
 
 
@@ -155,8 +213,66 @@ def _loop_overrun(f):
     return f.last_overrun_us if f.overrun_score >= 2.5 else None
 
 
+def _engine_off_command(f):
+    # Chamber pressure off the (lagged) command, in thousandths of full thrust, or None.
+    eng = f.engine
+    if f.bus.main_cmd <= 0.0 or eng.stuck_at > 0.0 or eng.isolated:
+        return None
+    d = eng.pc_fraction(f.bus) - eng.cmd_lag
+    if d > ENGINE_TOLERANCE or d < -ENGINE_TOLERANCE:
+        return int(d * 1000)
+    return None
+
+
+def _engine_anomaly(f):
+    if not powered(f.phase):
+        return None
+    d = _engine_off_command(f)
+    if d is None:
+        return None
+    # Confirmed by the IMU: it agrees with the thrust the pressure says.
+    r = f.nav.imu_residual
+    return d if -IMU_RESIDUAL < r < IMU_RESIDUAL else None
+
+
+def _throttle_stuck(f):
+    if not powered(f.phase):
+        return None
+    w = f.fdir.window
+    if w[1] - w[0] > 0.2 and w[3] - w[2] < 0.04:
+        return int(w[2] * 1000)
+    return None
+
+
+def _no_cutoff(f):
+    if not powered(f.phase) or f.bus.main_cmd > 0.0 or f.engine.isolated:
+        return None
+    return int(f.bus.pc * 1000) if f.bus.pc > 1.0 else None
+
+
+def _thruster_fault(f):
+    if not powered(f.phase) or f.bus.main_cmd > 0.0 or f.bus.tdt_duty < 0.3:
+        return None
+    r = f.nav.imu_residual
+    return int(r * 1000) if r < -0.15 else None
+
+
+def _star_tracker_lost(f):
+    return f.att.st_age if f.att.st_age > 0 and f.phase != P.PHASE_IDLE else None
+
+
+def _transducer_fault(f):
+    bus = f.bus
+    d = bus.ox_p - bus.fuel_p
+    if (d > 3.0 or d < -3.0) and not _helium_draining(f):
+        return int(d * 100)
+    return None
+
+
 SYMPTOMS = (_lrf_inhibited, _lrf_late, _lrf_fault, _imu_fault, _low_propellant, _prop_leak,
-            _tank_overpressure, _battery_undervoltage, _loop_overrun)
+            _tank_overpressure, _battery_undervoltage, _loop_overrun, _engine_anomaly,
+            _throttle_stuck, _no_cutoff, _thruster_fault, _star_tracker_lost,
+            _transducer_fault)
 
 
 class Fdir:
@@ -168,12 +284,58 @@ class Fdir:
         for name in cfg.get("disable", ()):
             if name in NAMES:
                 self.disabled |= 1 << NAMES.index(name)
+        # 2 s window of the main-engine command and chamber pressure (min, max each), for
+        # THROTTLE_STUCK; the last complete one.
+        self.window = array("f", [0.0, 0.0, 0.0, 0.0])
+        self._w = array("f", [2.0, -1.0, 2.0, -1.0])
+        self._wn = 0
+
+    def recalibrate(self, f):
+        # RECALIBRATE_ENGINE: believe what the engines deliver, measured, from now on.
+        eng = f.engine
+        bus = f.bus
+        if bus.main_cmd > 0.0 and eng.cmd_lag > 0.1:
+            eng.main_scale *= eng.pc_fraction(bus) / eng.cmd_lag
+        elif bus.tdt_duty > 0.0:
+            model = f.engine.thrust() / (f.dry + f.prop_gauge)
+            if model > 0.1:
+                eng.tdt_scale *= max(0.3, 1.0 + f.nav.imu_residual / model)
+        f.nav.imu_residual = 0.0
+        f.nav.imu_residual_sq = 0.0
+
+    def _watch(self, f):
+        w = self._w
+        bus = f.bus
+        if bus.main_cmd <= 0.0:
+            self._wn = 0
+            w[0] = 2.0
+            w[1] = -1.0
+            w[2] = 2.0
+            w[3] = -1.0
+            self.window[1] = self.window[0] = 0.0
+            return
+        u = bus.main_cmd
+        pc = f.engine.pc_fraction(bus)
+        w[0] = min(w[0], u)
+        w[1] = max(w[1], u)
+        w[2] = min(w[2], pc)
+        w[3] = max(w[3], pc)
+        self._wn += 1
+        if self._wn >= 20:
+            for i in range(4):
+                self.window[i] = w[i]
+            self._wn = 0
+            w[0] = 2.0
+            w[1] = -1.0
+            w[2] = 2.0
+            w[3] = -1.0
 
     def is_latched(self, row):
         return self.latched & (1 << row) != 0
 
     def check(self, f):
         # One 10 Hz pass over the table; f is the flight (firmware/flight.py).
+        self._watch(f)
         count = self.count
         for i in range(len(TABLE)):
             bit = 1 << i

@@ -18,11 +18,15 @@
 #   LAND_NOW      propellant low or leaking: a steeper profile that spends less on gravity.
 #   HOVER / TO_ORBIT  what ABORT does: a burn back to a safe orbit while that is within the
 #                 remaining delta-v, else a hover, then a landing.
+#
+# Guidance asks a force along the thrust axis (firmware/engine.py turns it into valve
+# commands) and a pitch; it knows the vehicle only by its data sheet (firmware/craft.py).
 import math
 
 import packets as P
 from micropython import const
-from vehicle import DRY_MASS, GM, R_MOON, THRUST_MAX, VE
+
+G0 = 9.80665
 
 H_GATE = 2500.0         # m, high gate (end of braking)
 VX_GATE = 60.0          # m/s
@@ -43,9 +47,14 @@ _TAN_TERM = 0.27        # tan(15 deg)
 
 
 class Guidance:
-    def __init__(self):
+    def __init__(self, p):
+        self.gm = p["moon_gm"]
+        self.r_moon = p["moon_radius"]
+        self.dry = p["mass_dry"]
+        self.ve = p["main_engine_isp"] * G0
+        self.f_max = 1.0        # N the engines can give now (set by the flight software)
         self.mode = P.GUIDANCE_MODE_OFF
-        self.throttle = 0.0
+        self.force = 0.0
         self.pitch = 1.5708     # braking attitude while coasting: thrust axis horizontal
         self.hold = False       # HOLD_DESCENT asked by fault protection
         self.land_now = False
@@ -55,9 +64,9 @@ class Guidance:
         h = nav.h
         vz = nav.vz
         vx = nav.vx
-        inv_r = 1.0 / (R_MOON + h)
-        g = GM * inv_r * inv_r - vx * vx * inv_r     # gravity less centrifugal
-        a_max = THRUST_MAX / mass
+        inv_r = 1.0 / (self.r_moon + h)
+        g = self.gm * inv_r * inv_r - vx * vx * inv_r     # gravity less centrifugal
+        a_max = self.f_max / mass
         if phase == P.PHASE_BRAKING:
             self.mode = P.GUIDANCE_MODE_NOMINAL
             t_go = max((vx - VX_GATE) / (0.85 * a_max), 1.0)
@@ -106,7 +115,7 @@ class Guidance:
             self._track(vz_ref, vx_ref, vz, vx, g + ff, mass, tilt)
             return
         self.mode = P.GUIDANCE_MODE_OFF
-        self.throttle = 0.0
+        self.force = 0.0
 
     def _track(self, vz_ref, vx_ref, vz, vx, g, mass, tilt):
         az = max(g + _K_Z * (vz_ref - vz), 0.05)
@@ -117,15 +126,15 @@ class Guidance:
 
     def _out(self, az, ax, mass, floor):
         a = math.sqrt(az * az + ax * ax)
-        self.throttle = max(a * mass / THRUST_MAX, floor)
+        self.force = max(a * mass, floor * self.f_max)
         self.pitch = math.atan2(-ax, az)
 
     def orbit_in_reach(self, nav, mass):
         # The remaining delta-v covers the speed still missing to orbit, with margin for
         # gravity losses.
-        r = R_MOON + nav.h
-        need = math.sqrt(GM / r) - nav.vx + 300.0
-        have = VE * math.log(mass / DRY_MASS) if mass > DRY_MASS else 0.0
+        r = self.r_moon + nav.h
+        need = math.sqrt(self.gm / r) - nav.vx + 300.0
+        have = self.ve * math.log(mass / self.dry) if mass > self.dry else 0.0
         return have > 1.1 * need
 
     def choose_abort(self, nav, mass):
@@ -137,11 +146,23 @@ class Guidance:
 
     def orbit_reached(self, nav):
         # Osculating perilune above ORBIT_SAFE: the abort burn is done.
-        r = R_MOON + nav.h
-        energy = 0.5 * (nav.vx * nav.vx + nav.vz * nav.vz) - GM / r
+        r = self.r_moon + nav.h
+        energy = 0.5 * (nav.vx * nav.vx + nav.vz * nav.vz) - self.gm / r
         if energy >= 0.0:
             return True
-        a = -GM / (2.0 * energy)
+        gm = self.gm
+        a = -gm / (2.0 * energy)
         hm = r * nav.vx
-        e = math.sqrt(max(1.0 + 2.0 * energy * hm * hm / (GM * GM), 0.0))
-        return a * (1.0 - e) - R_MOON > ORBIT_SAFE
+        e = math.sqrt(max(1.0 + 2.0 * energy * hm * hm / (gm * gm), 0.0))
+        return a * (1.0 - e) - self.r_moon > ORBIT_SAFE
+
+    def landing_need(self, nav, mass):
+        # Propellant (kg) a landing from here still needs: the speed to null, gravity over
+        # the time the profile takes to come down, 10 % margin and 5 kg for the last metres.
+        h = nav.h if nav.h > 0.0 else 0.0
+        vz = -nav.vz if nav.vz < 0.0 else nav.vz
+        g = 1.62
+        t_go = 2.0 * (h - H_LOW) / (vz + V_LOW) if h > H_LOW else 0.0
+        t_go += H_LOW / V_LOW + 10.0
+        dv = (nav.vx if nav.vx > 0.0 else -nav.vx) + vz + g * t_go
+        return 1.1 * mass * (1.0 - math.exp(-dv / self.ve)) + 5.0

@@ -22,13 +22,23 @@
 #
 # Accelerometer bias is calibrated while coasting before PDI (in free fall the
 # accelerometers should read zero). After an IMU fault, fault protection switches the
-# propagation to the engine model: commanded thrust over estimated mass.
+# propagation to the engine model: the thrust the chamber pressure and the thruster duty
+# say, over the gauged mass.
+#
+# Other aids, where the vehicle carries them: a Doppler lidar (IM-1's NDL payload) gives
+# range and velocity, used only with its data-valid flag set ({"nav": {"ndl": "patched"}};
+# "patched_without_flag" is IM-1's patch, which never saw the flag set and used nothing);
+# optical terrain-relative navigation ({"nav": {"optical": "fallback"}}), used when no
+# altimeter is usable, as IM-1 landed on it.
+#
+# Attitude (Attitude below) is the gyro's pitch rate integrated, corrected by the star
+# tracker, which also calibrates the gyro's bias; without it the gyro drifts.
+# Only the bus (firmware/bus.py) is read: never the vehicle.
 import math
 from array import array
 
 import packets as P
 from micropython import const
-from vehicle import GM, R_MOON
 
 GATE = 5.0                  # sigma
 CONSISTENT_N = const(8)     # rejected measurements that must agree to re-admit (0.8 s)
@@ -37,14 +47,50 @@ STUCK_N = const(3)          # identical ranges in a row that mean "stuck"
 TERRAIN_VAR = 0.8           # m^2 of terrain-height variance per metre flown
 ACCEL_VAR_IMU = 1e-4        # (m/s^2)^2: residual accelerometer error after calibration
 ACCEL_VAR_MODEL = 2e-3      # (m/s^2)^2: engine model (1 % thrust dispersion)
-LRF_SIGMA0 = 0.5            # the LRF's noise specification, as in the data sheet
-LRF_SIGMA_REL = 0.001
 AIDED_TICKS = const(10)     # 10 Hz samples an acceptance keeps the mode RANGE_AIDED
+ROUGHNESS = 2.0             # m: the surface roughness the range noise is budgeted for
+VX_VAR = 1e-5               # (m/s^2)^2 * s: horizontal velocity random walk
+
+
+class Attitude:
+    def __init__(self):
+        self.pitch = 1.5708
+        self.bias = 0.0         # gyro bias estimate, rad/s
+        self.st_age = 0         # 10 Hz samples since the last star-tracker fix
+
+    def propagate(self, bus, dt):
+        if bus.imu_valid:
+            self.pitch += (bus.imu_rate - self.bias) * dt
+
+    def correct(self, bus, calibrating):
+        # 10 Hz: the star tracker pulls the integrated pitch back and learns the bias.
+        if not bus.st_valid:
+            if self.st_age < 30000:
+                self.st_age += 1
+            return
+        self.st_age = 0
+        e = bus.st_pitch - self.pitch
+        self.pitch += 0.3 * e
+        self.bias -= (0.05 if calibrating else 0.01) * e
 
 
 class Nav:
-    def __init__(self, cfg):
+    def __init__(self, cfg, p):
         self.readmit = cfg.get("readmit", True)
+        self.ndl_mode = cfg.get("ndl", "")
+        self.optical = cfg.get("optical", "") == "fallback"
+        self.gm = p["moon_gm"]
+        self.r_moon = p["moon_radius"]
+        self.lrf_sigma0 = p["lrf_sigma0"]
+        self.lrf_sigma_rel = p["lrf_sigma_rel"]
+        self.opt_sigma = p["optical_altitude_sigma"]
+        self.opt_sigma_v = p["optical_velocity_sigma"]
+        self.ndl_sigma = p["ndl_range_sigma"]
+        self.ndl_sigma_v = p["ndl_velocity_sigma"]
+        self.p_xx = 0.0         # variance of the horizontal velocity
+        self.ndl_used = 0       # NDL measurements taken
+        self.aid = 0            # 0 none, 1 LRF, 2 NDL, 3 optical: what aided last
+        self.no_altimeter = False   # set by fault protection: optical fallback allowed
         self.h = 0.0            # altitude above the terrain below, m
         self.vz = 0.0
         self.vx = 0.0
@@ -92,21 +138,23 @@ class Nav:
         self.p_hh = sigma_h * sigma_h
         self.p_hv = 0.0
         self.p_vv = sigma_v * sigma_v
+        self.p_xx = sigma_v * sigma_v
 
     def calibrate(self, imu):
-        if imu.valid:
+        if imu.imu_valid:
             self._cal_n += 1
-            self._cal_z += imu.fz
-            self._cal_x += imu.fx
+            self._cal_z += imu.imu_fz
+            self._cal_x += imu.imu_fx
             self.bias_z = self._cal_z / self._cal_n
             self.bias_x = self._cal_x / self._cal_n
 
     def propagate(self, dt, imu, model_accel, pitch):
         # One cycle of dead reckoning. model_accel: the engine model's specific force.
         self.pitch = pitch
-        if imu.valid:
-            fz = imu.fz - self.bias_z
-            fx = imu.fx - self.bias_x
+        valid = imu.imu_valid and not imu.imu_saturated
+        if valid:
+            fz = imu.imu_fz - self.bias_z
+            fx = imu.imu_fx - self.bias_x
             # Watch the IMU against the engine model (fault protection reads these), and
             # while they agree, calibrate the model's thrust slowly (20 s) against the IMU so
             # that it is a good fallback; a fault shows as a jump the calibration ignores.
@@ -116,12 +164,12 @@ class Nav:
             self.imu_residual_sq += 0.05 * (r * r - self.imu_residual_sq)
             if model_accel > 0.5 and -0.1 < r < 0.1:
                 self.thrust_scale += 0.001 * r / model_accel
-            self._imu_same = self._imu_same + 1 if imu.fz == self._imu_last else 0
-            self._imu_last = imu.fz
+            self._imu_same = self._imu_same + 1 if imu.imu_fz == self._imu_last else 0
+            self._imu_last = imu.imu_fz
             self.imu_invalid = 0
         else:
             self.imu_invalid += 1
-        if self.source == P.ACCEL_SOURCE_ENGINE_MODEL or not imu.valid:
+        if self.source == P.ACCEL_SOURCE_ENGINE_MODEL or not valid:
             fz = model_accel * self.thrust_scale
             fx = 0.0
             q = ACCEL_VAR_MODEL
@@ -129,10 +177,10 @@ class Nav:
             q = ACCEL_VAR_IMU
         c = math.cos(pitch)
         s = math.sin(pitch)
-        inv_r = 1.0 / (R_MOON + self.h)
+        inv_r = 1.0 / (self.r_moon + self.h)
         vx = self.vx
         vz = self.vz
-        az = fz * c + fx * s - GM * inv_r * inv_r + vx * vx * inv_r
+        az = fz * c + fx * s - self.gm * inv_r * inv_r + vx * vx * inv_r
         ax = fx * c - fz * s - vz * vx * inv_r
         self.vz = vz + az * dt
         self.vx = vx + ax * dt
@@ -143,6 +191,7 @@ class Nav:
         self.p_hh += dt * (2.0 * p_hv + dt * p_vv) + TERRAIN_VAR * abs(vx) * dt
         self.p_hv = p_hv + dt * p_vv
         self.p_vv = p_vv + q * dt
+        self.p_xx += (q + VX_VAR) * dt
 
     def imu_stuck(self):
         return self._imu_same >= 10
@@ -150,20 +199,22 @@ class Nav:
     def sigma(self):
         return math.sqrt(self.p_hh) if self.p_hh > 0.0 else 0.0
 
-    def update(self, lrf, events):
-        # One rangefinder sample (10 Hz). events(id, severity, arg1, arg2, arg3) reports
-        # rejections and re-admissions.
+    def update(self, bus, events):
+        # One rangefinder sample (10 Hz), then the other aids. events(id, severity, arg1,
+        # arg2, arg3) reports rejections and re-admissions.
+        self._aids(bus)
         if self.since_accept < 1000:
             self.since_accept += 1
         if self._quiet:
             self._quiet -= 1
-        valid = lrf.valid
+        valid = bus.lrf_valid
+        rng = bus.lrf_range
         if valid:
-            if lrf.range == self._last_range:
+            if rng == self._last_range:
                 self._same += 1
             else:
                 self._same = 0
-            self._last_range = lrf.range
+            self._last_range = rng
             self.stuck = self._same >= STUCK_N - 1
             valid = not self.stuck
         if not valid:
@@ -175,8 +226,10 @@ class Nav:
         self.since_valid = 0
         if self.valid_count < 1000:
             self.valid_count += 1
-        z = lrf.range * math.cos(self.pitch)
-        sr = LRF_SIGMA0 + LRF_SIGMA_REL * lrf.range
+        c = math.cos(self.pitch)
+        z = rng * c
+        # The data sheet's noise, spread by the incidence over the terrain's roughness.
+        sr = self.lrf_sigma0 + self.lrf_sigma_rel * rng + ROUGHNESS * abs(math.tan(self.pitch))
         r = sr * sr
         nu = z - self.h
         self.innovation = nu
@@ -188,7 +241,55 @@ class Nav:
             self.reject_rate *= 0.95
         self._set_mode()
 
+    def _aids(self, bus):
+        self.aid = 1 if self.since_accept == 0 else 0
+        if self.ndl_mode == "patched" and bus.ndl_present and bus.ndl_flag:
+            # IM-1's patch as it should have been: NDL range and velocity, when valid.
+            z = bus.ndl_range * math.cos(self.pitch)
+            r = self.ndl_sigma * self.ndl_sigma
+            nu = z - self.h
+            s = self.p_hh + r
+            if nu * nu < GATE * GATE * s:
+                self._fuse(nu, s)
+            self._velocity(bus.ndl_vz, bus.ndl_vx, self.ndl_sigma_v)
+            self.aid = 2
+            if self.ndl_used < 30000:
+                self.ndl_used += 1
+        elif self.optical and self.no_altimeter and bus.opt_new:
+            bus.opt_new = False
+            if bus.opt_valid:
+                r = self.opt_sigma * self.opt_sigma
+                nu = bus.opt_alt - self.h
+                s = self.p_hh + r
+                self._fuse(nu, s)
+                self._velocity(bus.opt_vz, bus.opt_vx, self.opt_sigma_v)
+                self.aid = 3
+
+    def _velocity(self, vz, vx, sigma):
+        # A velocity measurement: vertical into the (h, vz) filter, horizontal alone.
+        r = sigma * sigma
+        s = self.p_vv + r
+        nu = vz - self.vz
+        k_h = self.p_hv / s
+        k_v = self.p_vv / s
+        self.h += k_h * nu
+        self.vz += k_v * nu
+        p_hv = self.p_hv
+        p_vv = self.p_vv
+        self.p_hh -= k_h * p_hv
+        self.p_hv = p_hv - k_h * p_vv
+        self.p_vv = p_vv - k_v * p_vv
+        k = self.p_xx / (self.p_xx + r)
+        self.vx += k * (vx - self.vx)
+        self.p_xx -= k * self.p_xx
+
     def _accept(self, nu, s):
+        self._fuse(nu, s)
+        self.reject_run = 0
+        self._ring_n = 0
+        self.since_accept = 0
+
+    def _fuse(self, nu, s):
         k_h = self.p_hh / s
         k_v = self.p_hv / s
         self.h += k_h * nu
@@ -198,9 +299,6 @@ class Nav:
         self.p_hh = p_hh - k_h * p_hh
         self.p_hv = p_hv - k_h * p_hv
         self.p_vv -= k_v * p_hv
-        self.reject_run = 0
-        self._ring_n = 0
-        self.since_accept = 0
 
     def _reject(self, nu, z, r, sr, events):
         self.rejects += 1
@@ -248,6 +346,16 @@ class Nav:
             self.reject_rate = 0.0
             self.distrusted = False
             self._quiet = 0
+
+    def lrf_state(self, bus):
+        # What the rangefinder's last shot came to, for telemetry.
+        if self.excluded or self.distrusted:
+            return P.LRF_STATE_EXCLUDED
+        if not bus.lrf_valid:
+            return P.LRF_STATE_NO_RETURN
+        if self.stuck:
+            return P.LRF_STATE_STUCK
+        return P.LRF_STATE_ACCEPTED if self.since_accept == 0 else P.LRF_STATE_REJECTED
 
     def _set_mode(self):
         if self.excluded or self.distrusted or (self.reject_run and self.since_valid == 0):

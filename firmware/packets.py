@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 N_PACKETS = const(8)
-MAX_PACKET = const(84)
+MAX_PACKET = const(100)
 
 # Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
 HK = const(0)
@@ -47,6 +47,19 @@ GUIDANCE_MODE_HOLD_DESCENT = const(2)
 GUIDANCE_MODE_HOVER = const(3)
 GUIDANCE_MODE_TO_ORBIT = const(4)
 GUIDANCE_MODE_LAND_NOW = const(5)
+LRF_STATE_NO_RETURN = const(0)
+LRF_STATE_ACCEPTED = const(1)
+LRF_STATE_REJECTED = const(2)
+LRF_STATE_EXCLUDED = const(3)
+LRF_STATE_STUCK = const(4)
+LRF_ARMED_PLUGGED = const(0)
+LRF_ARMED_ARMED = const(1)
+AID_NONE = const(0)
+AID_LRF = const(1)
+AID_NDL = const(2)
+AID_OPTICAL = const(3)
+STAR_TRACKER_LOST = const(0)
+STAR_TRACKER_TRACKING = const(1)
 ENGINE_OFF = const(0)
 ENGINE_ON = const(1)
 PRESSURANT_LATCH_OPEN = const(0)
@@ -65,11 +78,17 @@ EVENT_ID_LRF_LATE = const(13)
 EVENT_ID_LRF_INHIBITED = const(14)
 EVENT_ID_IMU_FAULT = const(15)
 EVENT_ID_LRF_BIT_PASSED = const(16)
+EVENT_ID_STAR_TRACKER_LOST = const(17)
+EVENT_ID_TRANSDUCER_FAULT = const(18)
 EVENT_ID_LOW_PROPELLANT = const(20)
 EVENT_ID_TANK_OVERPRESSURE = const(21)
 EVENT_ID_BATTERY_UNDERVOLTAGE = const(22)
 EVENT_ID_LOOP_OVERRUN = const(23)
 EVENT_ID_PROP_LEAK = const(24)
+EVENT_ID_ENGINE_ANOMALY = const(25)
+EVENT_ID_THROTTLE_STUCK = const(26)
+EVENT_ID_NO_CUTOFF = const(27)
+EVENT_ID_THRUSTER_FAULT = const(28)
 EVENT_ID_TOUCHDOWN = const(30)
 EVENT_ID_ABORT = const(31)
 EVENT_ID_SAFE_ENTERED = const(32)
@@ -88,6 +107,9 @@ RESPONSE_LAND_NOW = const(5)
 RESPONSE_ISOLATE_PRESSURANT = const(6)
 RESPONSE_SHED_LOADS = const(7)
 RESPONSE_SHED_TELEMETRY = const(8)
+RESPONSE_RECALIBRATE_ENGINE = const(9)
+RESPONSE_MAIN_ON_OFF = const(10)
+RESPONSE_ISOLATE_MAIN = const(11)
 STAGE_ACCEPTED = const(1)
 STAGE_STARTED = const(2)
 STAGE_COMPLETED = const(3)
@@ -112,9 +134,12 @@ CAL_PROP_FUEL_TEMP = (0.0, 0.01)
 CAL_PROP_OX_TEMP = (0.0, 0.01)
 CAL_PROP_THROTTLE = (0.0, 0.1)
 CAL_PROP_PRESSURANT_PRESSURE = (0.0, 0.01)
+CAL_PROP_THROTTLE_ACHIEVED = (0.0, 0.1)
+CAL_PROP_THRUSTER_DUTY = (0.0, 0.1)
 CAL_POWER_BATTERY_VOLTAGE = (0.0, 0.001)
 CAL_POWER_BATTERY_CURRENT = (0.0, 0.01)
 CAL_POWER_SOLAR_CURRENT = (0.0, 0.001)
+CAL_POWER_AVIONICS_TEMP = (0.0, 0.01)
 
 
 class HkPoints:
@@ -142,13 +167,14 @@ class HkPoints:
         self.board_temp = 0
         self.loop_overruns = 0
         self.fdir_flags = 0
+        self.fdir_disabled = 0
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (60)."""
-    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
-              55, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
-    return 60
+    """Pack HK up to its CRC into buf; return the length packed (62)."""
+    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHHH', buf, 0, 0x0810, 0xc000 | seq,
+              57, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags, s.fdir_disabled)
+    return 62
 
 
 class NavPoints:
@@ -176,13 +202,20 @@ class NavPoints:
         self.lrf_rejects = 0
         self.accel_source = 0
         self.guidance_mode = 0
+        self.lrf_state = 0
+        self.lrf_return = 0.0
+        self.lrf_armed = 0
+        self.vz_sigma = 0.0
+        self.vx_sigma = 0.0
+        self.aid = 0
+        self.star_tracker = 0
 
 
 def pack_nav(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack NAV up to its CRC into buf; return the length packed (82)."""
-    pack_into('>HHHHHHffBBffffffffffffffHBB', buf, 0, 0x0820, 0xc000 | seq,
-              77, coarse_hi, coarse_lo, fine, s.altitude, s.lrf_range, s.lrf_valid, s.nav_mode, s.vel_vertical, s.vel_horizontal, s.q_w, s.q_x, s.q_y, s.q_z, s.rate_x, s.rate_y, s.rate_z, s.accel_x, s.accel_y, s.accel_z, s.innovation, s.alt_sigma, s.lrf_rejects, s.accel_source, s.guidance_mode)
-    return 82
+    """Pack NAV up to its CRC into buf; return the length packed (98)."""
+    pack_into('>HHHHHHffBBffffffffffffffHBBBfBffBB', buf, 0, 0x0820, 0xc000 | seq,
+              93, coarse_hi, coarse_lo, fine, s.altitude, s.lrf_range, s.lrf_valid, s.nav_mode, s.vel_vertical, s.vel_horizontal, s.q_w, s.q_x, s.q_y, s.q_z, s.rate_x, s.rate_y, s.rate_z, s.accel_x, s.accel_y, s.accel_z, s.innovation, s.alt_sigma, s.lrf_rejects, s.accel_source, s.guidance_mode, s.lrf_state, s.lrf_return, s.lrf_armed, s.vz_sigma, s.vx_sigma, s.aid, s.star_tracker)
+    return 98
 
 
 class PropPoints:
@@ -199,13 +232,17 @@ class PropPoints:
         self.engine = 0
         self.pressurant_pressure = 0
         self.pressurant_latch = 0
+        self.chamber_pressure = 0.0
+        self.throttle_achieved = 0
+        self.thruster_duty = 0
+        self.propellant_needed = 0.0
 
 
 def pack_prop(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack PROP up to its CRC into buf; return the length packed (34)."""
-    pack_into('>HHHHHHHHhhfHfBHB', buf, 0, 0x0830, 0xc000 | seq,
-              29, coarse_hi, coarse_lo, fine, s.fuel_pressure, s.ox_pressure, s.fuel_temp, s.ox_temp, s.propellant_mass, s.throttle, s.thrust, s.engine, s.pressurant_pressure, s.pressurant_latch)
-    return 34
+    """Pack PROP up to its CRC into buf; return the length packed (46)."""
+    pack_into('>HHHHHHHHhhfHfBHBfHHf', buf, 0, 0x0830, 0xc000 | seq,
+              41, coarse_hi, coarse_lo, fine, s.fuel_pressure, s.ox_pressure, s.fuel_temp, s.ox_temp, s.propellant_mass, s.throttle, s.thrust, s.engine, s.pressurant_pressure, s.pressurant_latch, s.chamber_pressure, s.throttle_achieved, s.thruster_duty, s.propellant_needed)
+    return 46
 
 
 class PowerPoints:
@@ -217,13 +254,14 @@ class PowerPoints:
         self.state_of_charge = 0
         self.solar_current = 0
         self.loads = 0
+        self.avionics_temp = 0
 
 
 def pack_power(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack POWER up to its CRC into buf; return the length packed (20)."""
-    pack_into('>HHHHHHHhBHB', buf, 0, 0x0840, 0xc000 | seq,
-              15, coarse_hi, coarse_lo, fine, s.battery_voltage, s.battery_current, s.state_of_charge, s.solar_current, s.loads)
-    return 20
+    """Pack POWER up to its CRC into buf; return the length packed (22)."""
+    pack_into('>HHHHHHHhBHBh', buf, 0, 0x0840, 0xc000 | seq,
+              17, coarse_hi, coarse_lo, fine, s.battery_voltage, s.battery_current, s.state_of_charge, s.solar_current, s.loads, s.avionics_temp)
+    return 22
 
 
 class EventPoints:

@@ -8,7 +8,7 @@
 # during the braking burn, far above the rangefinder's range. A scenario moves a rim under
 # the approach with config {"terrain": {"points": [[x_m, height_m], ...]}}; a rim is a
 # sudden rise of the surface: two points a few hundred metres apart, hundreds of metres
-# apart in height.
+# apart in height. {"terrain": {"roughness": m}} sets how rough the surface is.
 from array import array
 
 from micropython import const
@@ -33,7 +33,10 @@ DEFAULT = (
 
 
 class Terrain:
-    def __init__(self, points=None):
+    def __init__(self, points=None, roughness=1.0, rng=None, spread=0.0):
+        # roughness: one-sigma height of the surface within a rangefinder's footprint, m;
+        # spread: one-sigma error of every point of the track (a Monte Carlo dispersion).
+        self.roughness = roughness
         pts = points if points else DEFAULT
         n = min(len(pts), MAX_POINTS)
         if n < 2:
@@ -43,7 +46,7 @@ class Terrain:
         self.hs = array("f", [0.0] * n)
         for i in range(n):
             self.xs[i] = float(pts[i][0])
-            self.hs[i] = float(pts[i][1])
+            self.hs[i] = float(pts[i][1]) + (spread * rng.gauss() if spread else 0.0)
         self.n = n
         self.i = 0      # segment last used: lookups move along the track, so start there
 

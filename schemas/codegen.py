@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import commands, model, wire
+from . import commands, craftgen, model, wire
 
 __all__ = ["render", "render_commands", "target_path", "commands_path", "main"]
 
@@ -164,6 +164,7 @@ def outputs() -> dict[Path, str]:
     return {
         target_path(): render(telemetry),
         commands_path(): render_commands(commands.load(telemetry=telemetry)),
+        craftgen.target_path(): craftgen.render(craftgen.load()),
     }
 
 

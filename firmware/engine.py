@@ -1,0 +1,107 @@
+# The flight software's propulsion: how a thrust asked by guidance becomes valve commands,
+# and what the engines are believed to deliver, from the command and the main engine's
+# chamber pressure (never from the vehicle itself).
+#
+# Allocation (10 Hz): the main engine throttles between its floor and full thrust; below the
+# floor it is off and the thrusters pulse (pulse-width duty, 0-1, all together); above full
+# thrust the thrusters add their part. A hysteresis keeps the main engine from chattering
+# where either can serve. Responses of fault protection change the allocation:
+#   RECALIBRATE_ENGINE  thrust is not what the command gives (a loss, or more than commanded
+#                       as Chandrayaan-2 had): the measured ratio scales the main engine;
+#   MAIN_ON_OFF         the throttle is stuck: fly the main engine on/off at the thrust it
+#                       is stuck at, the thrusters filling in;
+#   ISOLATE_MAIN        the main engine does not shut down (Luna-25): close its isolation
+#                       valve and land on the thrusters.
+G0 = 9.80665
+
+
+class Engine:
+    def __init__(self, p):
+        self.f_main = p["main_engine_thrust"]
+        self.isp_main = p["main_engine_isp"]
+        self.blowdown_isp = p["main_engine_blowdown_isp"]
+        self.floor = p["main_engine_throttle_min"]
+        self.pc_nom = p["main_engine_chamber_pressure"]
+        self.tau = p["main_engine_response"]
+        self.n_tdt = int(p["thrusters_count"])
+        self.f_tdt_each = p["thrusters_thrust"]
+        self.f_tdt = self.n_tdt * self.f_tdt_each
+        self.isp_tdt = p["thrusters_isp"]
+        self.p_reg = p["tanks_p_reg"]
+        self.main_on = False
+        self.main_scale = 1.0       # measured thrust over commanded (after RECALIBRATE)
+        self.tdt_scale = 1.0        # thrusters' delivered share (after a thruster fault)
+        self.stuck_at = 0.0         # throttle the main engine is stuck at (MAIN_ON_OFF)
+        self.isolated = False
+        self.force = 0.0            # N asked by guidance
+        self.cmd_lag = 0.0          # the command through the engine's response time
+        self.main_est = 0.0         # N, from chamber pressure
+        self.tdt_est = 0.0
+        self.feed = 1.0
+        self.flow = 0.0             # kg/s, estimated propellant flow
+        self._pulse = 0.0           # sigma-delta accumulator of the thruster pulses
+
+    def max_force(self):
+        if self.isolated:
+            return self.f_tdt * self.tdt_scale * self.feed
+        f = self.stuck_at if self.stuck_at > 0.0 else self.main_scale
+        return (self.f_main * f + self.f_tdt * self.tdt_scale) * self.feed
+
+    def allocate(self, force, bus):
+        # Guidance asks `force` newtons along the thrust axis; set the valves.
+        self.force = force
+        feed = self.feed
+        fm = self.f_main * self.main_scale * feed
+        ft = self.f_tdt * self.tdt_scale * feed
+        if self.isolated or force <= 0.0:
+            self.main_on = False
+        elif self.stuck_at > 0.0:
+            fm = self.f_main * self.stuck_at * feed
+            self.main_on = force >= fm if not self.main_on else force > 0.8 * fm
+        elif self.main_on:
+            self.main_on = force >= 0.9 * self.floor * fm
+        else:
+            self.main_on = force > 0.95 * ft and force >= self.floor * fm
+        if self.main_on:
+            if self.stuck_at > 0.0:
+                u = self.stuck_at
+                rest = force - fm
+            else:
+                u = force / fm if force < fm else 1.0
+                if u < self.floor:
+                    u = self.floor
+                rest = force - u * fm
+            bus.main_cmd = u
+        else:
+            bus.main_cmd = 0.0
+            rest = force
+        duty = rest / ft if ft > 0.0 else 0.0
+        bus.tdt_duty = 0.0 if duty < 0.0 else (1.0 if duty > 1.0 else duty)
+
+    def estimate(self, bus, dt):
+        # Every cycle: thrust and flow believed delivered in the cycle just flown (the main
+        # engine's from its chamber pressure, the thrusters' from whether they fired and the
+        # feed pressure); then the thrusters' pulses for the next cycle, modulated from the
+        # duty (sigma-delta: a duty under one cycle in five comes out as separate pulses).
+        fired = bus.tdt_fire
+        self._pulse += bus.tdt_duty
+        if self._pulse >= 0.5:
+            self._pulse -= 1.0
+            bus.tdt_fire = True
+        else:
+            bus.tdt_fire = False
+        p = bus.fuel_p if bus.fuel_p < bus.ox_p else bus.ox_p
+        self.feed = min(max(p / self.p_reg, 0.0), 1.2)
+        u = bus.main_cmd * self.main_scale * self.feed
+        self.cmd_lag += (u - self.cmd_lag) * min(dt / self.tau, 1.0)
+        self.main_est = self.f_main * bus.pc / self.pc_nom if bus.pc > 0.05 else 0.0
+        self.tdt_est = self.f_tdt * self.tdt_scale * self.feed if fired else 0.0
+        isp = self.isp_main * (1.0 - self.blowdown_isp * (1.0 - min(self.feed, 1.0)))
+        self.flow = self.main_est / (isp * G0) + self.tdt_est / (self.isp_tdt * G0)
+
+    def thrust(self):
+        return self.main_est + self.tdt_est
+
+    def pc_fraction(self, bus):
+        # Chamber pressure as a fraction of full thrust at regulated feed.
+        return bus.pc / self.pc_nom
