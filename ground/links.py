@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import serial
 
+from .errors import LinkUnavailable
+
 __all__ = [
     "Link",
     "LinkError",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class LinkError(Exception):
+class LinkError(LinkUnavailable):
     """A link could not be opened or failed; the message is one line for the user."""
 
 

@@ -74,7 +74,7 @@ def test_user_mistakes_get_one_line_not_a_traceback(tmp_path):
     for args, message in cases:
         result = lander(*args)
         err = result.stderr.decode()
-        assert result.returncode == 2, (args, err)
+        assert result.returncode == 3, (args, err)
         assert "Traceback" not in err
         assert len(err.strip().splitlines()) == 1 and message in err, err
 

@@ -84,7 +84,7 @@ def test_missing_name_or_link_and_an_open_key_file_get_one_line(env, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("answer", "code", "message"), [("n", 1, "ABORT not sent"), ("y", 2, NO_BOARD[9:])]
+    ("answer", "code", "message"), [("n", 1, "ABORT not sent"), ("y", 3, NO_BOARD[9:])]
 )
 def test_a_critical_command_asks_at_a_terminal(env, answer, code, message):
     master, slave = pty.openpty()
