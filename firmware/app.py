@@ -125,12 +125,12 @@ class App:
             self.flight.start_descent()
 
     def run_schedule(self, now_ms):
-        # Faults and commands config.json schedules, through the same Flight methods the
-        # telecommands call.
+        # The commands config.json schedules (faults are INJECT_FAULT and CLEAR_FAULT), with
+        # the checks and verification of uplinked ones (Commanding.scheduled).
         sched = self.schedule
         while sched and sched[0][0] <= now_ms:
             _, name, args = sched.pop(0)
-            getattr(self.flight, name)(*args)
+            self.commanding.scheduled(name, args)
 
     def cycle(self):
         # One control cycle: the same on every port and at every time warp.
@@ -207,18 +207,12 @@ class App:
 
 
 def _schedule(cfg):
-    # config.json "faults": [{"target", "kind", "magnitude", "at_s", "clear_s"}] and
-    # "commands": [{"at_s", "name": "arm" | "start_descent" | "abort" | "safe"}], as a list
-    # of (vehicle ms, Flight method, arguments) in time order.
+    # config.json "commands": [{"at_s": s, "name": "INJECT_FAULT", "args": [raw values]}]
+    # (names and arguments as schemas/commands.toml defines them; sil/scenarios.py writes
+    # them from a scenario file), as a list of (vehicle ms, name, arguments) in time order.
     out = []
-    for f in cfg.get("faults", ()):
-        args = (f.get("target", 0), f.get("kind", 0), f.get("magnitude", 0.0))
-        out.append((int(f.get("at_s", 0) * 1000), "inject_fault", args))
-        if "clear_s" in f:
-            out.append((int(f["clear_s"] * 1000), "clear_fault", (f.get("target", 0),)))
     for c in cfg.get("commands", ()):
-        if c.get("name") in ("arm", "start_descent", "abort", "safe"):
-            out.append((int(c.get("at_s", 0) * 1000), c["name"], ()))
+        out.append((int(c.get("at_s", 0) * 1000), c.get("name", ""), c.get("args", ())))
     out.sort(key=lambda e: e[0])
     return out
 

@@ -124,7 +124,32 @@ class Commanding:
             return P.REASON_UNKNOWN_COMMAND
         if signed - _ARGS_AT != C.ARGS_LEN[i]:
             return P.REASON_BAD_ARGUMENTS
-        args = unpack_from(C.ARGS_FMT[i], pkt, _ARGS_AT)
+        return self.execute(i, unpack_from(C.ARGS_FMT[i], pkt, _ARGS_AT))
+
+    def scheduled(self, name, args):
+        # A command config.json schedules (a scenario's): the same checks and verification
+        # as an uplinked one after authentication, sequence count and counter 0.
+        self.code = self.seq = self.counter = 0
+        if name not in C.NAMES:
+            reason = P.REASON_UNKNOWN_COMMAND
+        else:
+            i = C.NAMES.index(name)
+            self.code = C.CODES[i]
+            try:
+                args = tuple(args)
+                reason = (P.REASON_BAD_ARGUMENTS if len(args) != len(C.CHECKS[i])
+                          else self.execute(i, args))
+            except Exception:
+                reason = P.REASON_EXECUTION_ERROR
+        if reason:
+            self.refuse(reason)
+        return reason
+
+    def execute(self, i, args):
+        # Argument values, vehicle mode, then the handler (table index i).
+        handler = self.handlers[i]
+        if handler is None:
+            return P.REASON_UNKNOWN_COMMAND
         for value, (low, high, allowed) in zip(args, C.CHECKS[i]):
             if not low <= value <= high or (allowed is not None and value not in allowed):
                 return P.REASON_OUT_OF_RANGE

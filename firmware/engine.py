@@ -41,14 +41,19 @@ class Engine:
         self.flow = 0.0             # kg/s, estimated propellant flow
         self._pulse = 0.0           # sigma-delta accumulator of the thruster pulses
 
-    def max_force(self):
+    def max_force(self, all_engines):
+        # What guidance may plan with: every engine in braking; after it the main engine
+        # alone (the thrusters pulse below its floor and steer), unless it is isolated.
+        tdt = self.f_tdt * self.tdt_scale
         if self.isolated:
-            return self.f_tdt * self.tdt_scale * self.feed
-        f = self.stuck_at if self.stuck_at > 0.0 else self.main_scale
-        return (self.f_main * f + self.f_tdt * self.tdt_scale) * self.feed
+            return tdt * self.feed
+        f = self.f_main * (self.stuck_at if self.stuck_at > 0.0 else self.main_scale)
+        return (f + tdt if all_engines else f) * self.feed
 
-    def allocate(self, force, bus):
-        # Guidance asks `force` newtons along the thrust axis; set the valves.
+    def allocate(self, force, bus, cap):
+        # Guidance asks `force` newtons along the thrust axis (at most `cap`); set the valves.
+        if force > cap:
+            force = cap
         self.force = force
         feed = self.feed
         fm = self.f_main * self.main_scale * feed

@@ -1,5 +1,5 @@
 # Fault injection for test campaigns: what INJECT_FAULT and CLEAR_FAULT do, and the
-# config.json "faults" schedule uses the same path. A fault sets one field of a sensor model
+# commands a scenario schedules (config.json "commands") take the same path. A fault sets one field of a sensor model
 # (firmware/sensors.py) or of the vehicle itself (firmware/vehicle.py); clearing a target
 # puts every field of that target back to its healthy value. The flight software is not
 # told: fault protection (firmware/fdir.py) has to notice.

@@ -51,6 +51,7 @@ from math import cos
 
 import packets as P
 from micropython import const
+from guidance import HOLD_MARGIN
 from phases import powered
 
 LRF_INHIBITED = const(0)
@@ -118,18 +119,22 @@ def _lrf_inhibited(f):
 
 
 def _expected_slant(f):
-    # Slant range the LRF should see if navigation is right; 0 when it cannot see ground.
+    # Slant range the LRF should see if the vehicle is as low as navigation's uncertainty
+    # allows (1.5 sigma, at most HOLD_MARGIN below the estimate); 0 when it cannot see ground.
     nav = f.nav
     c = nav.pitch
     if c < 0.0:
         c = -c
-    if c > 1.0 or nav.h <= 0.0:
+    h = nav.h - min(1.5 * nav.sigma(), HOLD_MARGIN)
+    if c > 1.0 or h <= 0.0:
         return 0.0
-    return nav.h / cos(c)
+    return h / cos(c)
 
 
 def _lrf_late(f):
-    if not powered(f.phase) or f.nav.first_valid or f.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT:
+    nav = f.nav
+    if (not powered(f.phase) or nav.first_valid or nav.ndl_used
+            or f.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT):
         return None
     s = _expected_slant(f)
     if 0.0 < s < LATE_FRACTION * LRF_DESIGN:

@@ -12,7 +12,7 @@ import math
 import packets as P
 from engine import Engine
 from fdir import IMU_FAULT, LRF_FAULT, LRF_INHIBITED, LRF_LATE, RESPONSE_LRF_UNUSABLE, Fdir
-from guidance import H_LOW, HOLD_MARGIN, HOVER_S, VX_GATE, Guidance
+from guidance import H_LOW, HOVER_S, VX_GATE, Guidance
 from nav import Attitude, Nav
 from phases import (
     T_ABORT,
@@ -30,7 +30,8 @@ from phases import (
     powered,
 )
 
-_HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT) | (1 << LRF_INHIBITED)
+_HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT)
+_NO_ALTIMETER_ROWS = _HOLD_ROWS | (1 << LRF_INHIBITED)
 _K_ATT = 2.0                # 1/s: attitude loop gain (rate command per radian of error)
 
 
@@ -51,6 +52,7 @@ class Fsw:
         self.engine = Engine(p)
         self.guidance = Guidance(p)
         self.fdir = Fdir(cfg.get("fdir") or {}, events)
+        self.guidance.margin = not self.fdir.disabled & (1 << LRF_LATE)
         self.phases = Phases(events, self._enter)
         self.phase = P.PHASE_IDLE
         self.pdi_lead_s = float(cfg.get("pdi_lead_s", p["orbit_pdi_lead"]))
@@ -148,6 +150,8 @@ class Fsw:
     # Fault protection's responses (fdir.py decides when).
 
     def resolve(self, row, response):
+        if row == LRF_INHIBITED and (self.nav.ndl_mode or self.nav.optical):
+            return P.RESPONSE_NONE      # a fallback altimeter is loaded: go on with it (IM-1)
         if response == RESPONSE_LRF_UNUSABLE:
             if self.phase == P.PHASE_BRAKING and self.guidance.orbit_in_reach(
                     self.nav, self.dry + self.prop_gauge):
@@ -203,12 +207,12 @@ class Fsw:
         if slot == 2 and flying:
             latched = self.fdir.latched
             g.hold = latched & _HOLD_ROWS != 0
-            nav.no_altimeter = g.hold
+            nav.no_altimeter = latched & _NO_ALTIMETER_ROWS != 0 or not bus.lrf_armed
             nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << IMU_FAULT)
                           else P.ACCEL_SOURCE_IMU)
-            g.f_max = eng.max_force()
+            g.f_max = eng.max_force(phase == P.PHASE_BRAKING or g.mode == P.GUIDANCE_MODE_TO_ORBIT)
             g.steer(phase, nav, self.dry + self.prop_gauge)
-            eng.allocate(g.force if flying else 0.0, bus)
+            eng.allocate(g.force, bus, g.f_max)
         # Attitude: integrate the gyro, command a rate toward guidance's pitch.
         att.propagate(bus, dt)
         if phase != P.PHASE_LANDED and phase != P.PHASE_CRASHED:
@@ -253,8 +257,7 @@ class Fsw:
         if phase == P.PHASE_BRAKING:
             return T_HIGH_GATE if nav.vx <= VX_GATE else 0
         if phase == P.PHASE_APPROACH:
-            h = nav.h - min(3.0 * nav.sigma(), HOLD_MARGIN) if self.guidance.hold else nav.h
-            return T_LOW_GATE if h <= H_LOW else 0
+            return T_LOW_GATE if self.guidance.h_cons <= H_LOW else 0
         if phase == P.PHASE_ABORT:
             g = self.guidance
             if g.mode == P.GUIDANCE_MODE_TO_ORBIT:

@@ -12,7 +12,7 @@
 #             vertical, 0.5 m/s horizontal (Chandrayaan-3 Vikram, ISRO, Aug 2023).
 # Modes set by fault protection (firmware/fdir.py):
 #   HOLD_DESCENT  the altimeter is late or unusable: fly the profile on a conservative
-#                 altitude (estimate less 3 sigma, at most HOLD_MARGIN less) and never
+#                 altitude (estimate less 1.5 sigma, at most HOLD_MARGIN less) and never
 #                 descend faster than V_HOLD, so that however wrong the inertial altitude
 #                 is, a late first measurement still leaves room to brake (ispace M2).
 #   LAND_NOW      propellant low or leaking: a steeper profile that spends less on gravity.
@@ -35,7 +35,7 @@ V_LOW = 3.0             # m/s, descent speed at the low gate
 V_TD = 1.0              # m/s, touchdown speed
 A_APP = 0.55            # m/s^2, deceleration of the approach profile
 V_HOLD = 10.0           # m/s, fastest descent while the altimeter is missing
-HOLD_MARGIN = 200.0     # m, most the altitude is lowered by while the altimeter is missing
+HOLD_MARGIN = 1000.0    # m, most the altitude is lowered by while the altimeter is missing
 ORBIT_SAFE = 12000.0    # m, perilune that ends an abort to orbit
 HOVER_S = const(20)     # s of hover before an abort-to-hover lands
 
@@ -57,11 +57,20 @@ class Guidance:
         self.force = 0.0
         self.pitch = 1.5708     # braking attitude while coasting: thrust axis horizontal
         self.hold = False       # HOLD_DESCENT asked by fault protection
+        self.margin = True      # the pre-acquisition altitude margin (off with LRF_LATE)
+        self.h_cons = 0.0       # the altitude the profile is flown on
         self.land_now = False
 
     def steer(self, phase, nav, mass):
-        # Set throttle and pitch for one 10 Hz guidance step.
+        # Set force and pitch for one 10 Hz guidance step. Until an altimeter has been
+        # accepted (and while one is missing, HOLD_DESCENT), the profile is flown on a
+        # conservative altitude: the estimate less 1.5 sigma, at most HOLD_MARGIN less, so
+        # that a first range that comes late finds the vehicle still able to brake (the
+        # margin is part of the LRF_LATE protection and goes with it).
         h = nav.h
+        if self.hold or (self.margin and not nav.first_valid and not nav.ndl_used):
+            h -= min(1.5 * nav.sigma(), HOLD_MARGIN)
+        self.h_cons = h
         vz = nav.vz
         vx = nav.vx
         inv_r = 1.0 / (self.r_moon + h)
@@ -88,9 +97,7 @@ class Guidance:
             return
         if phase == P.PHASE_APPROACH or phase == P.PHASE_TERMINAL:
             if self.hold:
-                # Fly the profile as if 3 sigma lower (at most HOLD_MARGIN lower).
                 self.mode = P.GUIDANCE_MODE_HOLD_DESCENT
-                h -= min(3.0 * nav.sigma(), HOLD_MARGIN)
             elif self.land_now:
                 self.mode = P.GUIDANCE_MODE_LAND_NOW
             else:

@@ -44,7 +44,7 @@ GATE = 5.0                  # sigma
 CONSISTENT_N = const(8)     # rejected measurements that must agree to re-admit (0.8 s)
 M1_REJECT_LIMIT = const(5)  # with readmit off: rejections in a row that exclude the LRF
 STUCK_N = const(3)          # identical ranges in a row that mean "stuck"
-TERRAIN_VAR = 0.8           # m^2 of terrain-height variance per metre flown
+TERRAIN_VAR = 0.1           # m^2 of terrain-height variance per metre flown (the map's error)
 ACCEL_VAR_IMU = 1e-4        # (m/s^2)^2: residual accelerometer error after calibration
 ACCEL_VAR_MODEL = 2e-3      # (m/s^2)^2: engine model (1 % thrust dispersion)
 AIDED_TICKS = const(10)     # 10 Hz samples an acceptance keeps the mode RANGE_AIDED
@@ -59,8 +59,11 @@ class Attitude:
         self.st_age = 0         # 10 Hz samples since the last star-tracker fix
 
     def propagate(self, bus, dt):
+        # Without the gyro (it is in the IMU), the rate commanded stands in for it.
         if bus.imu_valid:
             self.pitch += (bus.imu_rate - self.bias) * dt
+        else:
+            self.pitch += bus.rate_cmd * dt
 
     def correct(self, bus, calibrating):
         # 10 Hz: the star tracker pulls the integrated pitch back and learns the bias.

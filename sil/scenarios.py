@@ -1,160 +1,223 @@
-"""Named flight scenarios, and a runner that flies one in the real MicroPython VM.
+"""Flight scenarios: data files checked against the dictionaries, and a runner that flies one
+in the real MicroPython VM.
 
-A scenario is a fragment of the firmware's ``config.json``: terrain, faults injected at
-given vehicle times (through the same ``Flight.inject_fault`` a telecommand calls),
-commands, and switches that turn a protection off to reproduce the failure it exists for.
-``lander sil --scenario NAME`` boots a virtual board with it; ``lander scenario NAME`` (and
+A scenario is a TOML file in ``scenarios/`` (the file name is its name)::
+
+    description = "what it shows"
+    expect = "LANDED"          # what the flight software should achieve (see OUTCOMES)
+    halt_s = 900               # vehicle seconds after which a headless run stops
+    [config]                   # config.json settings: craft, truth, terrain, nav, fdir, ...
+    [[commands]]               # telecommands the scenario sends, at vehicle times
+    at_s = 200
+    name = "INJECT_FAULT"
+    args = { target = "IMU", kind = "DROPOUT", magnitude = 1.0 }
+
+Loading checks everything against the project's definitions, with the error naming the file
+and the entry: commands and their arguments against ``schemas/commands.toml`` (the ground's
+own checks of an uplinked command), faults against the firmware's fault table
+(``firmware/faults.py``), ``craft``/``truth`` names against ``schemas/craft.toml``, fault
+protection rows against the EVENT dictionary. On board, the scheduled commands go through
+the same checks and verification as uplinked ones (``Commanding.scheduled``), so a TC_VERIFY
+answers each.
+
+``lander sil --scenario NAME`` boots a virtual board with one; ``lander scenario NAME`` (and
 the tests) fly it headless with :func:`fly`: the board's own ``main.py`` in the VM with a
-Pico's heap, the time warp at its maximum, stopping two vehicle seconds after touchdown,
-and returns the telemetry bytes.
-
-The three lessons the flight model must let us test (../shared/lander-facts.md):
-ispace M1 (2023), a true jump over a crater rim made the LRF be rejected for good;
-ispace M2 (2025), the LRF gave its first valid range below ~900 m instead of 3 km;
-Intuitive Machines IM-1 (2024), the LRF was inhibited from the start.
+Pico's heap, the time warp at its maximum, stopping two vehicle seconds after touchdown.
+:func:`outcome` says what a flight came to; :func:`monte_carlo` flies many seeds in parallel.
 """
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import tempfile
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schemas import model
+from schemas import commands as command_dictionary
+from schemas import craftgen, model
 
 from .board import find_micropython
-from .firmware import install_sources
+from .firmware import FIRMWARE_DIR, install_sources
 
-__all__ = ["Scenario", "SCENARIOS", "PHASES", "scenario_config", "fly", "summary"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SCENARIOS",
+    "SCENARIO_DIR",
+    "PHASES",
+    "OUTCOMES",
+    "load",
+    "load_all",
+    "scenario_config",
+    "fly",
+    "summary",
+    "outcome",
+    "monte_carlo",
+]
 
 MAX_WARP = 10000
 HEAP = "192K"
-
-# Terrain along the track (metres from powered-descent initiation, height above the landing
-# datum): the firmware's default mare, with a 600 m crater rim rising over 50 m under the
-# approach. The vehicle flies over it and lands on the rim's far side; the rangefinder's
-# beam, which looks ahead while the vehicle is tilted, crosses the wall back and forth.
-CRATER_RIM_TRACK = [
-    [-200000.0, 0.0],
-    [60000.0, 250.0],
-    [120000.0, -300.0],
-    [121500.0, 300.0],
-    [140000.0, 100.0],
-    [250000.0, -150.0],
-    [289000.0, -35.0],
-    [291150.0, -40.0],
-    [291200.0, 560.0],
-    [292000.0, 590.0],
-    [293500.0, 580.0],
-    [330000.0, 80.0],
-    [2000000.0, 0.0],
-]
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 #: HK.phase (and PHASE_CHANGE's arguments): raw value -> name
 PHASES = model.load()["HK"].field("phase").states
 
-LRF, IMU, PROP, BATTERY = 1, 2, 3, 4
-STUCK, DROPOUT, BIAS, NOISE, DEGRADED_RANGE, LEAK, UNDERVOLTAGE, INHIBIT = range(1, 9)
+#: What a flight can come to, and what a scenario may expect:
+#: LANDED within the design limits; HARD (touchdown beyond the design limits, within the
+#: test limits); CRASHED; SAFE (stayed in orbit, safe); AIRBORNE (still flying at halt_s).
+#: ``expect = "FAILS"`` (an unprotected case): anything but LANDED.
+OUTCOMES = ("LANDED", "HARD", "CRASHED", "SAFE", "AIRBORNE")
+
+_TOP_KEYS = {"description", "expect", "halt_s", "source", "config", "commands"}
+_CONFIG_KEYS = {
+    "craft",
+    "truth",
+    "terrain",
+    "nav",
+    "fdir",
+    "payloads",
+    "cycle_budget_us",
+    "pdi_lead_s",
+    "dispersions",
+}
+_COMMAND_KEYS = {"at_s", "name", "args"}
 
 
-def _fault(target: int, kind: int, magnitude: float, at_s: float) -> dict[str, Any]:
-    return {"target": target, "kind": kind, "magnitude": magnitude, "at_s": at_s}
+class ScenarioError(ValueError):
+    """A scenario file is not valid: one line naming the file and the entry."""
 
 
 @dataclass(frozen=True)
 class Scenario:
+    name: str
     description: str
+    #: config.json settings (commands included, as raw dictionary values)
     config: dict[str, Any] = field(default_factory=dict)
-    #: vehicle seconds after which a headless run stops if it has not landed
     halt_s: int = 900
+    expect: str = "LANDED"
+    source: str = ""
+
+    def succeeded(self, result: str) -> bool:
+        """Whether a flight's outcome is what the scenario expects of the flight software."""
+        if self.expect == "FAILS":
+            return result != "LANDED"
+        return result == self.expect
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "nominal": Scenario("default settings: descent orbit, PDI at 60 s, braking, approach, landing"),
-    "crater_rim": Scenario(
-        "a 600 m crater rim under the approach; the gate rejects the jump, then re-admits "
-        "the LRF when its ranges agree (ispace M1 lesson)",
-        {"terrain": {"points": CRATER_RIM_TRACK}},
-    ),
-    "crater_rim_m1": Scenario(
-        "the crater rim with M1's logic (rejected once, ignored for good): reproduces the loss",
-        {
-            "terrain": {"points": CRATER_RIM_TRACK},
-            "nav": {"readmit": False},
-            "fdir": {"disable": ["LRF_FAULT"]},
-        },
-    ),
-    "late_lrf": Scenario(
-        "LRF first valid below 900 m instead of 3 km: LRF_LATE, hold the descent (ispace M2)",
-        {"faults": [_fault(LRF, DEGRADED_RANGE, 900.0, 0)]},
-    ),
-    "lrf_inhibited": Scenario(
-        "LRF inhibited from the start: its built-in test fails before PDI, SAFE (IM-1)",
-        {"faults": [_fault(LRF, INHIBIT, 0, 0)]},
-        halt_s=120,
-    ),
-    "lrf_inhibited_fixed": Scenario(
-        "the inhibited LRF noticed in orbit, the ground clears it (CLEAR_FAULT at 30 s), "
-        "re-arms and starts the descent again: the landing IM-1 could have had",
-        {
-            "faults": [dict(_fault(LRF, INHIBIT, 0, 0), clear_s=30)],
-            "commands": [{"name": "arm", "at_s": 40}, {"name": "start_descent", "at_s": 41}],
-        },
-    ),
-    "lrf_inhibited_unprotected": Scenario(
-        "the inhibited LRF with its fault-protection rows off: a landing without altimeter",
-        {
-            "faults": [_fault(LRF, INHIBIT, 0, 0)],
-            "fdir": {"disable": ["LRF_INHIBITED", "LRF_LATE", "LRF_FAULT"]},
-        },
-    ),
-    "lrf_stuck": Scenario(
-        "LRF output frozen during the approach: LRF_FAULT, hold the descent on inertial navigation",
-        {"faults": [_fault(LRF, STUCK, 0, 400)]},
-    ),
-    "imu_dropout": Scenario(
-        "IMU silent from mid-braking: IMU_FAULT, navigation switches to the engine model",
-        {"faults": [_fault(IMU, DROPOUT, 1.0, 200)]},
-    ),
-    "tank_leak": Scenario(
-        "0.5 kg/s propellant leak in the descent orbit: PROP_LEAK, SAFE, no PDI",
-        {"faults": [_fault(PROP, LEAK, 0.5, 10)]},
-        halt_s=120,
-    ),
-    "tank_leak_descent": Scenario(
-        "0.3 kg/s leak during braking: PROP_LEAK, land now",
-        {"faults": [_fault(PROP, LEAK, 0.3, 200)]},
-    ),
-    "overpressure": Scenario(
-        "pressure regulator stuck open during braking: TANK_OVERPRESSURE, pressurant isolated",
-        {"faults": [_fault(PROP, STUCK, 0.5, 200)]},
-    ),
-    "undervoltage": Scenario(
-        "shorted cells in the descent orbit: BATTERY_UNDERVOLTAGE, SAFE, loads shed",
-        {"faults": [_fault(BATTERY, UNDERVOLTAGE, 9.0, 10)]},
-        halt_s=120,
-    ),
-    "undervoltage_descent": Scenario(
-        "shorted cells during braking: BATTERY_UNDERVOLTAGE, loads shed, landing goes on",
-        {"faults": [_fault(BATTERY, UNDERVOLTAGE, 9.0, 200)]},
-    ),
-    "loop_overrun": Scenario(
-        "a flight computer too slow for its loop (1 us budget): LOOP_OVERRUN, telemetry shed",
-        {"cycle_budget_us": 1},
-        halt_s=30,
-    ),
-    "abort_to_orbit": Scenario(
-        "ABORT 90 s into braking: burn back to a safe orbit, SAFE",
-        {"commands": [{"name": "abort", "at_s": 150}]},
-        halt_s=300,
-    ),
-    "abort_hover": Scenario(
-        "ABORT during the approach: hover, then land",
-        {"commands": [{"name": "abort", "at_s": 420}]},
-    ),
-}
+def _fault_table() -> dict[tuple[int, int], tuple[float, float]]:
+    """(target, kind) -> magnitude range, read from the firmware's own table (faults.py)."""
+    tree = ast.parse((FIRMWARE_DIR / "faults.py").read_text())
+    names: dict[str, int] = {}
+    table: dict[tuple[int, int], tuple[float, float]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or not isinstance(node.targets[0], ast.Name):
+            continue
+        target = node.targets[0].id
+        value = node.value
+        if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "const":
+            names[target] = ast.literal_eval(value.args[0])
+        elif target == "CATALOGUE" and isinstance(value, ast.Dict):
+            for key, entry in zip(value.keys, value.values, strict=True):
+                assert isinstance(key, ast.Tuple) and isinstance(entry, ast.Tuple)
+                t, k = (names[e.id] for e in key.elts if isinstance(e, ast.Name))
+                low, high = (ast.literal_eval(e) for e in entry.elts[2:4])
+                table[(t, k)] = (float(low), float(high))
+    return table
+
+
+def _check_config(where: str, config: Any) -> dict[str, Any]:
+    if not isinstance(config, dict):
+        raise ScenarioError(f"{where}: [config] must be a table")
+    unknown = set(config) - _CONFIG_KEYS
+    if unknown:
+        raise ScenarioError(
+            f"{where}: config has no setting {sorted(unknown)[0]!r} "
+            f"(known: {', '.join(sorted(_CONFIG_KEYS))})"
+        )
+    params = {p.name for p in craftgen.load()}
+    for part in ("craft", "truth"):
+        for name, value in (config.get(part) or {}).items():
+            if name not in params:
+                raise ScenarioError(f"{where}: {part}.{name} is not in schemas/craft.toml")
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ScenarioError(f"{where}: {part}.{name} must be a number")
+    rows = set(model.load()["EVENT"].field("event_id").states.values())
+    for row in (config.get("fdir") or {}).get("disable", ()):
+        if row not in rows:
+            raise ScenarioError(f"{where}: fdir.disable names no fault-protection row {row!r}")
+    return dict(config)
+
+
+def _check_commands(where: str, entries: Any) -> list[dict[str, Any]]:
+    if not isinstance(entries, list):
+        raise ScenarioError(f"{where}: commands must be an array of tables ([[commands]])")
+    dictionary = command_dictionary.load()
+    faults = _fault_table()
+    out = []
+    for n, entry in enumerate(entries, 1):
+        at = f"{where}: command {n}"
+        if not isinstance(entry, dict) or set(entry) - _COMMAND_KEYS or "name" not in entry:
+            raise ScenarioError(f"{at}: needs name, at_s and args only")
+        at_s = entry.get("at_s", 0)
+        if not isinstance(at_s, int | float) or isinstance(at_s, bool) or at_s < 0:
+            raise ScenarioError(f"{at}: at_s must be a time in vehicle seconds, >= 0")
+        try:
+            command = dictionary[str(entry["name"]).upper()]
+            raw = command.raw_values(entry.get("args") or {})
+        except (KeyError, command_dictionary.ArgumentError) as exc:
+            raise ScenarioError(f"{at}: {exc.args[0]}") from None
+        if command.name == "INJECT_FAULT":
+            target, kind, magnitude = raw
+            limits = faults.get((int(target), int(kind)))
+            if limits is None:
+                raise ScenarioError(f"{at}: the fault table has no such fault {entry['args']}")
+            low, high = limits
+            if low != high and not (low <= magnitude <= high and (low or magnitude > 0)):
+                raise ScenarioError(
+                    f"{at}: magnitude {magnitude:g} is outside the fault's {low:g}..{high:g}"
+                )
+        out.append({"at_s": float(at_s), "name": command.name, "args": list(raw)})
+    return out
+
+
+def load(path: Path) -> Scenario:
+    """One scenario file, checked; :class:`ScenarioError` says what is wrong and where."""
+    where = path.name
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{where}: cannot read it ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid TOML ({exc})") from None
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    if not isinstance(data.get("description"), str):
+        raise ScenarioError(f"{where}: needs a description")
+    expect = data.get("expect", "LANDED")
+    if expect not in OUTCOMES + ("FAILS",):
+        raise ScenarioError(f"{where}: expect must be one of {', '.join(OUTCOMES)} or FAILS")
+    halt_s = data.get("halt_s", 900)
+    if not isinstance(halt_s, int) or halt_s <= 0:
+        raise ScenarioError(f"{where}: halt_s must be a whole number of seconds > 0")
+    config = _check_config(where, data.get("config", {}))
+    config["commands"] = _check_commands(where, data.get("commands", []))
+    return Scenario(
+        path.stem, data["description"], config, halt_s, expect, str(data.get("source", ""))
+    )
+
+
+def load_all(folder: Path = SCENARIO_DIR) -> dict[str, Scenario]:
+    """Every scenario in ``folder``, by name, in name order."""
+    return {p.stem: load(p) for p in sorted(folder.glob("*.toml"))}
+
+
+SCENARIOS: dict[str, Scenario] = load_all()
 
 
 def scenario_config(
@@ -196,8 +259,8 @@ def fly(config: dict[str, Any], timeout: float = 300) -> bytes:
 
 def summary(packets: list[Any]) -> dict[str, Any]:
     """What a flight came to: last phase, touchdown figures (TOUCHDOWN's true vertical and
-    horizontal speed in m/s, propellant in kg), and the events in order as (time, event,
-    severity, fault-protection response, detail)."""
+    horizontal speed in m/s, propellant in kg, and its severity), and the events in order as
+    (time, event, severity, fault-protection response, detail)."""
     events = []
     touchdown = None
     phase = None
@@ -216,7 +279,41 @@ def summary(packets: list[Any]) -> dict[str, Any]:
                     "vertical": v["arg1"] / 1000,
                     "horizontal": v["arg2"] / 1000,
                     "propellant": v["arg3"] / 1000,
+                    "severity": v["severity"],
                 }
             if v["event_id"] == "PHASE_CHANGE":
                 phase = PHASES.get(v["arg2"], f"UNKNOWN({v['arg2']})")
     return {"phase": phase, "touchdown": touchdown, "events": events}
+
+
+def outcome(result: dict[str, Any]) -> str:
+    """One of OUTCOMES for a :func:`summary`."""
+    td = result["touchdown"]
+    if result["phase"] == "CRASHED":
+        return "CRASHED"
+    if td is not None:
+        return "LANDED" if td["severity"] == "INFO" else "HARD"
+    return "SAFE" if result["phase"] == "SAFE" else "AIRBORNE"
+
+
+def _fly_one(name: str, seed: int) -> dict[str, Any]:
+    from ground.decoder import TelemetryDecoder
+
+    result = summary(TelemetryDecoder().decode_all(fly(scenario_config(name, seed=seed))))
+    result["seed"] = seed
+    result["outcome"] = outcome(result)
+    return result
+
+
+def monte_carlo(
+    name: str, runs: int, first_seed: int = 1, workers: int | None = None
+) -> list[dict[str, Any]]:
+    """Fly ``runs`` seeds of a scenario (each a different vehicle, terrain, sensors and
+    initial state: the dispersions of schemas/craft.toml), one VM per core; the
+    :func:`summary` of each with its seed and outcome, in seed order."""
+    if name not in SCENARIOS:
+        raise KeyError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
+    workers = workers or os.cpu_count() or 1
+    seeds = range(first_seed, first_seed + runs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda s: _fly_one(name, s), seeds))
