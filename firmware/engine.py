@@ -33,6 +33,7 @@ class Engine:
         self.tdt_scale = 1.0        # thrusters' delivered share (after a thruster fault)
         self.stuck_at = 0.0         # throttle the main engine is stuck at (MAIN_ON_OFF)
         self.isolated = False
+        self.degraded = False       # an engine row latched: guidance may plan with every engine
         self.force = 0.0            # N asked by guidance
         self.cmd_lag = 0.0          # the command through the engine's response time
         self.main_est = 0.0         # N, from chamber pressure
@@ -48,7 +49,7 @@ class Engine:
         if self.isolated:
             return tdt * self.feed
         f = self.f_main * (self.stuck_at if self.stuck_at > 0.0 else self.main_scale)
-        return (f + tdt if all_engines else f) * self.feed
+        return (f + tdt if all_engines or self.degraded else f) * self.feed
 
     def allocate(self, force, bus, cap):
         # Guidance asks `force` newtons along the thrust axis (at most `cap`); set the valves.

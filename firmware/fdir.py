@@ -33,10 +33,11 @@
 #                       or more than commanded as Chandrayaan-2 had)
 # 10 THROTTLE_STUCK     the command moved, the chamber pressure did    -           MAIN_ON_OFF
 #                       not
-# 11 NO_CUTOFF          chamber pressure 1 s after the valve was       -           ISOLATE_MAIN
+# 11 NO_CUTOFF          chamber pressure 1 s after the valve was       ISOLATE_MAIN (both)
 #                       commanded closed (Luna-25, 2023)
-# 12 THRUSTER_FAULT     the IMU below the engine model while only the  -           RECALIBRATE
-#                       thrusters fire (SLIM, 2024, lost one engine)              _ENGINE
+# 12 THRUSTER_FAULT     the IMU short of the engine model by a whole   -           RECALIBRATE
+#                       number of thrusters while they fire and the               _ENGINE
+#                       chamber pressure is right (SLIM, 2024, lost one engine)
 # 13 STAR_TRACKER_LOST  no attitude fix for 5 s: the gyro drifts      -            -
 # 14 TRANSDUCER_FAULT   one tank pressure off the other by > 3 bar    -            -
 #                       with the helium steady: that reading ignored
@@ -102,7 +103,8 @@ TABLE = (
      P.RESPONSE_SHED_TELEMETRY),
     (P.EVENT_ID_ENGINE_ANOMALY, P.SEVERITY_ERROR, 10, P.RESPONSE_NONE, _R),
     (P.EVENT_ID_THROTTLE_STUCK, P.SEVERITY_ERROR, 5, P.RESPONSE_NONE, P.RESPONSE_MAIN_ON_OFF),
-    (P.EVENT_ID_NO_CUTOFF, P.SEVERITY_CRITICAL, 10, P.RESPONSE_NONE, P.RESPONSE_ISOLATE_MAIN),
+    (P.EVENT_ID_NO_CUTOFF, P.SEVERITY_CRITICAL, 10, P.RESPONSE_ISOLATE_MAIN,
+     P.RESPONSE_ISOLATE_MAIN),
     (P.EVENT_ID_THRUSTER_FAULT, P.SEVERITY_ERROR, 20, P.RESPONSE_NONE, _R),
     (P.EVENT_ID_STAR_TRACKER_LOST, P.SEVERITY_WARNING, 50, P.RESPONSE_NONE, P.RESPONSE_NONE),
     (P.EVENT_ID_TRANSDUCER_FAULT, P.SEVERITY_WARNING, 20, P.RESPONSE_NONE, P.RESPONSE_NONE),
@@ -165,14 +167,32 @@ def _imu_fault(f):
         return 2
     if bus.imu_saturated:
         return 4
-    if bus.imu_resets:
-        return 5
+    if f.reset_age < 30:
+        return 5            # rides through each reset's outage on the engine model
     r = nav.imu_residual
     if r > IMU_RESIDUAL or r < -IMU_RESIDUAL or nav.imu_residual_sq > IMU_RESIDUAL * IMU_RESIDUAL:
         # The IMU disagrees with the engine model. If the chamber pressure follows the
         # command, the engine is as believed: the IMU is wrong.
-        if _engine_off_command(f) is None:
+        if _engine_off_command(f) is None and _thruster_deficit(f) is None:
             return 3
+    return None
+
+
+def _thruster_deficit(f):
+    # Thrusters missing: the IMU short of the engine model by a whole number of thrusters'
+    # worth, while they fire and the chamber pressure follows the main engine's command.
+    bus = f.bus
+    eng = f.engine
+    if not bus.tdt_fire and bus.tdt_duty < 0.3:
+        return None
+    r = f.nav.imu_residual
+    if r > -0.15:
+        return None
+    each = eng.f_tdt_each * eng.feed
+    lost = -r * (f.dry + f.prop_gauge) / each
+    k = int(lost + 0.5)
+    if 1 <= k <= eng.n_tdt and -0.3 < lost - k < 0.3:
+        return k
     return None
 
 
@@ -195,7 +215,8 @@ def _prop_leak(f):
 def _helium_draining(f):
     # The helium bottle losing pressure faster than the propellant drawn explains: gas is
     # going into a tank (about 1 bar/s at full flow while regulating).
-    return f.he_rate < -(0.3 + 3.0 * f.engine.flow)
+    # (regulating, the bottle gives about 0.25 bar/s per kg/s drawn).
+    return f.he_rate < -(0.3 + 0.4 * f.engine.flow)
 
 
 def _tank_overpressure(f):
@@ -250,16 +271,13 @@ def _throttle_stuck(f):
 
 
 def _no_cutoff(f):
-    if not powered(f.phase) or f.bus.main_cmd > 0.0 or f.engine.isolated:
+    if f.bus.main_cmd > 0.0 or f.engine.isolated:
         return None
     return int(f.bus.pc * 1000) if f.bus.pc > 1.0 else None
 
 
 def _thruster_fault(f):
-    if not powered(f.phase) or f.bus.main_cmd > 0.0 or f.bus.tdt_duty < 0.3:
-        return None
-    r = f.nav.imu_residual
-    return int(r * 1000) if r < -0.15 else None
+    return _thruster_deficit(f) if powered(f.phase) else None
 
 
 def _star_tracker_lost(f):
@@ -299,12 +317,11 @@ class Fdir:
         # RECALIBRATE_ENGINE: believe what the engines deliver, measured, from now on.
         eng = f.engine
         bus = f.bus
-        if bus.main_cmd > 0.0 and eng.cmd_lag > 0.1:
+        if _engine_off_command(f) is not None and eng.cmd_lag > 0.1:
             eng.main_scale *= eng.pc_fraction(bus) / eng.cmd_lag
-        elif bus.tdt_duty > 0.0:
-            model = f.engine.thrust() / (f.dry + f.prop_gauge)
-            if model > 0.1:
-                eng.tdt_scale *= max(0.3, 1.0 + f.nav.imu_residual / model)
+        k = _thruster_deficit(f)
+        if k is not None:
+            eng.tdt_scale = (eng.n_tdt * eng.tdt_scale - k) / eng.n_tdt
         f.nav.imu_residual = 0.0
         f.nav.imu_residual_sq = 0.0
 

@@ -11,7 +11,18 @@ import math
 
 import packets as P
 from engine import Engine
-from fdir import IMU_FAULT, LRF_FAULT, LRF_INHIBITED, LRF_LATE, RESPONSE_LRF_UNUSABLE, Fdir
+from fdir import (
+    ENGINE_ANOMALY,
+    IMU_FAULT,
+    LRF_FAULT,
+    LRF_INHIBITED,
+    LRF_LATE,
+    RESPONSE_LRF_UNUSABLE,
+    THROTTLE_STUCK,
+    THRUSTER_FAULT,
+    TANK_OVERPRESSURE,
+    Fdir,
+)
 from guidance import H_LOW, HOVER_S, VX_GATE, Guidance
 from nav import Attitude, Nav
 from phases import (
@@ -32,6 +43,7 @@ from phases import (
 
 _HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT)
 _NO_ALTIMETER_ROWS = _HOLD_ROWS | (1 << LRF_INHIBITED)
+_DEGRADED_ROWS = (1 << ENGINE_ANOMALY) | (1 << THROTTLE_STUCK) | (1 << THRUSTER_FAULT)
 _K_ATT = 2.0                # 1/s: attitude loop gain (rate command per radian of error)
 
 
@@ -72,6 +84,10 @@ class Fsw:
         self._helium = p["tanks_p_he0"] * self.v_he + p["tanks_p_reg"] * (
             self.v_tanks - prop0 / self.rho)
         self.need = 0.0             # propellant a landing from here needs (guidance)
+        self.latch_cycling = False
+        self.p_reg = p["tanks_p_reg"]
+        self.imu_resets = 0
+        self.reset_age = 1000       # 10 Hz samples since the IMU last reset
         self.capacity = p["power_capacity"]
         self.soc = 0.96             # coulomb counting from the ground's value at boot
         self.he_rate = 0.0          # smoothed helium pressure change, bar/s
@@ -176,6 +192,7 @@ class Fsw:
             self.guidance.land_now = True
         elif response == P.RESPONSE_ISOLATE_PRESSURANT:
             bus.latch_close = True
+            self.latch_cycling = True
             self.phases.fire(T_NO_GO)   # before PDI, no descent on a failed regulator
         elif response == P.RESPONSE_SHED_LOADS:
             bus.shed = True
@@ -208,6 +225,7 @@ class Fsw:
             latched = self.fdir.latched
             g.hold = latched & _HOLD_ROWS != 0
             nav.no_altimeter = latched & _NO_ALTIMETER_ROWS != 0 or not bus.lrf_armed
+            eng.degraded = latched & _DEGRADED_ROWS != 0
             nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << IMU_FAULT)
                           else P.ACCEL_SOURCE_IMU)
             g.f_max = eng.max_force(phase == P.PHASE_BRAKING or g.mode == P.GUIDANCE_MODE_TO_ORBIT)
@@ -236,10 +254,17 @@ class Fsw:
             nav.update(bus, self.events)
             self._points_nav()
         elif slot == 1:
+            if self.latch_cycling:
+                self._cycle_latch()
             self._gauge()
             self.soc -= bus.batt_i * 0.1 / 3600.0 / self.capacity
             self.need = g.landing_need(nav, self.dry + self.prop_gauge)
             self.overrun_score *= 0.8
+            if bus.imu_resets != self.imu_resets:
+                self.imu_resets = bus.imu_resets
+                self.reset_age = 0
+            elif self.reset_age < 1000:
+                self.reset_age += 1
             self.fdir.check(self)
             self.hk.fdir_flags = self.fdir.latched
             trigger = self._exit_condition()
@@ -266,13 +291,27 @@ class Fsw:
                 return T_HOVER_DONE
         return 0
 
+    def _cycle_latch(self):
+        # After ISOLATE_PRESSURANT the tanks blow down; the latch is reopened for a top-up
+        # when the lower tank falls 3 bar under the regulated pressure and closed again at
+        # 2 bar over it (a failed regulator, flown by hand), unless that overpressure row
+        # is still latched.
+        bus = self.bus
+        low = bus.fuel_p if bus.fuel_p < bus.ox_p else bus.ox_p
+        high = bus.fuel_p if bus.fuel_p > bus.ox_p else bus.ox_p
+        if bus.latch_close:
+            if low < self.p_reg - 3.0 and not self.fdir.is_latched(TANK_OVERPRESSURE):
+                bus.latch_close = False
+        elif high > self.p_reg + 2.0:
+            bus.latch_close = True
+
     def _gauge(self):
         bus = self.bus
         p = 0.5 * (bus.fuel_p + bus.ox_p + 0.1)
         he = bus.he_p
         self.he_rate += 0.1 * ((he - self._he_last) * 10.0 - self.he_rate)
         self._he_last = he
-        if bus.latch_close or p <= 1.0:
+        if self.latch_cycling or p <= 1.0:
             pvt = self.book     # isolated tanks: bookkeeping only
         else:
             ullage = (self._helium - he * self.v_he) / p

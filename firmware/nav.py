@@ -28,8 +28,9 @@
 # Other aids, where the vehicle carries them: a Doppler lidar (IM-1's NDL payload) gives
 # range and velocity, used only with its data-valid flag set ({"nav": {"ndl": "patched"}};
 # "patched_without_flag" is IM-1's patch, which never saw the flag set and used nothing);
-# optical terrain-relative navigation ({"nav": {"optical": "fallback"}}), used when no
-# altimeter is usable, as IM-1 landed on it.
+# optical terrain-relative navigation (a downward camera against a map, 1 Hz, once the
+# thrust axis is within ~50 deg of vertical): its velocity always aids, its altitude only
+# when no altimeter is usable, as IM-1 landed on it ({"nav": {"optical": "off"}} removes it).
 #
 # Attitude (Attitude below) is the gyro's pitch rate integrated, corrected by the star
 # tracker, which also calibrates the gyro's bias; without it the gyro drifts.
@@ -81,7 +82,7 @@ class Nav:
     def __init__(self, cfg, p):
         self.readmit = cfg.get("readmit", True)
         self.ndl_mode = cfg.get("ndl", "")
-        self.optical = cfg.get("optical", "") == "fallback"
+        self.optical = cfg.get("optical", "fallback") != "off"
         self.gm = p["moon_gm"]
         self.r_moon = p["moon_radius"]
         self.lrf_sigma0 = p["lrf_sigma0"]
@@ -258,13 +259,14 @@ class Nav:
             self.aid = 2
             if self.ndl_used < 30000:
                 self.ndl_used += 1
-        elif self.optical and self.no_altimeter and bus.opt_new:
+        elif self.optical and bus.opt_new:
             bus.opt_new = False
             if bus.opt_valid:
-                r = self.opt_sigma * self.opt_sigma
-                nu = bus.opt_alt - self.h
-                s = self.p_hh + r
-                self._fuse(nu, s)
+                if self.no_altimeter:
+                    r = self.opt_sigma * self.opt_sigma
+                    nu = bus.opt_alt - self.h
+                    s = self.p_hh + r
+                    self._fuse(nu, s)
                 self._velocity(bus.opt_vz, bus.opt_vx, self.opt_sigma_v)
                 self.aid = 3
 

@@ -118,7 +118,7 @@ class Imu:
             if self._t >= self.reset_every:
                 self._t = 0.0
                 self.resets += 1
-                self.bias_z += 0.02 * rng.gauss()
+                self.bias_z += 0.002 * rng.gauss()
             if self._t < 2.0:
                 self._silent(bus)
                 return

@@ -144,7 +144,7 @@ class Vehicle:
             rate = -self.slew
         self.pitch += rate * dt
         self.rate = rate
-        self.latch_closed = self.latch_closed or bus.latch_close
+        self.latch_closed = bus.latch_close
         self.isolated = self.isolated or bus.main_isolated
         self.shed = bus.shed
         self.solar = 2.0 if bus.solar_off_sun else 7.0
