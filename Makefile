@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint generate clean
+.PHONY: demo test bench lint generate montecarlo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Every scenario flown 100 seeds (long: about a VM-second per flight, one VM per core).
+montecarlo: $(STAMP)
+	$(BIN)/python -m sil.montecarlo --runs 100
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -33,7 +33,6 @@ class Engine:
         self.tdt_scale = 1.0        # thrusters' delivered share (after a thruster fault)
         self.stuck_at = 0.0         # throttle the main engine is stuck at (MAIN_ON_OFF)
         self.isolated = False
-        self.degraded = False       # an engine row latched: guidance may plan with every engine
         self.force = 0.0            # N asked by guidance
         self.cmd_lag = 0.0          # the command through the engine's response time
         self.main_est = 0.0         # N, from chamber pressure
@@ -49,7 +48,9 @@ class Engine:
         if self.isolated:
             return tdt * self.feed
         f = self.f_main * (self.stuck_at if self.stuck_at > 0.0 else self.main_scale)
-        return (f + tdt if all_engines or self.degraded else f) * self.feed
+        degraded = (self.main_scale < 0.97 or self.stuck_at > 0.0 or self.tdt_scale < 1.0
+                    or self.feed < 0.95)
+        return (f + tdt if all_engines or degraded else f) * self.feed
 
     def allocate(self, force, bus, cap):
         # Guidance asks `force` newtons along the thrust axis (at most `cap`); set the valves.
@@ -63,7 +64,7 @@ class Engine:
             self.main_on = False
         elif self.stuck_at > 0.0:
             fm = self.f_main * self.stuck_at * feed
-            self.main_on = force >= fm if not self.main_on else force > 0.8 * fm
+            self.main_on = force >= 0.9 * fm if not self.main_on else force > 0.7 * fm
         elif self.main_on:
             self.main_on = force >= 0.9 * self.floor * fm
         else:

@@ -286,6 +286,8 @@ def _star_tracker_lost(f):
 
 def _transducer_fault(f):
     bus = f.bus
+    if bus.latch_close:
+        return None         # isolated tanks: the helium cannot tell
     d = bus.ox_p - bus.fuel_p
     if (d > 3.0 or d < -3.0) and not _helium_draining(f):
         return int(d * 100)

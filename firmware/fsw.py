@@ -12,14 +12,11 @@ import math
 import packets as P
 from engine import Engine
 from fdir import (
-    ENGINE_ANOMALY,
     IMU_FAULT,
     LRF_FAULT,
     LRF_INHIBITED,
     LRF_LATE,
     RESPONSE_LRF_UNUSABLE,
-    THROTTLE_STUCK,
-    THRUSTER_FAULT,
     TANK_OVERPRESSURE,
     Fdir,
 )
@@ -43,7 +40,6 @@ from phases import (
 
 _HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT)
 _NO_ALTIMETER_ROWS = _HOLD_ROWS | (1 << LRF_INHIBITED)
-_DEGRADED_ROWS = (1 << ENGINE_ANOMALY) | (1 << THROTTLE_STUCK) | (1 << THRUSTER_FAULT)
 _K_ATT = 2.0                # 1/s: attitude loop gain (rate command per radian of error)
 
 
@@ -225,7 +221,6 @@ class Fsw:
             latched = self.fdir.latched
             g.hold = latched & _HOLD_ROWS != 0
             nav.no_altimeter = latched & _NO_ALTIMETER_ROWS != 0 or not bus.lrf_armed
-            eng.degraded = latched & _DEGRADED_ROWS != 0
             nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << IMU_FAULT)
                           else P.ACCEL_SOURCE_IMU)
             g.f_max = eng.max_force(phase == P.PHASE_BRAKING or g.mode == P.GUIDANCE_MODE_TO_ORBIT)
@@ -293,14 +288,14 @@ class Fsw:
 
     def _cycle_latch(self):
         # After ISOLATE_PRESSURANT the tanks blow down; the latch is reopened for a top-up
-        # when the lower tank falls 3 bar under the regulated pressure and closed again at
+        # when the lower tank falls 1.5 bar under the regulated pressure and closed again at
         # 2 bar over it (a failed regulator, flown by hand), unless that overpressure row
         # is still latched.
         bus = self.bus
         low = bus.fuel_p if bus.fuel_p < bus.ox_p else bus.ox_p
         high = bus.fuel_p if bus.fuel_p > bus.ox_p else bus.ox_p
         if bus.latch_close:
-            if low < self.p_reg - 3.0 and not self.fdir.is_latched(TANK_OVERPRESSURE):
+            if low < self.p_reg - 1.5 and not self.fdir.is_latched(TANK_OVERPRESSURE):
                 bus.latch_close = False
         elif high > self.p_reg + 2.0:
             bus.latch_close = True

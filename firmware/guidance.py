@@ -105,7 +105,10 @@ class Guidance:
             hh = h - H_LOW
             ff = 0.0
             if hh > 0.0:
-                accel = 0.5 * (a_max - g) if self.land_now else A_APP
+                # The profile's deceleration, within what the engines can give.
+                accel = 0.5 * (a_max - g) if self.land_now else min(A_APP, 0.6 * (a_max - g))
+                if accel < 0.1:
+                    accel = 0.1
                 vz_ref = -(math.sqrt(2.0 * accel * hh) + V_LOW)
                 ff = accel      # the profile's own deceleration, fed forward
                 # Horizontal speed shrinks with height and never grows again.

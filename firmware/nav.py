@@ -144,21 +144,21 @@ class Nav:
         self.p_vv = sigma_v * sigma_v
         self.p_xx = sigma_v * sigma_v
 
-    def calibrate(self, imu):
-        if imu.imu_valid:
+    def calibrate(self, bus):
+        if bus.imu_valid:
             self._cal_n += 1
-            self._cal_z += imu.imu_fz
-            self._cal_x += imu.imu_fx
+            self._cal_z += bus.imu_fz
+            self._cal_x += bus.imu_fx
             self.bias_z = self._cal_z / self._cal_n
             self.bias_x = self._cal_x / self._cal_n
 
-    def propagate(self, dt, imu, model_accel, pitch):
+    def propagate(self, dt, bus, model_accel, pitch):
         # One cycle of dead reckoning. model_accel: the engine model's specific force.
         self.pitch = pitch
-        valid = imu.imu_valid and not imu.imu_saturated
+        valid = bus.imu_valid and not bus.imu_saturated
         if valid:
-            fz = imu.imu_fz - self.bias_z
-            fx = imu.imu_fx - self.bias_x
+            fz = bus.imu_fz - self.bias_z
+            fx = bus.imu_fx - self.bias_x
             # Watch the IMU against the engine model (fault protection reads these), and
             # while they agree, calibrate the model's thrust slowly (20 s) against the IMU so
             # that it is a good fallback; a fault shows as a jump the calibration ignores.
@@ -168,8 +168,8 @@ class Nav:
             self.imu_residual_sq += 0.05 * (r * r - self.imu_residual_sq)
             if model_accel > 0.5 and -0.1 < r < 0.1:
                 self.thrust_scale += 0.001 * r / model_accel
-            self._imu_same = self._imu_same + 1 if imu.imu_fz == self._imu_last else 0
-            self._imu_last = imu.imu_fz
+            self._imu_same = self._imu_same + 1 if bus.imu_fz == self._imu_last else 0
+            self._imu_last = bus.imu_fz
             self.imu_invalid = 0
         else:
             self.imu_invalid += 1

@@ -67,6 +67,16 @@ def register_scenario(sub: Any) -> None:
     p.add_argument("--list", action="store_true", help="list the scenarios")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulation's noise")
     p.add_argument("--out", metavar="FILE", help="also write the telemetry to FILE")
+    p.add_argument(
+        "--runs",
+        type=positive_int,
+        metavar="N",
+        help="Monte Carlo: fly N seeds from --seed (each a dispersed vehicle), in parallel, "
+        "and print the outcome distribution",
+    )
+    p.add_argument(
+        "--jobs", type=positive_int, metavar="J", help="VMs at once (default: one per core)"
+    )
     p.set_defaults(func=run_scenario)
 
 
@@ -104,7 +114,7 @@ def run_sil(args: argparse.Namespace) -> int:
 
 
 def run_scenario(args: argparse.Namespace) -> int:
-    from . import BoardError, scenarios
+    from . import BoardError, montecarlo, scenarios
 
     if args.list or not args.name:
         for name, scenario in scenarios.SCENARIOS.items():
@@ -114,6 +124,15 @@ def run_scenario(args: argparse.Namespace) -> int:
         config = scenarios.scenario_config(args.name, seed=args.seed)
     except KeyError as exc:
         raise UsageError(f"{exc.args[0]}; `lander scenario --list` shows them") from None
+    if args.runs:
+        if args.out:
+            raise UsageError("--out writes one flight's telemetry: leave it out with --runs")
+        try:
+            results = scenarios.monte_carlo(args.name, args.runs, args.seed, args.jobs)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired, BoardError) as exc:
+            raise OperationFailed(str(exc)) from None
+        print(montecarlo.report(scenarios.SCENARIOS[args.name], results))
+        return 0
     try:
         data = scenarios.fly(config)
     except (RuntimeError, OSError, subprocess.TimeoutExpired, BoardError) as exc:
