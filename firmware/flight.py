@@ -38,6 +38,7 @@ class Flight:
         self.fsw.on_phase = self._on_phase
         self._touched = False
         self._start_nav()
+        self.fsw.points()
         self._points_truth()
 
     # What the App and the commanding see.

@@ -316,6 +316,11 @@ class Fsw:
 
     # Telemetry points.
 
+    def points(self):
+        # All of them at once (at boot, before any is sent).
+        self._points_nav()
+        self._points_slow()
+
     def _points_nav(self):
         tm = self.nav_tm
         nav = self.nav
