@@ -1,8 +1,8 @@
-# Fault injection for test campaigns: what INJECT_FAULT and CLEAR_FAULT do, and the
-# commands a scenario schedules (config.json "commands") take the same path. A fault sets one field of a sensor model
-# (firmware/sensors.py) or of the vehicle itself (firmware/vehicle.py); clearing a target
-# puts every field of that target back to its healthy value. The flight software is not
-# told: fault protection (firmware/fdir.py) has to notice.
+# Fault injection for test campaigns: what INJECT_FAULT and CLEAR_FAULT do (the commands a
+# scenario schedules take the same path). A fault sets one field of a sensor model
+# (firmware/sensors.py), of the vehicle itself (firmware/vehicle.py) or of the downlink;
+# clearing a target puts every field of that target back to its healthy value. The flight
+# software is not told: fault protection (firmware/fdir.py) has to notice.
 #
 #   target      kind             magnitude                what happens
 #   1 LRF       1 STUCK          -                        output frozen at its last value

@@ -51,8 +51,8 @@ from array import array
 from math import cos
 
 import packets as P
-from micropython import const
 from guidance import HOLD_MARGIN
+from micropython import const
 from phases import powered
 
 LRF_INHIBITED = const(0)

@@ -76,7 +76,6 @@ def render(params: list[Param]) -> str:
         "# (name, one-sigma spread, relative): how far the real vehicle may be from it",
         "DISPERSION = (",
     ]
-    lines += [f"    ({p.name!r}, {p.dispersion!r}, {p.relative}),"
-              for p in params if p.dispersion]
+    lines += [f"    ({p.name!r}, {p.dispersion!r}, {p.relative})," for p in params if p.dispersion]
     lines += [")", ""]
     return "\n".join(lines)

@@ -30,7 +30,8 @@ def _spread(values: list[float], unit: str) -> str:
         return "-"
     values = sorted(values)
     p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
-    return f"median {statistics.median(values):.2f}, 95th pct {p95:.2f}, max {values[-1]:.2f} {unit}"
+    median = statistics.median(values)
+    return f"median {median:.2f}, 95th pct {p95:.2f}, max {values[-1]:.2f} {unit}"
 
 
 def report(scenario: Scenario, results: list[dict[str, Any]]) -> str:

@@ -219,9 +219,7 @@ def test_m1_unprotected_believes_it_has_landed_km_up_descends_slowly_runs_dry_an
     assert {v["lrf_state"] for v in after} <= {"EXCLUDED", "NO_RETURN"}
     nav = {round(p.time, 1): p.values["altitude"] for p in f.of("NAV")}
     believed_down = [
-        p.values["altitude"]
-        for p in f.of("TRUTH")
-        if nav.get(round(p.time, 1), 1e9) <= 5.0
+        p.values["altitude"] for p in f.of("TRUTH") if nav.get(round(p.time, 1), 1e9) <= 5.0
     ]
     assert believed_down and min(believed_down) > 2000  # "landed", km up
     td = f.touchdown()
