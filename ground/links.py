@@ -9,7 +9,7 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``tcp://host:port``                    raw TCP (pyserial's ``socket://``)
 ``file://capture.bin``                 a raw capture, read once to the end
 ``sil://?time_warp=10&seed=1``         starts a virtual board and opens its serial port
-``sil://?scenario=crater_rim``         ... flying a named scenario (``lander scenario --list``)
+``sil://?scenario=m1``                 ... flying a named scenario (``lander scenario --list``)
 =====================================  =====================================================
 
 Adapters only move bytes; every link is decoded by the same :class:`TelemetryDecoder`.

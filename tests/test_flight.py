@@ -16,9 +16,13 @@ import pytest
 
 from ground import monitor
 from ground.decoder import Packet, TelemetryDecoder
+from schemas import commands as command_dictionary
 from sil import scenarios
 
 from . import vm
+
+# Whole descents in the VM: seconds each on an idle machine, far more on a busy one.
+pytestmark = pytest.mark.timeout(1200)
 
 # Touchdown design limits of a recent lander (Chandrayaan-3 Vikram, ISRO, Aug 2023).
 VERTICAL_LIMIT = 2.0
@@ -63,16 +67,21 @@ class Flight:
         return [p.values[field] for p in self.of(name) if start <= p.time <= end]
 
 
-def _decode(data: bytes) -> Flight:
+#: scenarios where telemetry is lost on purpose
+BLACKOUTS = {"blackout"}
+
+
+def _decode(data: bytes, gaps: bool = False) -> Flight:
     decoder = TelemetryDecoder()
     packets = decoder.decode_all(data)
-    assert decoder.stats.bad_frames == 0 and decoder.stats.gaps == 0
+    assert decoder.stats.bad_frames == 0 and (gaps or decoder.stats.gaps == 0)
     return Flight(data, packets, decoder.stats)
 
 
 @functools.cache
 def flown(name: str, seed: int = 1) -> Flight:
-    return _decode(scenarios.fly(scenarios.scenario_config(name, seed=seed)))
+    data = scenarios.fly(scenarios.scenario_config(name, seed=seed))
+    return _decode(data, gaps=name in BLACKOUTS)
 
 
 def _landed_within_limits(f: Flight) -> dict[str, Any]:
@@ -217,12 +226,14 @@ def test_m1_unprotected_believes_it_has_landed_km_up_descends_slowly_runs_dry_an
     assert not f.events("LRF_READMITTED")
     after = [p.values for p in f.of("NAV") if p.time > rejected + 1.0]
     assert {v["lrf_state"] for v in after} <= {"EXCLUDED", "NO_RETURN"}
+    td = f.touchdown()
     nav = {round(p.time, 1): p.values["altitude"] for p in f.of("NAV")}
     believed_down = [
-        p.values["altitude"] for p in f.of("TRUTH") if nav.get(round(p.time, 1), 1e9) <= 5.0
+        p.values["altitude"]
+        for p in f.of("TRUTH")
+        if nav.get(round(p.time, 1), 1e9) <= 5.0 and p.time < td["time"] - 60.0
     ]
     assert believed_down and min(believed_down) > 2000  # "landed", km up
-    td = f.touchdown()
     assert td["propellant"] == 0.0  # it descended until the propellant was gone
     assert td["vertical"] < -50.0  # then fell
     assert f.final_phase() == "CRASHED"
@@ -251,7 +262,7 @@ def test_m2_unprotected_crashes_at_tens_of_metres_per_second():
 
 def test_im1_plug_cannot_be_cleared_from_the_ground_and_the_patched_lidar_lands_it():
     f = flown("im1")
-    assert set(f.values("NAV", "lrf_armed")) == {"PLUGGED"}
+    assert set(f.values("NAV", "lrf_armed", start=1.0)) == {"PLUGGED"}
     assert f.first("LRF_INHIBITED")[1]["response"] == "NONE"  # a fallback is loaded: go on
     assert "NDL" in f.values("NAV", "aid")
     _landed_within_limits(f)
@@ -477,7 +488,8 @@ def test_abort_in_the_approach_hovers_then_lands():
 
 def test_scheduled_commands_are_verified_like_uplinked_ones():
     f = flown("abort_hover")
-    stages = [p.values["stage"] for p in f.of("TC_VERIFY") if p.values["cmd_code"] == "ABORT"]
+    abort = command_dictionary.load()["ABORT"].code
+    stages = [p.values["stage"] for p in f.of("TC_VERIFY") if p.values["cmd_code"] == abort]
     assert stages == ["ACCEPTED", "STARTED", "COMPLETED"]
 
 
