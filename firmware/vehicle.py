@@ -133,8 +133,6 @@ class Vehicle:
             self.throttle = 0.0
             self.accel = 0.0
             self.rate = 0.0
-            self._power(dt)
-            self._thermal(dt)
             return
         # Attitude: the commanded rate, within the slew limit.
         rate = bus.rate_cmd
@@ -197,6 +195,9 @@ class Vehicle:
             self.x += vx * self.r_moon * inv_r * dt
         if used > 0.0 or self.regulator_stuck > 0.0 or self.ox_valve_stuck > 0.0:
             self._tanks(dt, used)
+
+    def slow(self, dt):
+        # Power and temperatures, at 10 Hz: they change over seconds.
         self._power(dt)
         self._thermal(dt)
 

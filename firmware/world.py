@@ -68,6 +68,7 @@ class World:
             if tick % 50 == 0:
                 self.optical.measure(v, bus)
         elif slot == 1:
+            v.slow(5.0 * dt)
             self.transducers.measure(v, bus)
 
     def _contact(self):
