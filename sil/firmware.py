@@ -14,9 +14,9 @@ import os
 import shutil
 from pathlib import Path
 
-from ground.firmware import CONFIG_FILE, KEY_FILE, firmware_files
+from ground.firmware import CONFIG_FILE, FLASH_MANIFEST, KEY_FILE, firmware_files
 
-__all__ = ["install_sources"]
+__all__ = ["boards_dir", "install_sources", "was_flashed"]
 
 
 def install_sources(
@@ -34,3 +34,19 @@ def install_sources(
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key)
+
+
+def boards_dir() -> Path:
+    """Where virtual boards keep their flash, a folder per vehicle: $LANDER_BOARDS, else
+    $XDG_DATA_HOME/lander/boards (~/.local/share/...). A board's flash holds its vehicle's
+    key, so it belongs with the user's data, never in the working directory."""
+    if env := os.environ.get("LANDER_BOARDS"):
+        return Path(env)
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "lander" / "boards"
+
+
+def was_flashed(flash_dir: Path) -> bool:
+    """Whether `lander flash` put the firmware on this flash (it leaves its manifest there):
+    such a board restarts as it was flashed, never with the sources put back."""
+    return (flash_dir / FLASH_MANIFEST).is_file()
