@@ -17,7 +17,7 @@ import pytest
 import serial
 
 from sil import BoardError, VirtualBoard
-from sil.board import MAGIC
+from sil.control import MAGIC
 
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 
