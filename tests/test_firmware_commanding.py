@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import struct
 
+import pytest
+
 from . import onboard, tcgen, vm
+
+pytestmark = [pytest.mark.vm]
 
 D = tcgen.DICTIONARY
 frame = tcgen.frame

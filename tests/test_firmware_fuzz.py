@@ -13,6 +13,8 @@ from schemas import wire
 
 from . import onboard, tcgen
 
+pytestmark = [pytest.mark.vm, pytest.mark.slow]
+
 D = tcgen.DICTIONARY
 FUZZ = settings(
     max_examples=20,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from ground.decoder import TelemetryDecoder
 
 from . import vm
+
+pytestmark = [pytest.mark.vm]
 
 CYCLES = r"""
 import gc, micropython

@@ -19,6 +19,8 @@ import serial
 from sil import BoardError, VirtualBoard
 from sil.control import MAGIC
 
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
+
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 
 FIRMWARE_WITH_KBD_INTR_DISABLED = """
