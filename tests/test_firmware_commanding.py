@@ -8,7 +8,9 @@ import struct
 
 import pytest
 
-from . import onboard, tcgen, vm
+from hil import onboard, vm
+
+from . import tcgen
 
 pytestmark = [pytest.mark.vm]
 

@@ -10,7 +10,9 @@ from cobs import cobs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from . import tmgen, vm
+from hil import vm
+
+from . import tmgen
 
 pytestmark = [pytest.mark.vm]
 

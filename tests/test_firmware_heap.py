@@ -7,8 +7,7 @@ import re
 import pytest
 
 from ground.decoder import TelemetryDecoder
-
-from . import vm
+from hil import vm
 
 pytestmark = [pytest.mark.vm]
 

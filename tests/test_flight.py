@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from ground.decoder import Packet, TelemetryDecoder
+from hil import vm
 from sil import scenarios
-
-from . import vm
 
 pytestmark = [pytest.mark.vm]
 
