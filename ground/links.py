@@ -52,6 +52,8 @@ class LinkClosed(LinkError):
 
 class Link(Protocol):
     url: str
+    #: whether ``reopen()`` may bring the link back after it was lost (a serial port)
+    reconnectable: bool
 
     def read(self, timeout: float = 0.1) -> bytes:
         """Bytes received within ``timeout`` seconds (``b""`` if none); LinkClosed at the end."""
@@ -65,9 +67,20 @@ class Link(Protocol):
 class SerialLink:
     """A serial port or any pyserial URL."""
 
+    reconnectable = True
+
     def __init__(self, url: str, target: str, baud: int = 115200) -> None:
         self.url = url
         self._target = target
+        self._baud = baud
+        self._open()
+
+    def reopen(self) -> None:
+        """Open the port again (the board came back); LinkError while it is not there."""
+        self._open()
+
+    def _open(self) -> None:
+        target, baud = self._target, self._baud
         try:
             if "://" in target:
                 self._port = serial.serial_for_url(target, baudrate=baud, timeout=0.1)
@@ -107,6 +120,7 @@ class FileLink:
     """A raw capture file (``-`` is standard input)."""
 
     CHUNK = 1 << 16
+    reconnectable = False
 
     def __init__(self, url: str, path: str) -> None:
         self.url = url
@@ -132,6 +146,8 @@ class FileLink:
 
 class SilLink(SerialLink):
     """Starts a virtual board with the project's firmware and opens its serial port."""
+
+    reconnectable = False  # a board that stopped does not come back
 
     def __init__(self, url: str, options: dict[str, str]) -> None:
         from sil.board import VirtualBoard
