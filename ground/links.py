@@ -19,6 +19,7 @@ Failures a user can cause (no such port, a board unplugged, a missing file) rais
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
@@ -29,11 +30,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import serial
 
 from .errors import LinkUnavailable
+from .portowner import busy_message
 
 __all__ = [
     "Link",
     "LinkError",
     "LinkClosed",
+    "PortBusy",
     "open_link",
     "SerialLink",
     "FileLink",
@@ -44,6 +47,10 @@ __all__ = [
 
 class LinkError(LinkUnavailable):
     """A link could not be opened or failed; the message is one line for the user."""
+
+
+class PortBusy(LinkError):
+    """Another process owns the serial port; the message names it and what to do instead."""
 
 
 class LinkClosed(LinkError):
@@ -84,8 +91,8 @@ class SerialLink:
         try:
             if "://" in target:
                 self._port = serial.serial_for_url(target, baudrate=baud, timeout=0.1)
-            else:
-                self._port = serial.Serial(target, baudrate=baud, timeout=0.1)
+            else:  # a device has one owner (ground.portowner)
+                self._port = serial.Serial(target, baudrate=baud, timeout=0.1, exclusive=True)
         except serial.SerialException as exc:
             if "://" not in target and not os.path.exists(target):
                 raise LinkError(
@@ -93,6 +100,8 @@ class SerialLink:
                     "Pass --link serial:///dev/ttyACMn with the right device "
                     "(`python -m serial.tools.list_ports` lists them)"
                 ) from None
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in str(exc):
+                raise PortBusy(busy_message(target, self.url)) from None
             raise LinkError(f"cannot open {target}: {_reason(exc)}") from None
 
     def read(self, timeout: float = 0.1) -> bytes:
