@@ -35,6 +35,7 @@ from cobs.cobs import decode as cobs_decode
 
 from schemas import model, wire
 
+from . import events as _events
 from .deframer import MAX_FRAME, Deframer
 
 __all__ = ["Packet", "LinkStats", "TelemetryDecoder", "MAX_FRAME", "REORDER_WINDOW"]
@@ -50,16 +51,23 @@ REORDER_WINDOW = 1024
 class _Spec:
     """Decoding plan of one APID, built once from its definition."""
 
-    __slots__ = ("definition", "struct", "size", "length", "names", "converters")
+    __slots__ = ("definition", "struct", "size", "length", "names", "converters", "events")
 
-    def __init__(self, definition: model.PacketDef) -> None:
+    def __init__(self, definition: model.PacketDef, dictionary: model.Dictionary) -> None:
         self.definition = definition
         self.struct = struct.Struct(">HHHIH" + definition.data_format)
         self.size = wire.TM_OVERHEAD + definition.data_size
         self.length = self.size - wire.PRIMARY_HEADER_LEN - 1
         self.names = tuple(f.name for f in definition.fields)
         self.converters: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            f.engineering if (f.states or f.calibration) else None for f in definition.fields
+            f.engineering if (f.states or f.calibration or f.bits) else None
+            for f in definition.fields
+        )
+        #: the packet that carries events: event code -> its definition
+        self.events: dict[int, model.EventDef] | None = (
+            {e.code: e for e in dictionary.events}
+            if definition.name == model.EVENT_PACKET
+            else None
         )
 
 
@@ -125,14 +133,29 @@ class Packet(tuple):
             for name, conv, raw in zip(spec.names, spec.converters, self.words[5:], strict=True)
         }
 
+    @property
+    def event(self) -> _events.Event | None:
+        """The event an EVENT packet carries, its arguments named; None for other packets."""
+        table = self[0].events
+        if table is None:
+            return None
+        raw = self.raw_values
+        return _events.from_values(
+            table.get(raw.get(model.EVENT_ID_FIELD)), self.time, raw, self.values, self.definition
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "packet": self.name,
             "apid": self.apid,
             "seq": self.seq,
             "time": self.time,
             "values": self.values,
         }
+        event = self.event
+        if event is not None:
+            record["event"] = event.to_dict()
+        return record
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Packet):
@@ -217,7 +240,7 @@ class TelemetryDecoder:
 
     def __init__(self, dictionary: model.Dictionary | None = None) -> None:
         self.dictionary = dictionary if dictionary is not None else model.load()
-        specs = [_Spec(p) for p in self.dictionary]
+        specs = [_Spec(p, self.dictionary) for p in self.dictionary]
         self._known_word0 = {_TM_WORD0_BASE | s.definition.apid for s in specs}
         # First two octets of the header -> (spec, packet size, length field octets): one
         # dict lookup checks version, type, secondary header flag and APID at once.
