@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from ground.decoder import TelemetryDecoder
-
-from .test_flash import telemetry
+from hil.telemetry import first_packets
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["ground", "schemas", "sil", "hil", "firmware", "pyproject.toml", "README.md"]
@@ -117,7 +116,7 @@ def test_a_virtual_board_runs_and_takes_a_flash_outside_the_checkout(
         )  # fmt: skip
         assert flashed.returncode == 0, flashed.stderr
         assert "telemetry flows" in flashed.stdout
-        assert len(telemetry(port)) >= 3
+        assert len(first_packets(port)) >= 3
     finally:
         board.send_signal(signal.SIGINT)
         _, err = board.communicate(timeout=20)
