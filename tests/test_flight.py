@@ -107,7 +107,7 @@ def test_nominal_descent_goes_through_every_phase_and_lands_within_the_limits():
     assert 14000 < first_truth["altitude"] < 16000
     assert 1650 < first_truth["vel_horizontal"] < 1720
     # Fault protection stayed quiet.
-    assert set(f.values("HK", "fdir_flags")) == {0}
+    assert set(f.values("HK", "fdir_flags")) == {()}
     assert not [v for _, v in f.events() if v["response"] != "NONE"]
 
 
