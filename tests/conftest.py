@@ -8,8 +8,7 @@ key on first use). Tests that run the VM or open a pty must leave no process beh
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,16 +79,3 @@ def vehicle_fixture(ground: Path) -> Iterator[Link]:
         yield link
     finally:
         link.close()
-
-
-@pytest.fixture
-def wait_for() -> Callable[..., None]:
-    """Wait until ``condition()`` holds (a failure after ``timeout`` seconds)."""
-
-    def wait(condition: Callable[[], object], timeout: float = 5) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, "timed out"
-            time.sleep(0.02)
-
-    return wait

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import serial
 
+from hil.conditions import wait_for
 from hil.tools import mpremote
 from sil import BoardError, VirtualBoard
 from sil.control import MAGIC
@@ -160,9 +160,7 @@ def test_globals_persist_within_a_boot_and_not_after_a_soft_reset(flash: Path):
         assert result.stdout == "False\n"
 
 
-def test_reset_reboots_and_runs_main_a_soft_reset_from_raw_repl_does_not(
-    flash: Path, wait_for: Callable[..., None]
-):
+def test_reset_reboots_and_runs_main_a_soft_reset_from_raw_repl_does_not(flash: Path):
     write(flash, "main.py", COUNT_BOOTS)
     with VirtualBoard(flash) as board:
         wait_for(lambda: boots(flash) == 1)
@@ -175,9 +173,7 @@ def test_reset_reboots_and_runs_main_a_soft_reset_from_raw_repl_does_not(
         wait_for(lambda: boots(flash) == 4)
 
 
-def test_mpremote_takes_over_firmware_that_disabled_kbd_intr(
-    flash: Path, wait_for: Callable[..., None]
-):
+def test_mpremote_takes_over_firmware_that_disabled_kbd_intr(flash: Path):
     write(flash, "main.py", FIRMWARE_WITH_KBD_INTR_DISABLED)
     with VirtualBoard(flash) as board:
         wait_for((flash / "up").exists)
@@ -189,7 +185,7 @@ def test_mpremote_takes_over_firmware_that_disabled_kbd_intr(
         assert mpremote(board.port, "ls").returncode == 0
 
 
-def test_a_starved_watchdog_resets_the_board(flash: Path, wait_for: Callable[..., None]):
+def test_a_starved_watchdog_resets_the_board(flash: Path):
     write(
         flash,
         "main.py",
@@ -204,7 +200,7 @@ def test_a_starved_watchdog_resets_the_board(flash: Path, wait_for: Callable[...
         wait_for(lambda: boots(flash) >= 2)
 
 
-def test_a_vm_that_dies_is_rebooted(flash: Path, wait_for: Callable[..., None]):
+def test_a_vm_that_dies_is_rebooted(flash: Path):
     write(
         flash,
         "main.py",

@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import serial
 
+from hil.conditions import wait_for
 from hil.tools import mpremote
 from sil.bare import BareBoard
 from sil.board import VirtualBoard
@@ -56,9 +56,7 @@ def test_an_unplugged_board_is_gone_from_under_its_reader(tmp_path: Path):
                     port.read(100)
 
 
-def test_a_board_that_resets_when_the_port_opens_loses_what_comes_first(
-    tmp_path: Path, wait_for: Callable[..., None]
-):
+def test_a_board_that_resets_when_the_port_opens_loses_what_comes_first(tmp_path: Path):
     flash = tmp_path / "flash"
     flash.mkdir()
     (flash / "main.py").write_text(COUNT_BOOTS)
