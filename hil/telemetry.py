@@ -41,7 +41,7 @@ def read_until(
 def first_packets(port: str, count: int = 3, timeout: float = 10) -> list[str]:
     """Names of the first ``count`` packets a board sends on its serial port (fewer if it
     goes quiet for ``timeout`` seconds)."""
-    decoder, names = TelemetryDecoder(), []
+    decoder, names = TelemetryDecoder(), list[str]()
     with serial.Serial(port, timeout=0.1) as link:
         end = time.monotonic() + timeout
         while len(names) < count and time.monotonic() < end:

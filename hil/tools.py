@@ -12,7 +12,9 @@ import signal
 import subprocess
 import sys
 import threading
+from io import BufferedReader
 from pathlib import Path
+from typing import Any
 
 from .conditions import wait_for
 
@@ -41,7 +43,7 @@ def mpremote(port: str, *args: str, timeout: float = 60) -> subprocess.Completed
 class Lander:
     """``lander ARGS...`` running; ``out`` and ``err`` grow as it writes them."""
 
-    def __init__(self, *args: str, **popen: object) -> None:
+    def __init__(self, *args: str, **popen: Any) -> None:
         self.proc = subprocess.Popen(
             [*LANDER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
         )
@@ -56,7 +58,7 @@ class Lander:
             reader.start()
 
     @staticmethod
-    def _drain(pipe, into: list[bytes]) -> None:
+    def _drain(pipe: BufferedReader, into: list[bytes]) -> None:
         for chunk in iter(lambda: pipe.read1(65536), b""):
             into.append(chunk)
 
