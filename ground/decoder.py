@@ -71,7 +71,7 @@ class _Spec:
         )
 
 
-class Packet(tuple):
+class Packet(tuple[Any, ...]):
     """One good telemetry packet: its raw bytes (header .. CRC) and its definition.
 
     A tuple underneath, ``(spec, data)``, because the raw path makes a million of them a
