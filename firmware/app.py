@@ -21,6 +21,7 @@ import json
 import time
 
 import hal
+import identity
 import packets as P
 from clock import Clock
 from commanding import Commanding
@@ -114,10 +115,17 @@ class App:
         hk.loop_overruns = self.overruns
 
     def start(self):
-        # Boot: announce, apply what config.json schedules for time 0, then autostart.
+        # Boot: count it, say who we are (IDENT first, so that every packet after it can be
+        # traced to this vehicle, boot, build and dictionary), announce, apply what
+        # config.json schedules for time 0, then autostart.
+        boot = identity.next_boot()
+        identity.fill(self.points[P.IDENT], self.cfg, boot)
+        self.down.send(P.IDENT)
+        self.down.due_ms[P.IDENT] = self.down.period_ms[P.IDENT]
         gc.collect()
         self.points[P.HK].heap_free = gc.mem_free()
-        self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, int(self.warp), 0)
+        self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, int(self.warp),
+                   boot)
         self.run_schedule(0)
         if self.cfg.get("autostart"):
             self.flight.arm()

@@ -32,6 +32,7 @@ from cobs.cobs import decode as cobs_decode
 from schemas import model, wire
 
 from . import events as _events
+from .identity import IDENT, IdentityWatch
 
 __all__ = ["Packet", "LinkStats", "TelemetryDecoder"]
 
@@ -55,7 +56,7 @@ class _Spec:
         self.length = self.size - wire.PRIMARY_HEADER_LEN - 1
         self.names = tuple(f.name for f in definition.fields)
         self.converters: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            f.engineering if (f.states or f.calibration or f.bits) else None
+            f.engineering if (f.states or f.calibration or f.bits or f.is_text) else None
             for f in definition.fields
         )
         #: the packet that carries events: event code -> its definition
@@ -219,11 +220,23 @@ class TelemetryDecoder:
         self._partial = b""
         self._discarding = False
         self.stats = LinkStats()
+        #: which vehicle, boot, firmware and dictionary the packets come from (IDENT)
+        self.identity = IdentityWatch()
+        self._ident_key = next(
+            (k for k, plan in self._plans.items() if plan[0].definition.name == IDENT), b""
+        )
 
     # --- feeding ---------------------------------------------------------------------
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Packet]:
         """Take the next bytes of the stream; return the packets they complete."""
+        ident_before = self._last_seq.get(self._ident_key)
+        out = self._feed(data)
+        if self._last_seq.get(self._ident_key) != ident_before:
+            self.identity.observe(p for p in out if p.name == IDENT)
+        return out
+
+    def _feed(self, data: bytes | bytearray | memoryview) -> list[Packet]:
         stats = self.stats
         stats.bytes += len(data)
         data = bytes(data)
@@ -286,6 +299,7 @@ class TelemetryDecoder:
             out: list[Packet] = []
             self._bad(self._partial, out, "undecodable")
             self._partial = b""
+            self.identity.observe(p for p in out if p.name == IDENT)
             return out
         return []
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import commands, model, wire
+from . import commands, fingerprint, model, wire
 
 __all__ = ["render", "render_commands", "target_path", "commands_path", "main"]
 
@@ -45,6 +45,8 @@ def render(dictionary: model.Dictionary) -> str:
     emit("from micropython import const")
     emit("from struct import pack_into")
     emit("")
+    emit("# The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).")
+    emit(f"DICTIONARY_ID = {fingerprint.dictionary_id():#010x}")
     emit(f"N_PACKETS = const({len(dictionary.packets)})")
     max_len = max(wire.TM_OVERHEAD + p.data_size for p in dictionary)
     emit(f"MAX_PACKET = const({max_len})")
@@ -100,7 +102,7 @@ def render(dictionary: model.Dictionary) -> str:
         emit("")
         emit("    def __init__(self):")
         for f in p.fields:
-            emit(f"        self.{f.name} = {'0.0' if f.is_float else '0'}")
+            emit(f"        self.{f.name} = {_initial(f)}")
         emit("")
         length = wire.CUC_LEN + p.data_size + wire.CRC_LEN - 1
         word0 = (1 << 11) | p.apid  # version 0, type TM, secondary header present
@@ -125,6 +127,10 @@ def render(dictionary: model.Dictionary) -> str:
     classes = ", ".join(f"{p.name.title().replace('_', '')}Points()" for p in dictionary)
     emit(f"    return ({classes},)")
     return "\n".join(out) + "\n"
+
+
+def _initial(f: model.Field) -> str:
+    return "b''" if f.is_text else "0.0" if f.is_float else "0"
 
 
 def _number(value: float, is_float: bool) -> str:

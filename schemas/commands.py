@@ -34,7 +34,9 @@ __all__ = [
 ]
 
 #: Wire types an argument may have (a TC carries no f64: the board's floats are single).
-ARG_TYPES: Final[Mapping[str, str]] = {k: v for k, v in model.FIELD_TYPES.items() if k != "f64"}
+ARG_TYPES: Final[Mapping[str, str]] = {
+    k: v for k, v in model.FIELD_TYPES.items() if k != "f64" and k not in model.TEXT_TYPES
+}
 #: The telemetry field whose states name the vehicle modes a command's ``modes`` lists.
 MODE_FIELD: Final[tuple[str, str]] = ("HK", "mode")
 _F32_MAX: Final[float] = 3.4028234663852886e38

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
@@ -23,16 +24,18 @@ def run(
 ) -> subprocess.CompletedProcess:
     """Run ``script`` in the VM with firmware/ on sys.path; stdout is bytes.
 
-    ``cwd`` is the board's flash (key and counter files); by default the current folder.
+    ``cwd`` is the board's flash (key, counter and boot files); by default an empty
+    temporary folder, so that nothing the firmware writes lands in the checkout.
     """
     prelude = f"import sys\nsys.path.insert(0, {str(FIRMWARE)!r})\n"
-    proc = subprocess.run(
-        [micropython(), "-X", f"heapsize={HEAP}", "-c", prelude + script],
-        input=stdin,
-        capture_output=True,
-        timeout=timeout,
-        cwd=cwd,
-    )
+    with tempfile.TemporaryDirectory(prefix="lander-vm-") as scratch:
+        proc = subprocess.run(
+            [micropython(), "-X", f"heapsize={HEAP}", "-c", prelude + script],
+            input=stdin,
+            capture_output=True,
+            timeout=timeout,
+            cwd=cwd if cwd is not None else scratch,
+        )
     if proc.returncode != 0:
         raise AssertionError(
             f"MicroPython exited {proc.returncode}:\n{proc.stderr.decode(errors='replace')}"
