@@ -171,7 +171,7 @@ def bench_firmware() -> None:
                 [
                     vm.micropython(),
                     "-X",
-                    "heapsize=192K",
+                    f"heapsize={vm.HEAP}",
                     "-c",
                     f"import sys\nsys.path.insert(0, {str(vm.FIRMWARE)!r})\n" + FIRMWARE_BENCH,
                 ],

@@ -20,6 +20,7 @@ import gc
 import json
 import time
 
+import commands as C
 import hal
 import identity
 import packets as P
@@ -34,7 +35,7 @@ CYCLE_MS = const(20)
 CYCLE_US = const(20000)
 DT = CYCLE_MS / 1000
 WATCHDOG_MS = const(8000)
-MAX_WARP = const(10000)
+MAX_WARP = C.SET_TIME_WARP_FACTOR_MAX   # the dictionary's range of SET_TIME_WARP
 MAX_BURST = const(10)       # cycles per wake before the uplink gets its turn
 DEFAULT_BUDGET_US = CYCLE_US if hal.PORT == "rp2" else 0
 

@@ -266,6 +266,14 @@ class Dictionary:
     packets: tuple[PacketDef, ...]
     events: tuple[EventDef, ...] = ()
     enums: Mapping[str, Enum] = field(default_factory=dict)
+    #: the MicroPython heap of the flight computer, in octets ([computer] heap_bytes)
+    heap_bytes: int = 192 * 1024
+
+    @property
+    def heapsize(self) -> str:
+        """The heap as MicroPython's ``-X heapsize=`` takes it: ``192K``."""
+        kib, rest = divmod(self.heap_bytes, 1024)
+        return f"{kib}K" if not rest else str(self.heap_bytes)
 
     def __iter__(self) -> Iterator[PacketDef]:
         return iter(self.packets)
@@ -549,7 +557,11 @@ def parse(document: Mapping[str, Any]) -> Dictionary:
         for e in events:
             if not lo <= e.code <= hi:
                 raise SchemaError(f"events.{e.name}: code {e.code} does not fit in event_id")
-    return Dictionary(tuple(packets), events, enums)
+    computer = document.get("computer") or {}
+    heap = computer.get("heap_bytes", Dictionary.heap_bytes) if isinstance(computer, dict) else None
+    if not isinstance(heap, int) or isinstance(heap, bool) or heap <= 0:
+        raise SchemaError("computer.heap_bytes must be a positive integer")
+    return Dictionary(tuple(packets), events, enums, heap)
 
 
 def load(path: str | Path | None = None) -> Dictionary:

@@ -8,8 +8,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from schemas import model
+
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
-HEAP = "192K"  # a Pico's heap: if it does not fit here it does not fit on the board
+#: a Pico's heap (the dictionary's): if it does not fit here it does not fit on the board
+HEAP = model.load().heapsize
 
 
 def micropython() -> str:
