@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cobs import cobs
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ground.decoder import Packet
@@ -95,9 +95,7 @@ uplink.time = _SlowClock()
 """
 
 
-@settings(
-    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=5, deadline=None)
 @given(st.data())
 def test_signed_telecommands_a_second_apart_byte_by_byte_never_break_in(tmp_path_factory, data):
     flash = onboard.flash(tmp_path_factory.mktemp("vm"))
