@@ -34,7 +34,7 @@ from schemas.commands import ArgumentError
 
 from .decoder import Packet, TelemetryDecoder
 from .errors import OperationFailed
-from .history import CommandHistory
+from .history import CommandHistory, HistoryError
 from .keys import CounterSource, MemoryCounter, VehicleKey  # noqa: F401 (doctest)
 from .links import Link, LinkClosed
 from .telecommand import Telecommand, build
@@ -157,7 +157,8 @@ class Commander:
 
     ``subscribe(callback)`` gives every decoded packet to another user of the link.
     ``history`` (a :class:`~ground.history.CommandHistory`) records each command with all its
-    stages when its verification ends.
+    stages when its verification ends; when it cannot, the command's outcome still comes and
+    ``history_error`` holds the last :class:`~ground.history.HistoryError`.
     """
 
     def __init__(
@@ -183,6 +184,7 @@ class Commander:
         self._reader: asyncio.Task[None] | None = None
         self._closed: BaseException | None = None
         self._telemetry = asyncio.Event()
+        self.history_error: HistoryError | None = None
 
     async def __aenter__(self) -> Commander:
         self.start()
@@ -299,9 +301,12 @@ class Commander:
 
     def _record(self, verification: Verification) -> None:
         if self.history is not None:
-            self.history.record(
-                verification,
-                link=self.link.url,
-                vehicle=self.core.key.vehicle,
-                released_ago=self.clock() - verification.released,
-            )
+            try:
+                self.history.record(
+                    verification,
+                    link=self.link.url,
+                    vehicle=self.core.key.vehicle,
+                    released_ago=self.clock() - verification.released,
+                )
+            except HistoryError as exc:  # the outcome matters more: it still comes
+                self.history_error = exc

@@ -128,3 +128,18 @@ def test_a_refused_command_exits_1_with_its_reason(env):
     assert (
         result.stderr.strip() == "lander cmd: ABORT failed: NOT_ALLOWED (after STARTED, counter 1)"
     )
+
+
+@pytest.mark.parametrize("history", ["/dev/full", "a folder"])
+def test_an_unwritable_history_is_reported_after_the_outcome_and_lander_cmd_exits(
+    env, tmp_path, history
+):
+    if history == "a folder":
+        history = str(tmp_path)
+    result = lander(env, "cmd", "--link", SIL, "--history", history, "PING", "token=7")
+    assert "Traceback" not in result.stderr
+    stages = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert stages == ["ACCEPTED", "STARTED", "COMPLETED"]
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"lander cmd: PING completed but was not recorded: cannot write {history}")

@@ -155,5 +155,11 @@ async def _send_and_show(
             await commander.send_telecommand(tc, on_stage=show)
         except CommandError as exc:
             print(f"lander cmd: {exc}", file=sys.stderr)
-            return 1
-    return 0
+            status = 1
+        else:
+            status = 0
+        if commander.history_error is not None:
+            done = f"{tc.name} completed but" if status == 0 else "and it"
+            print(f"lander cmd: {done} was not recorded: {commander.history_error}", file=sys.stderr)
+            status = 1
+    return status
