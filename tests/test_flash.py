@@ -207,12 +207,18 @@ def test_dry_run_changes_nothing_and_the_firmware_runs_again(
 # -- bad cases -----------------------------------------------------------------------------
 
 
+def no_key_made() -> bool:
+    return not list(Path(os.environ["LANDER_KEY_DIR"]).glob("*.key"))
+
+
 def test_no_board_found():
     fails_in_one_line(lander_flash(), "no board found", "--port")
+    assert no_key_made()
 
 
 def test_no_such_port():
     fails_in_one_line(lander_flash("--port", "/dev/ttyNOPE7"), "no serial port /dev/ttyNOPE7")
+    assert no_key_made()
 
 
 def test_a_busy_port(flash: Path):

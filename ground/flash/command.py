@@ -7,13 +7,14 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ground.firmware import firmware_files, source_dir
 
 from .build import Build
 from .errors import FlashError
-from .ports import PICO_PID, PICO_VID, find_pico
+from .ports import PICO_PID, PICO_VID, find_pico, why_unavailable
 from .progress import Progress, size_text
 from .provision import DEFAULT_VEHICLE, Provision, vehicle_key
 
@@ -95,9 +96,11 @@ def run(args: argparse.Namespace) -> int:
         if args.build_only:
             _build(args, progress)
             return 0
-        key = vehicle_key(args.vehicle, args.key_file)
-        provision = Provision(args.vehicle, dict(args.rate), dict(args.set), key)
+        provision = Provision(args.vehicle, dict(args.rate), dict(args.set))  # checks them
         port = args.port or find_pico()
+        if "://" not in port and not os.path.exists(port):
+            raise FlashError(why_unavailable(port))  # before a key is made for nothing
+        provision = replace(provision, key=vehicle_key(args.vehicle, args.key_file))
         sources, build = _build(args, progress)
         result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
     except FlashError as exc:
