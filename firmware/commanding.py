@@ -61,6 +61,7 @@ class Commanding:
         self.hmac = Hmac(key) if key else None
         self.counters = CounterStore()
         self.hk.tc_counter = self.counters.value
+        self.hk.tc_key_id = self.key_id if self.hmac else 0
         self.pkt = bytearray(C.MAX_TC)
         # What the current frame's TC_VERIFY reports: code, sequence count, counter.
         self.code = 0
@@ -148,6 +149,8 @@ class Commanding:
         v.counter = self.counter
         v.stage = stage
         v.reason = reason
+        v.mode = self.hk.mode  # what a NOT_ALLOWED was refused in
+        v.phase = self.app.flight.phase
         self.app.down.send(P.TC_VERIFY)
 
     def refuse(self, reason):

@@ -19,7 +19,7 @@ NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
 APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
 RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 0, 2000, )
 
-# Enumerated states, as <FIELD>_<STATE>.
+# Enumerated states, as <FIELD>_<STATE> (fields of one name share their states).
 MODE_BOOT = const(0)
 MODE_NOMINAL = const(1)
 MODE_SAFE = const(2)
@@ -142,13 +142,14 @@ class HkPoints:
         self.board_temp = 0
         self.loop_overruns = 0
         self.fdir_flags = 0
+        self.tc_key_id = 0
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (60)."""
-    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
-              55, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
-    return 60
+    """Pack HK up to its CRC into buf; return the length packed (62)."""
+    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHHH', buf, 0, 0x0810, 0xc000 | seq,
+              57, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags, s.tc_key_id)
+    return 62
 
 
 class NavPoints:
@@ -254,13 +255,15 @@ class TcVerifyPoints:
         self.counter = 0
         self.stage = 0
         self.reason = 0
+        self.mode = 0
+        self.phase = 0
 
 
 def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack TC_VERIFY up to its CRC into buf; return the length packed (22)."""
-    pack_into('>HHHHHHHHIBB', buf, 0, 0x0860, 0xc000 | seq,
-              17, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason)
-    return 22
+    """Pack TC_VERIFY up to its CRC into buf; return the length packed (24)."""
+    pack_into('>HHHHHHHHIBBBB', buf, 0, 0x0860, 0xc000 | seq,
+              19, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason, s.mode, s.phase)
+    return 24
 
 
 class PongPoints:

@@ -46,6 +46,7 @@ __all__ = [
     "CommandFailed",
     "CommandTimeout",
     "ConfirmationRequired",
+    "KeyMismatch",
     "CommanderCore",
     "Commander",
 ]
@@ -63,6 +64,10 @@ class ConfirmationRequired(CommandError):
     """A critical command was sent without ``confirm=True`` (COSMOS calls it hazardous)."""
 
 
+class KeyMismatch(CommandError):
+    """HK says the vehicle holds another key than the one this ground signs with."""
+
+
 class CommandFailed(CommandError):
     """The vehicle refused the command or reported it failed (the reason is in the message)."""
 
@@ -78,7 +83,7 @@ def outcome_error(verification: Verification, where: str = "") -> CommandError |
         stages = [s.stage for s in verification.stages[:-1]]
         when = f"after {stages[-1]}" if stages else "refused"
         return CommandFailed(
-            f"{tc.name} failed: {verification.reason} ({when}, counter {tc.counter})",
+            f"{tc.name} failed: {verification.why} ({when}, counter {tc.counter})",
             verification,
         )
     if verification.outcome == "TIMEOUT":
@@ -109,6 +114,8 @@ class CommanderCore:
         self.verifier = Verifier(timeouts)
         #: the vehicle's last accepted counter, from HK (None until an HK is seen)
         self.vehicle_counter: int | None = None
+        #: the id of the key the vehicle holds, from HK (None until an HK is seen)
+        self.vehicle_key_id: int | None = None
 
     def check(self, name: str, args: Mapping[str, Any]) -> commands.CommandDef:
         """The command's definition if ``args`` fit it; ArgumentError says what does not."""
@@ -123,6 +130,13 @@ class CommanderCore:
             raise ConfirmationRequired(
                 f"{command.name} is critical ({command.description}): confirm to send it"
             )
+        if self.vehicle_key_id is not None and self.vehicle_key_id != self.key.key_id:
+            holds = f"holds key id {self.vehicle_key_id}" if self.vehicle_key_id else "holds no key"
+            raise KeyMismatch(
+                f"{self.key.vehicle} {holds} and this ground signs with key id "
+                f"{self.key.key_id}: put this key on the vehicle (lander flash) or sign with "
+                "the vehicle's key (--key-file)"
+            )
         return build(self.dictionary, name, args, key=self.key, counter=self.counter.reserve())
 
     def release(
@@ -136,7 +150,11 @@ class CommanderCore:
         packets = list(packets)
         for packet in packets:
             if packet.name == "HK":
-                board = packet.raw_values["tc_counter"]
+                raw = packet.raw_values
+                self.vehicle_key_id = raw.get("tc_key_id", self.key.key_id)
+                if self.vehicle_key_id != self.key.key_id:
+                    continue  # its counter belongs to another key
+                board = raw["tc_counter"]
                 if self.vehicle_counter is None or board != self.vehicle_counter:
                     self.vehicle_counter = board
                     self.counter.observe(board)
@@ -184,7 +202,10 @@ class Commander:
         self._reader: asyncio.Task[None] | None = None
         self._closed: BaseException | None = None
         self._telemetry = asyncio.Event()
+        self._hk = asyncio.Event()
         self.history_error: HistoryError | None = None
+        #: how long send() waits for the HK that tells the vehicle's counter
+        self.hk_timeout = 5.0
 
     async def __aenter__(self) -> Commander:
         self.start()
@@ -222,6 +243,17 @@ class Commander:
                 f"no telemetry from {self.link.url} within {timeout:g} s: is the firmware running?"
             ) from None
 
+    async def learn_vehicle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for an HK (the vehicle's key id and counter); whether one
+        came. Without one the ground signs with its own counter, which a vehicle that took
+        later ones refuses as REPLAY."""
+        self.start()
+        try:
+            await asyncio.wait_for(self._hk.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def send(
         self,
         name: str,
@@ -232,7 +264,11 @@ class Commander:
         timeouts: StageTimeouts | None = None,
         **args: Any,
     ) -> Verification:
-        """Send a command and await its verification; CommandError if it does not complete."""
+        """Send a command and await its verification; CommandError if it does not complete.
+        The first waits for an HK (``hk_timeout``) so that it is signed above the vehicle's
+        counter."""
+        self.core.check(name, args)
+        await self.learn_vehicle(self.hk_timeout)
         return await self.send_telecommand(
             self.core.prepare(name, args, confirm=confirm), on_stage=on_stage, timeouts=timeouts
         )
@@ -270,6 +306,8 @@ class Commander:
             packets = self.decoder.feed(data) if data else []
             if packets:
                 self._telemetry.set()
+                if not self._hk.is_set() and any(p.name == "HK" for p in packets):
+                    self._hk.set()
                 for packet in packets:
                     for callback in list(self._subscribers):
                         callback(packet)

@@ -33,6 +33,7 @@ __all__ = [
     "CounterSource",
     "CounterFile",
     "MemoryCounter",
+    "free_key_id",
     "key_dir",
     "load_key",
     "write_key",
@@ -62,8 +63,23 @@ class VehicleKey:
             raise KeyFileError("a key needs at least 16 octets")
 
     @classmethod
-    def generate(cls, vehicle: str, key_id: int = 1) -> VehicleKey:
+    def generate(cls, vehicle: str, key_id: int) -> VehicleKey:
         return cls(vehicle, key_id, secrets.token_bytes(KEY_LEN))
+
+
+def free_key_id(folder: Path) -> int:
+    """A random key id (1..65535) that no key file in ``folder`` uses: every vehicle gets its
+    own, so a command signed for one is refused by another as UNKNOWN_KEY, not BAD_MAC."""
+    used = set()
+    for other in folder.glob("*.key") if folder.is_dir() else ():
+        try:
+            used.add(int(json.loads(other.read_text("utf-8"))["key_id"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    while True:
+        key_id = secrets.randbelow(0xFFFF) + 1
+        if key_id not in used:
+            return key_id
 
 
 def key_dir() -> Path:
@@ -80,8 +96,11 @@ def _check_vehicle(vehicle: str) -> None:
 
 
 def load_key(vehicle: str, path: Path | None = None, *, create: bool = True) -> VehicleKey:
-    """The vehicle's key from its key file, made (mode 0600) on first use when ``create``."""
+    """The vehicle's key from ``path``, else from its key file in :func:`key_dir`, made
+    (mode 0600, a key id of its own) on first use when ``create``."""
     _check_vehicle(vehicle)
+    if path is not None and not path.exists():  # a key named is used, never made
+        raise KeyFileError(f"no key file {path}: name an existing key file")
     path = path if path is not None else key_dir() / f"{vehicle}.key"
     if not path.exists():
         if not create:
@@ -98,7 +117,7 @@ def load_key(vehicle: str, path: Path | None = None, *, create: bool = True) -> 
 
 
 def _create(vehicle: str, path: Path) -> VehicleKey:
-    key = VehicleKey.generate(vehicle)
+    key = VehicleKey.generate(vehicle, free_key_id(path.parent))
     try:
         write_key(key, path)
     except FileExistsError:  # another tool made it first: use theirs
@@ -167,11 +186,21 @@ class CounterFile:
     @property
     def last(self) -> int:
         try:
-            return int(self.path.read_text().strip() or 0)
+            text = self.path.read_text().strip()
         except FileNotFoundError:
             return 0
+        except OSError as exc:
+            raise KeyFileError(f"cannot read counter file {self.path}: {exc.strerror}") from None
+        try:
+            value = int(text or 0)
         except ValueError:
-            raise KeyFileError(f"counter file {self.path} is malformed") from None
+            value = -1
+        if not 0 <= value <= wire.MAX_COUNTER:
+            raise KeyFileError(
+                f"counter file {self.path} is malformed (it must hold the last counter used, "
+                f"0 to {wire.MAX_COUNTER}): delete it and the ground learns the vehicle's from HK"
+            )
+        return value
 
     def _update(self, step: Callable[[int], int]) -> int:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from schemas import commands
 
-from ..commander import Commander, CommanderCore, CommandError
+from ..commander import Commander, CommanderCore, CommandError, KeyMismatch
+from ..decoder import Packet
 from ..errors import UsageError
 from ..history import CommandHistory
 from ..keys import DEFAULT_VEHICLE, CounterFile, key_dir, load_key
@@ -21,6 +23,8 @@ from ..verifier import StageReport, StageTimeouts, Verification
 from .arguments import positive_float
 
 __all__ = ["register", "run", "render_command_list"]
+
+HK_WAIT = 5.0  # s: for the HK that tells the vehicle's key id and counter (HK is 1 Hz)
 
 
 def register(sub: Any) -> None:
@@ -107,6 +111,13 @@ def _vehicle(args: argparse.Namespace) -> str:
     return DEFAULT_VEHICLE
 
 
+def _is_capture(url: str) -> bool:
+    """Whether ``url`` names a capture file (`file://`, a bare path to a file, `-`)."""
+    if "://" in url:
+        return urlsplit(url).scheme == "file"
+    return url == "-" or os.path.isfile(url)
+
+
 def run(args: argparse.Namespace) -> int:
     dictionary = commands.load()
     if args.list:
@@ -122,14 +133,20 @@ def run(args: argparse.Namespace) -> int:
         command.raw_values(given)
     except commands.ArgumentError as exc:
         raise UsageError(str(exc)) from None
+    if _is_capture(args.link):
+        raise UsageError(
+            f"--link {args.link}: a capture file is read-only; commands need a live link "
+            "(serial://, tcp:// or sil://)"
+        )
     vehicle = _vehicle(args)
-    if not _confirmed(args, command, vehicle):
-        print(f"{command.name} not sent", file=sys.stderr)
-        return 1
     key = load_key(vehicle, args.key_file)
     counter = CounterFile(
         args.key_file.with_suffix(".counter") if args.key_file else key_dir() / f"{vehicle}.counter"
     )
+    counter.last  # noqa: B018 (a malformed counter file is one line, before anything is sent)
+    if not _confirmed(args, command, vehicle):
+        print(f"{command.name} not sent", file=sys.stderr)
+        return 1
     timeouts = StageTimeouts(*(3 * [args.timeout])) if args.timeout else StageTimeouts()
     core = CommanderCore(key, counter, dictionary=dictionary, timeouts=timeouts)
     history = CommandHistory(args.history)
@@ -143,13 +160,33 @@ def run(args: argparse.Namespace) -> int:
 async def _send_and_show(
     link: Link, core: CommanderCore, history: CommandHistory, name: str, given: dict[str, str]
 ) -> int:
+    echoed: list[int] = []  # PONG tokens, shown in order with the stages
+
     def show(verification: Verification, report: StageReport) -> None:
-        reason = f"  {report.reason}" if report.stage in ("FAILED", "TIMEOUT") else ""
+        if report.final:
+            for token in echoed:
+                print(f"  {'PONG':<10} token={token}", flush=True)
+            echoed.clear()
+        reason = f"  {report.why}" if report.stage in ("FAILED", "TIMEOUT") else ""
         print(f"  {report.stage:<10} +{report.after:.3f} s{reason}", flush=True)
+
+    def pong(packet: Packet) -> None:
+        if packet.name == "PONG" and name == "PING":
+            echoed.append(packet.raw_values["token"])
 
     async with Commander(link, core, history=history) as commander:
         await commander.wait_for_telemetry(timeout=10.0)
-        tc = core.prepare(name, given, confirm=True)
+        if not await commander.learn_vehicle(HK_WAIT):
+            print(
+                f"lander cmd: no HK from {link.url} within {HK_WAIT:g} s: signing with this "
+                "ground's counter",
+                file=sys.stderr,
+            )
+        try:
+            tc = core.prepare(name, given, confirm=True)
+        except KeyMismatch as exc:
+            raise UsageError(str(exc)) from None
+        commander.subscribe(pong)
         print(f"{tc.describe()}  -> {core.key.vehicle} (counter {tc.counter})", flush=True)
         try:
             await commander.send_telecommand(tc, on_stage=show)
@@ -159,7 +196,8 @@ async def _send_and_show(
         else:
             status = 0
         if commander.history_error is not None:
-            done = f"{tc.name} completed but" if status == 0 else "and it"
-            print(f"lander cmd: {done} was not recorded: {commander.history_error}", file=sys.stderr)
+            ended = "completed" if status == 0 else "ended"
+            lost = commander.history_error
+            print(f"lander cmd: {tc.name} {ended} but was not recorded: {lost}", file=sys.stderr)
             status = 1
     return status
