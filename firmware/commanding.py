@@ -59,7 +59,7 @@ class Commanding:
         self.key_id = cfg.get("key_id", 1)
         key = load_key()
         self.hmac = Hmac(key) if key else None
-        self.counters = CounterStore()
+        self.counters = CounterStore(key_id=self.key_id)
         self.hk.tc_counter = self.counters.value
         self.hk.tc_key_id = self.key_id if self.hmac else 0
         self.pkt = bytearray(C.MAX_TC)

@@ -71,7 +71,7 @@ def free_key_id(folder: Path) -> int:
     """A random key id (1..65535) that no key file in ``folder`` uses: every vehicle gets its
     own, so a command signed for one is refused by another as UNKNOWN_KEY, not BAD_MAC."""
     used = set()
-    for other in folder.glob("*.key") if folder.is_dir() else ():
+    for other in folder.glob("*.key*") if folder.is_dir() else ():  # *.key.old too
         try:
             used.add(int(json.loads(other.read_text("utf-8"))["key_id"]))
         except (OSError, ValueError, KeyError, TypeError):
