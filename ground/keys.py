@@ -33,7 +33,9 @@ __all__ = [
     "CounterSource",
     "CounterFile",
     "MemoryCounter",
+    "CounterExhausted",
     "free_key_id",
+    "new_key",
     "key_dir",
     "load_key",
     "write_key",
@@ -46,6 +48,10 @@ _VEHICLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 class KeyFileError(UsageError):
     """A key or counter file is missing, unreadable, malformed or too open; one line."""
+
+
+class CounterExhausted(KeyFileError):
+    """Every counter of this key is spent: only a new key (and its new counters) helps."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,26 @@ def _create(vehicle: str, path: Path) -> VehicleKey:
         write_key(key, path)
     except FileExistsError:  # another tool made it first: use theirs
         return load_key(vehicle, path, create=False)
+    return key
+
+
+def new_key(vehicle: str) -> VehicleKey:
+    """Replace the vehicle's key in :func:`key_dir` with a new one (a new key id) and start
+    its counter again; the old key file is kept as ``<vehicle>.key.old``. The vehicle starts
+    a new counter too once it holds the new key (its counter belongs to a key id)."""
+    _check_vehicle(vehicle)
+    path = key_dir() / f"{vehicle}.key"
+    key = VehicleKey.generate(vehicle, free_key_id(path.parent))
+    staged = path.with_name(f"{vehicle}.key.new")
+    staged.unlink(missing_ok=True)
+    write_key(key, staged)
+    try:
+        if path.exists():
+            os.replace(path, path.with_name(f"{vehicle}.key.old"))
+        os.replace(staged, path)
+        path.with_name(f"{vehicle}.counter").unlink(missing_ok=True)
+    except OSError as exc:
+        raise KeyFileError(f"cannot replace key file {path}: {exc.strerror}") from None
     return key
 
 
@@ -218,5 +244,8 @@ class CounterFile:
 
 def _next(last: int) -> int:
     if last >= wire.MAX_COUNTER:
-        raise KeyFileError("the anti-replay counter is exhausted: provision a new key")
+        raise CounterExhausted(
+            "the anti-replay counter is exhausted: put a new key on the vehicle "
+            "(lander flash --new-key), which starts the ground's and the vehicle's counters again"
+        )
     return last + 1

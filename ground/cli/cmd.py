@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from schemas import commands
 
@@ -17,7 +17,7 @@ from ..commander import Commander, CommanderCore, CommandError, KeyMismatch
 from ..decoder import Packet
 from ..errors import UsageError
 from ..history import CommandHistory
-from ..keys import DEFAULT_VEHICLE, CounterFile, key_dir, load_key
+from ..keys import DEFAULT_VEHICLE, CounterExhausted, CounterFile, key_dir, load_key
 from ..links import Link, open_link
 from ..verifier import StageReport, StageTimeouts, Verification
 from .arguments import positive_float
@@ -111,6 +111,12 @@ def _vehicle(args: argparse.Namespace) -> str:
     return DEFAULT_VEHICLE
 
 
+def _port_option(url: str) -> str:
+    """`` --port PATH`` for a serial link's device (lander flash finds a Pico by itself)."""
+    parts = urlsplit(url)
+    return f" --port {unquote(parts.netloc + parts.path)}" if parts.scheme == "serial" else ""
+
+
 def _is_capture(url: str) -> bool:
     """Whether ``url`` names a capture file (`file://`, a bare path to a file, `-`)."""
     if "://" in url:
@@ -186,6 +192,13 @@ async def _send_and_show(
             tc = core.prepare(name, given, confirm=True)
         except KeyMismatch as exc:
             raise UsageError(str(exc)) from None
+        except CounterExhausted:
+            vehicle = core.key.vehicle
+            raise UsageError(
+                f"every anti-replay counter of {vehicle}'s key (id {core.key.key_id}) is spent: "
+                f"put a new key on it with `lander flash{_port_option(link.url)} --vehicle "
+                f"{vehicle} --new-key`; both counters then start again"
+            ) from None
         commander.subscribe(pong)
         print(f"{tc.describe()}  -> {core.key.vehicle} (counter {tc.counter})", flush=True)
         try:
