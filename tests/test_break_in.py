@@ -24,6 +24,8 @@ from sil.board import VirtualBoard
 from . import onboard, tcgen
 from .vehicle import read_until
 
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
+
 FLYING = {"autostart": True, "time_warp": 10, "seed": 3}  # in descent: the watchdog runs
 
 
