@@ -188,6 +188,7 @@ class Commander:
         history: CommandHistory | None = None,
         poll: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
+        hk_timeout: float = 5.0,
     ) -> None:
         self.link = link
         self.core = core
@@ -204,8 +205,9 @@ class Commander:
         self._telemetry = asyncio.Event()
         self._hk = asyncio.Event()
         self.history_error: HistoryError | None = None
-        #: how long send() waits for the HK that tells the vehicle's counter
-        self.hk_timeout = 5.0
+        #: how long the first send() waits for the HK that tells the vehicle's counter
+        self.hk_timeout = hk_timeout
+        self._hk_awaited = False
 
     async def __aenter__(self) -> Commander:
         self.start()
@@ -265,10 +267,12 @@ class Commander:
         **args: Any,
     ) -> Verification:
         """Send a command and await its verification; CommandError if it does not complete.
-        The first waits for an HK (``hk_timeout``) so that it is signed above the vehicle's
-        counter."""
+        The first waits for an HK (up to ``hk_timeout`` s) so that it is signed above the
+        vehicle's counter."""
         self.core.check(name, args)
-        await self.learn_vehicle(self.hk_timeout)
+        if not self._hk_awaited:  # once: a link without HK costs one wait, not one a command
+            self._hk_awaited = True
+            await self.learn_vehicle(self.hk_timeout)
         return await self.send_telecommand(
             self.core.prepare(name, args, confirm=confirm), on_stage=on_stage, timeouts=timeouts
         )

@@ -130,7 +130,7 @@ def test_a_vehicle_that_does_not_answer_times_out_with_a_clear_message(tmp_path)
     core = CommanderCore(tcgen.KEY, MemoryCounter(), timeouts=StageTimeouts(accepted=0.2))
 
     async def session() -> None:
-        async with Commander(link, core, history=history) as commander:
+        async with Commander(link, core, history=history, hk_timeout=0) as commander:
             await commander.send("NOOP")
 
     try:
