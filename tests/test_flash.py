@@ -224,6 +224,7 @@ def test_no_such_port():
 def test_a_busy_port(flash: Path):
     with VirtualBoard(flash) as board, serial.Serial(board.port, exclusive=True):
         fails_in_one_line(lander_flash("--port", board.port), "is busy", "close it")
+    assert no_key_made()
 
 
 def test_a_board_without_micropython():
@@ -234,6 +235,7 @@ def test_a_board_without_micropython():
             "BOOTSEL",
             "micropython.org/download/RPI_PICO",
         )
+    assert no_key_made()  # the key is made once a MicroPython board answers
 
 
 def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             except keys.KeyFileError as exc:
                 raise FlashError(str(exc)) from None
             progress.say(f"new key for {args.vehicle}: key id {made.key_id}")
-        provision = replace(provision, key=vehicle_key(args.vehicle, args.key_file))
+        provision = replace(provision, key_source=lambda: vehicle_key(args.vehicle, args.key_file))
         sources, build = _build(args, progress)
         result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
     except FlashError as exc:
