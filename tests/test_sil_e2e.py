@@ -8,11 +8,15 @@ import subprocess
 import sys
 import time
 
+import pytest
 import serial
 
 from ground.decoder import TelemetryDecoder
+from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
+
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 
 def _read(port: str, seconds: float) -> bytes:
@@ -88,16 +92,10 @@ def test_monitor_says_one_line_when_the_board_goes_away(tmp_path):
     install_sources(tmp_path, {"autostart": True, "time_warp": 5})
     board = VirtualBoard(tmp_path).start()
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ground.cli", "monitor", "--link", f"serial://{board.port}"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        time.sleep(2.0)
+        monitor = Lander("monitor", "--link", f"serial://{board.port}")
+        monitor.wait_for_output(r"packets [1-9]")  # it decodes: now the board goes
     finally:
         board.stop()
-    out, err = proc.communicate(timeout=20)
-    lines = err.decode().strip().splitlines()
-    assert proc.returncode == 1
-    assert len(lines) == 1 and lines[0].startswith("link closed: lost"), err
-    assert b"packets" in out
+    assert monitor.stop(sig=None) == 1
+    lines = monitor.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("link closed: lost"), monitor.err
