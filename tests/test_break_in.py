@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from ground.decoder import Packet
 from ground.links import Link, open_link
+from hil import onboard
+from hil.telemetry import read_until
 from sil.board import VirtualBoard
 
-from . import onboard, tcgen
-from .vehicle import read_until
+from . import tcgen
 
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
 

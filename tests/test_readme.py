@@ -68,9 +68,8 @@ def readme_phase_rows() -> set[tuple[str, str, str]]:
 
 @pytest.mark.vm
 def test_the_phase_table_and_the_commands_help_agree_with_the_firmware():
+    from hil import vm
     from schemas import commands
-
-    from . import vm
 
     source = (vm.FIRMWARE / "phases.py").read_text()
     n_triggers = int(re.search(r"_N_TRIGGERS = const\((\d+)\)", source).group(1))  # folded
