@@ -19,7 +19,7 @@ NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
 APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
 RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 0, 2000, )
 
-# Enumerated states, as <FIELD>_<STATE> (fields of one name share their states).
+# Enumerated states, as <FIELD>_<STATE>.
 MODE_BOOT = const(0)
 MODE_NOMINAL = const(1)
 MODE_SAFE = const(2)
