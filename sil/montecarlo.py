@@ -42,9 +42,9 @@ def report(scenario: Scenario, results: list[dict[str, Any]]) -> str:
     events: Counter[str] = Counter()
     for r in results:
         seen = {
-            f"{e[1]}/{e[3]}" if e[3] != "NONE" else e[1]
+            f"{e.name}/{e.response}" if e.response != "NONE" else e.name
             for e in r["events"]
-            if e[1] not in _ROUTINE
+            if e.name not in _ROUTINE
         }
         events.update(seen)
     lines = [
@@ -55,7 +55,7 @@ def report(scenario: Scenario, results: list[dict[str, Any]]) -> str:
     ]
     if tds:
         lines += [
-            "  touchdown vertical:   " + _spread([-t["vertical"] for t in tds], "m/s"),
+            "  touchdown vertical:   " + _spread([t["vertical"] for t in tds], "m/s"),
             "  touchdown horizontal: " + _spread([abs(t["horizontal"]) for t in tds], "m/s"),
             "  propellant left:      " + _spread([t["propellant"] for t in tds], "kg"),
         ]
@@ -81,7 +81,7 @@ def row(scenario: Scenario, results: list[dict[str, Any]]) -> str:
     c = Counter(r["outcome"] for r in results)
     ok = sum(scenario.succeeded(r["outcome"]) for r in results)
     tds = [r["touchdown"] for r in results if r["touchdown"]]
-    vz = sorted(-t["vertical"] for t in tds)
+    vz = sorted(t["vertical"] for t in tds)
     td = f"{statistics.median(vz):.2f} / {vz[-1]:.2f}" if vz else "-"
     prop = f"{statistics.median(t['propellant'] for t in tds):.1f}" if tds else "-"
     cells = [scenario.name, scenario.expect, f"{ok}/{n}"] + [str(c[o]) for o in OUTCOMES]

@@ -1,7 +1,7 @@
 """Flight scenarios: data files checked against the dictionaries, and a runner that flies one
 in the real MicroPython VM.
 
-A scenario is a TOML file in ``scenarios/`` (the file name is its name)::
+A scenario is a TOML file in ``sil/scenarios.d/`` (the file name is its name)::
 
     description = "what it shows"
     expect = "LANDED"          # what the flight software should achieve (see OUTCOMES)
@@ -14,9 +14,8 @@ A scenario is a TOML file in ``scenarios/`` (the file name is its name)::
 
 Loading checks everything against the project's definitions, with the error naming the file
 and the entry: commands and their arguments against ``schemas/commands.toml`` (the ground's
-own checks of an uplinked command), faults against the firmware's fault table
-(``firmware/faults.py``), ``craft``/``truth`` names against ``schemas/craft.toml``, fault
-protection rows against the EVENT dictionary. On board, the scheduled commands go through
+own checks of an uplinked command, the fault table included), ``craft``/``truth`` names
+against ``schemas/craft.toml``, fault-protection rows against the dictionary's FDIR_ROW. On board, the scheduled commands go through
 the same checks and verification as uplinked ones (``Commanding.scheduled``), so a TC_VERIFY
 answers each.
 
@@ -28,7 +27,6 @@ Pico's heap, the time warp at its maximum, stopping two vehicle seconds after to
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import tempfile
@@ -42,7 +40,7 @@ from schemas import commands as command_dictionary
 from schemas import craftgen, model
 
 from .board import find_micropython
-from .firmware import FIRMWARE_DIR, install_sources
+from .firmware import install_sources
 
 __all__ = [
     "Scenario",
@@ -60,9 +58,10 @@ __all__ = [
     "monte_carlo",
 ]
 
-MAX_WARP = 10000
-HEAP = "192K"
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: the dictionary's range of SET_TIME_WARP, and the flight computer's heap
+MAX_WARP = int(command_dictionary.load()["SET_TIME_WARP"].arg("factor").high)
+HEAP = model.load().heapsize
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios.d"
 
 #: HK.phase (and PHASE_CHANGE's arguments): raw value -> name
 PHASES = model.load()["HK"].field("phase").states
@@ -109,27 +108,6 @@ class Scenario:
         return result == self.expect
 
 
-def _fault_table() -> dict[tuple[int, int], tuple[float, float]]:
-    """(target, kind) -> magnitude range, read from the firmware's own table (faults.py)."""
-    tree = ast.parse((FIRMWARE_DIR / "faults.py").read_text())
-    names: dict[str, int] = {}
-    table: dict[tuple[int, int], tuple[float, float]] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.Assign) or not isinstance(node.targets[0], ast.Name):
-            continue
-        target = node.targets[0].id
-        value = node.value
-        if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "const":
-            names[target] = ast.literal_eval(value.args[0])
-        elif target == "CATALOGUE" and isinstance(value, ast.Dict):
-            for key, entry in zip(value.keys, value.values, strict=True):
-                assert isinstance(key, ast.Tuple) and isinstance(entry, ast.Tuple)
-                t, k = (names[e.id] for e in key.elts if isinstance(e, ast.Name))
-                low, high = (ast.literal_eval(e) for e in entry.elts[2:4])
-                table[(t, k)] = (float(low), float(high))
-    return table
-
-
 def _check_config(where: str, config: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise ScenarioError(f"{where}: [config] must be a table")
@@ -146,7 +124,7 @@ def _check_config(where: str, config: Any) -> dict[str, Any]:
                 raise ScenarioError(f"{where}: {part}.{name} is not in schemas/craft.toml")
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise ScenarioError(f"{where}: {part}.{name} must be a number")
-    rows = set(model.load()["EVENT"].field("event_id").states.values())
+    rows = set(model.load().enums["FDIR_ROW"].states.values())
     for row in (config.get("fdir") or {}).get("disable", ()):
         if row not in rows:
             raise ScenarioError(f"{where}: fdir.disable names no fault-protection row {row!r}")
@@ -157,7 +135,6 @@ def _check_commands(where: str, entries: Any) -> list[dict[str, Any]]:
     if not isinstance(entries, list):
         raise ScenarioError(f"{where}: commands must be an array of tables ([[commands]])")
     dictionary = command_dictionary.load()
-    faults = _fault_table()
     out = []
     for n, entry in enumerate(entries, 1):
         at = f"{where}: command {n}"
@@ -171,16 +148,6 @@ def _check_commands(where: str, entries: Any) -> list[dict[str, Any]]:
             raw = command.raw_values(entry.get("args") or {})
         except (KeyError, command_dictionary.ArgumentError) as exc:
             raise ScenarioError(f"{at}: {exc.args[0]}") from None
-        if command.name == "INJECT_FAULT":
-            target, kind, magnitude = raw
-            limits = faults.get((int(target), int(kind)))
-            if limits is None:
-                raise ScenarioError(f"{at}: the fault table has no such fault {entry['args']}")
-            low, high = limits
-            if low != high and not (low <= magnitude <= high and (low or magnitude > 0)):
-                raise ScenarioError(
-                    f"{at}: magnitude {magnitude:g} is outside the fault's {low:g}..{high:g}"
-                )
         out.append({"at_s": float(at_s), "name": command.name, "args": list(raw)})
     return out
 
@@ -258,31 +225,24 @@ def fly(config: dict[str, Any], timeout: float = 300) -> bytes:
 
 
 def summary(packets: list[Any]) -> dict[str, Any]:
-    """What a flight came to: last phase, touchdown figures (TOUCHDOWN's true vertical and
-    horizontal speed in m/s, propellant in kg, and its severity), and the events in order as
-    (time, event, severity, fault-protection response, detail)."""
+    """What a flight came to: last phase, touchdown (its EVENT, and its figures: time,
+    descent rate and horizontal speed in m/s, propellant in kg) and the events in order
+    (:class:`ground.events.Event`)."""
     events = []
     touchdown = None
     phase = None
     for p in packets:
         if p.name == "HK":
             phase = p.values["phase"]
-        elif p.name == "EVENT":
-            v = p.values
-            detail = ""
-            if v["event_id"] == "PHASE_CHANGE":
-                detail = f"{PHASES.get(v['arg1'], v['arg1'])} -> {PHASES.get(v['arg2'], v['arg2'])}"
-            events.append((p.time, v["event_id"], v["severity"], v["response"], detail))
-            if v["event_id"] == "TOUCHDOWN":
-                touchdown = {
-                    "time": p.time,
-                    "vertical": v["arg1"] / 1000,
-                    "horizontal": v["arg2"] / 1000,
-                    "propellant": v["arg3"] / 1000,
-                    "severity": v["severity"],
-                }
-            if v["event_id"] == "PHASE_CHANGE":
-                phase = PHASES.get(v["arg2"], f"UNKNOWN({v['arg2']})")
+            continue
+        event = p.event
+        if event is None:
+            continue
+        events.append(event)
+        if event.name == "TOUCHDOWN":
+            touchdown = {"time": event.time, "event": event, **event.args}
+        elif event.name == "PHASE_CHANGE":
+            phase = event.args["to"]
     return {"phase": phase, "touchdown": touchdown, "events": events}
 
 
@@ -292,7 +252,7 @@ def outcome(result: dict[str, Any]) -> str:
     if result["phase"] == "CRASHED":
         return "CRASHED"
     if td is not None:
-        return "LANDED" if td["severity"] == "INFO" else "HARD"
+        return "LANDED" if td["event"].severity == "INFO" else "HARD"
     return "SAFE" if result["phase"] == "SAFE" else "AIRBORNE"
 
 

@@ -16,13 +16,12 @@ import pytest
 
 from ground import monitor
 from ground.decoder import Packet, TelemetryDecoder
+from hil import vm
 from schemas import commands as command_dictionary
 from sil import scenarios
 
-from . import vm
-
 # Whole descents in the VM: seconds each on an idle machine, far more on a busy one.
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(1200)]
 
 # Touchdown design limits of a recent lander (Chandrayaan-3 Vikram, ISRO, Aug 2023).
 VERTICAL_LIMIT = 2.0
@@ -121,8 +120,8 @@ def test_nominal_descent_goes_through_every_phase_and_lands_within_the_limits():
     assert 14000 < first_truth["altitude"] < 16000
     assert 1650 < first_truth["vel_horizontal"] < 1720
     # Fault protection stayed quiet.
-    assert set(f.values("HK", "fdir_flags")) == {0}
-    assert set(f.values("HK", "fdir_disabled")) == {0}
+    assert set(f.values("HK", "fdir_flags")) == {()}
+    assert set(f.values("HK", "fdir_disabled")) == {()}
     assert not [v for _, v in f.events() if v["response"] != "NONE"]
 
 
@@ -235,7 +234,7 @@ def test_m1_unprotected_believes_it_has_landed_km_up_descends_slowly_runs_dry_an
     ]
     assert believed_down and min(believed_down) > 2000  # "landed", km up
     assert td["propellant"] == 0.0  # it descended until the propellant was gone
-    assert td["vertical"] < -50.0  # then fell
+    assert td["vertical"] > 50.0  # then fell
     assert f.final_phase() == "CRASHED"
 
 
@@ -257,7 +256,7 @@ def test_m2_unprotected_crashes_at_tens_of_metres_per_second():
     before = [p.values for p in f.of("NAV") if p.time < first_valid.time][-1]
     assert abs(first_valid.values["innovation"]) < 2.0 * before["alt_sigma"]
     td = f.touchdown()
-    assert f.final_phase() == "CRASHED" and td["vertical"] < -10.0
+    assert f.final_phase() == "CRASHED" and td["vertical"] > 10.0
 
 
 def test_im1_plug_cannot_be_cleared_from_the_ground_and_the_patched_lidar_lands_it():
@@ -273,8 +272,8 @@ def test_im1_unprotected_the_flag_missed_lands_hard_on_optical_navigation():
     aids = set(f.values("NAV", "aid"))
     assert "NDL" not in aids and "OPTICAL" in aids
     td = f.touchdown()
-    assert td["severity"] != "INFO"  # beyond the design limits, as IM-1
-    assert td["vertical"] < -2.0
+    assert td["event"].severity != "INFO"  # beyond the design limits, as IM-1
+    assert td["vertical"] > 2.0
 
 
 def test_a_clear_fault_does_not_pull_the_rangefinder_plug():

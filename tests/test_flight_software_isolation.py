@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from sil.firmware import FIRMWARE_DIR
+from ground.firmware import source_dir
 
+FIRMWARE_DIR = source_dir()
 FLIGHT_SOFTWARE = {"fsw", "nav", "guidance", "engine", "fdir", "phases", "bus"}
 TRUTH = {"vehicle", "terrain", "sensors", "world", "flight", "faults", "noise"}
 
