@@ -15,9 +15,9 @@ A scenario is a TOML file in ``sil/scenarios.d/`` (the file name is its name)::
 Loading checks everything against the project's definitions, with the error naming the file
 and the entry: commands and their arguments against ``schemas/commands.toml`` (the ground's
 own checks of an uplinked command, the fault table included), ``craft``/``truth`` names
-against ``schemas/craft.toml``, fault-protection rows against the dictionary's FDIR_ROW. On board, the scheduled commands go through
-the same checks and verification as uplinked ones (``Commanding.scheduled``), so a TC_VERIFY
-answers each.
+against ``schemas/craft.toml``, fault-protection rows against the dictionary's FDIR_ROW.
+On board, the scheduled commands go through the same checks and verification as uplinked
+ones (``Commanding.scheduled``), so a TC_VERIFY answers each.
 
 ``lander sil --scenario NAME`` boots a virtual board with one; ``lander scenario NAME`` (and
 the tests) fly it headless with :func:`fly`: the board's own ``main.py`` in the VM with a
