@@ -62,6 +62,7 @@ class App:
         self.down = Downlink(self.points, self.clock)
         self.commanding = Commanding(self, cfg)
         self.up = Uplink(self.commanding.on_frame)
+        gc.collect()    # the flight model's objects are the biggest: room for them in one go
         self.flight = Flight(self.points, self.event, cfg.get("seed", 1), cfg)
         self.flight.shed_telemetry = self.shed_telemetry
         self.flight.downlink = self.down

@@ -69,7 +69,7 @@ FAULTS = {
     0x0102: (0.0, 1.0, True),  # LRF DROPOUT
     0x0103: (-5000.0, 5000.0, False),  # LRF BIAS
     0x0104: (0.0, 5000.0, True),  # LRF NOISE
-    0x0105: (10.0, 10000.0, False),  # LRF DEGRADED_RANGE
+    0x0105: (10.0, 3000.0, False),  # LRF DEGRADED_RANGE
     0x0108: None,  # LRF INHIBIT
     0x0201: None,  # IMU STUCK
     0x0202: (0.0, 1.0, True),  # IMU DROPOUT

@@ -7,6 +7,8 @@
 #
 # Commands return 0 when done, or the TC_VERIFY reason code why not: arm(),
 # start_descent(), abort(), safe(), inject_fault(target, kind, magnitude), clear_fault(target).
+import sys
+
 import faults
 import packets as P
 from bus import Bus
@@ -36,6 +38,9 @@ class Flight:
         self.nav_cfg = cfg.get("nav") or {}
         self.fsw = Fsw(points, events, self.bus, datasheet(cfg), cfg)
         self.fsw.on_phase = self._on_phase
+        # The data sheet has been read: let its module go (it is most of a kilobyte of
+        # numbers the heap needs more than it).
+        sys.modules.pop("craft", None)
         self._touched = False
         self._start_nav()
         self.fsw.points()
@@ -140,10 +145,9 @@ class Flight:
         # flight software notices the legs' switches and lands.
         self._touched = True
         vz, vx, slope, prop = self.world.touchdown
-        p = self.world.params
-        ok = (-vz <= p["touchdown_vz_max"] and abs(vx) <= p["touchdown_vx_max"]
-              and slope <= p["touchdown_slope_max"])
-        if -vz <= p["touchdown_vz_design"] and abs(vx) <= p["touchdown_vx_design"] and ok:
+        vz_design, vx_design, vz_max, vx_max, slope_max = self.world.limits
+        ok = -vz <= vz_max and abs(vx) <= vx_max and slope <= slope_max
+        if -vz <= vz_design and abs(vx) <= vx_design and ok:
             severity = P.SEVERITY_INFO
         else:
             severity = P.SEVERITY_WARNING if ok else P.SEVERITY_CRITICAL

@@ -51,7 +51,6 @@ class Fsw:
         self.power_tm = points[P.POWER]
         self.events = events
         self.bus = bus
-        self.p = p
         self.dry = p["mass_dry"]
         self.slew = p["attitude_slew_max"]
         self.nav_cfg = cfg.get("nav") or {}

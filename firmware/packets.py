@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 # The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
-DICTIONARY_ID = 0x304904c8
+DICTIONARY_ID = 0x9a628303
 HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
 N_PACKETS = const(9)
 MAX_PACKET = const(100)

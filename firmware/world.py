@@ -5,35 +5,55 @@
 #
 # Parameters: the data sheet (firmware/craft.py), then config.json "craft" (a different
 # vehicle: both sides), then this seed's dispersions, then "truth" (the vehicle is not as
-# its data sheet says: the truth alone).
-import craft
+# its data sheet says: the truth alone). Only the changes take memory (Params), and the data
+# sheet itself (firmware/craft.py) is read at boot and then let go (flight.py).
 from sensors import Imu, Lrf, Ndl, Optical, StarTracker, Transducers
 from terrain import Terrain
 from vehicle import Vehicle
 
 
+class Params:
+    # A parameter set as the data sheet and the changes made to it.
+    def __init__(self, base, changes):
+        self.base = base
+        self.changes = changes
+
+    def __getitem__(self, name):
+        v = self.changes.get(name)
+        return self.base[name] if v is None else v
+
+
 def datasheet(cfg):
     # The parameter set both sides start from: craft.py with config.json "craft" applied.
-    p = dict(craft.NOMINAL)
+    import craft
+
+    base = craft.NOMINAL
+    changes = {}
     for name, value in (cfg.get("craft") or {}).items():
-        if name in p:
-            p[name] = float(value)
-    return p
+        if name in base:
+            changes[name] = float(value)
+    return Params(base, changes)
 
 
 class World:
     def __init__(self, cfg, rng, bus):
         self.bus = bus
         self.rng = rng
+        import craft
+
         p = datasheet(cfg)
         g = rng.gauss
         if cfg.get("dispersions", True):
             for name, sigma, relative in craft.DISPERSION:
-                p[name] = p[name] * (1.0 + sigma * g()) if relative else p[name] + sigma * g()
+                v = p[name]
+                p.changes[name] = v * (1.0 + sigma * g()) if relative else v + sigma * g()
         for name, value in (cfg.get("truth") or {}).items():
-            if name in p:
-                p[name] = float(value)
-        self.params = p
+            if name in p.base:
+                p.changes[name] = float(value)
+        # Touchdown limits (the test bench's, flight.py): vertical and horizontal, design
+        # and test, and the slope.
+        self.limits = (p["touchdown_vz_design"], p["touchdown_vx_design"],
+                       p["touchdown_vz_max"], p["touchdown_vx_max"], p["touchdown_slope_max"])
         t = cfg.get("terrain") or {}
         self.terrain = Terrain(t.get("points"), float(t.get("roughness", 1.0)), rng,
                                float(t.get("spread", 0.0)))

@@ -58,7 +58,9 @@ def test_any_unauthenticated_frame_is_refused_once_and_changes_nothing(flash, fr
     assert {stage for _, _, stage, _ in verifications} == {"FAILED"}
     assert result.hk["tc_rejected"] == len(frames) and result.hk["tc_accepted"] == 0
     assert result.after == result.before
-    assert result.heap_free > 64 * 1024  # of the 192 KB heap, after a collection
+    # Of the 192 KB heap, after a collection: the margin the heap test asks of a whole
+    # descent (tests/test_firmware_heap.py).
+    assert result.heap_free > 32 * 1024
 
 
 @FUZZ

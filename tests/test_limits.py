@@ -38,7 +38,7 @@ def test_a_value_that_is_not_a_number_is_red_not_green(value: float):
 
 def test_numbers_against_yellow_and_red():
     rate = DICTIONARY["NAV"].field("rate_x")
-    assert [limit_state(rate, v) for v in (0.0, 12.0, -25.0)] == ["GREEN", "YELLOW", "RED"]
+    assert [limit_state(rate, v) for v in (0.0, 15.0, -25.0)] == ["GREEN", "YELLOW", "RED"]
     assert limit_state(DICTIONARY["NAV"].field("altitude"), math.nan) == ""  # no limits
 
 
