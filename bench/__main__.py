@@ -162,19 +162,13 @@ def bench_ground() -> None:
 
 
 def bench_firmware() -> None:
-    from tests import vm
+    from hil import vm
 
     results = []
     for _ in range(REPEATS):
         with tempfile.TemporaryDirectory(prefix="lander-bench-") as flash:
             proc = subprocess.run(
-                [
-                    vm.micropython(),
-                    "-X",
-                    f"heapsize={vm.HEAP}",
-                    "-c",
-                    f"import sys\nsys.path.insert(0, {str(vm.FIRMWARE)!r})\n" + FIRMWARE_BENCH,
-                ],
+                vm.argv(FIRMWARE_BENCH),
                 capture_output=True,
                 timeout=300,
                 check=True,

@@ -12,10 +12,13 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from ground.decoder import Packet, TelemetryDecoder
+from hil import vm
 from sil import scenarios
 
-from . import vm
+pytestmark = [pytest.mark.vm]
 
 # Touchdown design limits of a recent lander (Chandrayaan-3 Vikram, ISRO, Aug 2023).
 VERTICAL_LIMIT = 2.0

@@ -8,12 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ground.decoder import TelemetryDecoder
 from ground.identity import IdentityWatch, build_id
+from hil import vm
 from schemas import fingerprint
 from sil.firmware import install_sources
+from sil.vm import find_micropython
 
-from . import tmgen, vm
+from . import tmgen
 
 OWN = fingerprint.id_text(fingerprint.dictionary_id())
 
@@ -21,7 +25,7 @@ OWN = fingerprint.id_text(fingerprint.dictionary_id())
 def _boot(flash: Path) -> list:
     """One short boot of the firmware's own main.py on ``flash``; its decoded telemetry."""
     proc = subprocess.run(
-        [vm.micropython(), "-X", f"heapsize={vm.HEAP}", "main.py"],
+        [find_micropython(), "-X", f"heapsize={vm.HEAP}", "main.py"],
         cwd=flash,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -31,6 +35,7 @@ def _boot(flash: Path) -> list:
     return TelemetryDecoder().decode_all(proc.stdout)
 
 
+@pytest.mark.vm
 def test_ident_says_vehicle_boot_build_and_dictionary_and_comes_first(tmp_path: Path):
     flash = tmp_path / "flash"
     install_sources(flash, {"vehicle": "TEST-7", "key_id": 3, "halt_s": 12, "time_warp": 10000})
