@@ -72,7 +72,7 @@ class _Spec:
         )
 
 
-class Packet(tuple):
+class Packet(tuple[Any, ...]):
     """One good telemetry packet: its raw bytes (header .. CRC) and its definition.
 
     A tuple underneath, ``(spec, data)``, because the raw path makes a million of them a
@@ -265,7 +265,6 @@ class TelemetryDecoder:
         self._ident_key = next(
             (k for k, plan in self._plans.items() if plan[0].definition.name == IDENT), b""
         )
-        self._ident_expected = -1
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -274,7 +273,8 @@ class TelemetryDecoder:
         self.stats.bytes += len(data)
         runs = self._deframer.split(data)
         self.stats.frames += len(runs)
-        return self._identify(self._runs(runs))
+        before = self._expected.get(self._ident_key)
+        return self._observe(self._runs(runs), before)
 
     def feed_frame(self, frame: bytes) -> list[Packet]:
         """One COBS-decoded frame (a packet with its CRC); its packet, if it is good."""
@@ -283,22 +283,32 @@ class TelemetryDecoder:
 
     def feed_packet(self, packet: bytes | bytearray | memoryview) -> Packet | None:
         """One CCSDS packet with its CRC (an MQTT message); the Packet, or None if bad."""
-        pkt = bytes(packet)
+        before = self._expected.get(self._ident_key)
+        out = self._observe(self._packet(bytes(packet)), before)
+        return out[0] if out else None
+
+    def _observe(self, out: list[Packet], ident_before: int | None) -> list[Packet]:
+        """Let the identity watch see IDENT packets (cheaply: only when IDENT's count moved)."""
+        if self._expected.get(self._ident_key) != ident_before:
+            self.identity.observe(p for p in out if p.name == IDENT)
+        return out
+
+    def _packet(self, pkt: bytes) -> list[Packet]:
         stats = self.stats
         stats.bytes += len(pkt)
         stats.frames += 1
         if len(pkt) < _MIN_PACKET:
             stats.undecodable += 1
-            return None
+            return []
         if crc_hqx(pkt, 0xFFFF):
             stats.crc_errors += 1
-            return None
+            return []
         out: list[Packet] = []
         if self._intact(pkt):
             self._emit(pkt, out)
         else:
             self._reject_header(pkt)
-        return self._identify(out)[0] if out else None
+        return out
 
     def close(self) -> list[Packet]:
         """End of stream: an unterminated last run is a packet only if it is intact."""
@@ -306,6 +316,7 @@ class TelemetryDecoder:
         if not run:
             return []
         self.stats.frames += 1
+        before = self._expected.get(self._ident_key)
         out: list[Packet] = []
         try:
             pkt: bytes | None = cobs_decode(run) if len(run) <= MAX_FRAME else None
@@ -315,7 +326,7 @@ class TelemetryDecoder:
             self._emit(pkt, out)
         else:
             self._bad(run, out, "undecodable")  # truncated
-        return self._identify(out)
+        return self._observe(out, before)
 
     def decode_all(self, data: bytes) -> list[Packet]:
         """Decode a whole capture (feed + close)."""
@@ -362,15 +373,6 @@ class TelemetryDecoder:
         return out
 
     # --- internals -------------------------------------------------------------------
-
-    def _identify(self, out: list[Packet]) -> list[Packet]:
-        """Hand new IDENT packets to the identity watch (one dict lookup when there is none:
-        a new IDENT moves its APID's expected sequence count)."""
-        expected = self._expected.get(self._ident_key, -1)
-        if expected != self._ident_expected:
-            self._ident_expected = expected
-            self.identity.observe(p for p in out if p.name == IDENT)
-        return out
 
     def _intact(self, pkt: bytes) -> bool:
         """A CRC-good packet of a known APID with a header that fits its definition."""

@@ -36,7 +36,7 @@ def run(
     """Run ``script`` in the VM; stdout is bytes.
 
     ``cwd`` is the board's flash (key, counter and boot files); by default an empty
-    temporary folder, so that nothing the firmware writes lands in the working folder.
+    temporary folder, so that nothing the firmware writes lands in the checkout.
     """
     with tempfile.TemporaryDirectory(prefix="lander-vm-") as scratch:
         proc = subprocess.run(

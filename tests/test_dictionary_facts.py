@@ -13,8 +13,6 @@ from schemas import commands, model, wire
 
 from . import tcgen
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
 D = commands.load()
 FAULT = D["INJECT_FAULT"]
 
@@ -26,7 +24,7 @@ def test_time_warp_range_is_the_firmwares_and_the_readmes():
         D["SET_TIME_WARP"].raw_values({"factor": 10001})
     out = vm.run("import app\nprint(app.MAX_WARP)").stdout
     assert int(out) == 10000
-    readme = README.read_text()
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "`SET_TIME_WARP`, 1 to 10,000" in readme
 
 
