@@ -16,14 +16,12 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import serial
 
-from ground.decoder import TelemetryDecoder
 from ground.flash.build import build_firmware
 from ground.flash.progress import Progress
 from ground.flash.uf2 import DRIVES
@@ -33,6 +31,7 @@ from sil.board import VirtualBoard
 from sil.firmware import FIRMWARE_DIR, KEY_FILE, install_sources
 
 from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
+from .vehicle import read_until
 
 LANDER = [sys.executable, "-m", "ground.cli", "flash"]
 MPREMOTE = [sys.executable, "-m", "mpremote"]
@@ -68,13 +67,9 @@ def files(flash: Path) -> dict[str, bytes]:
 
 
 def telemetry(port: str, count: int = 3, timeout: float = 10) -> list[str]:
-    """Names of the first ``count`` packets a board sends (fewer if it goes quiet)."""
-    decoder, names = TelemetryDecoder(), []
-    with serial.Serial(port, timeout=0.1) as link:
-        end = time.monotonic() + timeout
-        while len(names) < count and time.monotonic() < end:
-            names += [p.name for p in decoder.feed(link.read(4096))]
-    return names
+    """Names of the first ``count`` packets a board sends."""
+    packets = read_until(f"serial://{port}", lambda got: len(got) >= count, timeout=timeout)
+    return [p.name for p in packets]
 
 
 @pytest.fixture

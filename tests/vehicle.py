@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ground.bus import LinkState, Received, TelemetryBus
 from ground.decoder import Packet, TelemetryDecoder
 from ground.keys import write_key
-from ground.links import Link, LinkClosed, open_link
+from ground.links import Link, open_link
 
 from . import tcgen
 
@@ -40,16 +41,20 @@ def vehicle_fixture(ground: Path) -> Iterator[Link]:
 
 
 def read_until(
-    link: Link, done, decoder: TelemetryDecoder | None = None, timeout: float = 20
+    link: Link | str, done, decoder: TelemetryDecoder | None = None, timeout: float = 20
 ) -> list[Packet]:
-    """Packets from the link until ``done(packets)`` holds (AssertionError at ``timeout``)."""
-    decoder = decoder or TelemetryDecoder()
+    """Packets from the link (through its telemetry bus) until ``done(packets)`` holds
+    (AssertionError at ``timeout``, or the link closing first)."""
     packets: list[Packet] = []
+    bus = TelemetryBus(link, decoder=decoder, reconnect=False)
+    events = bus.queue()
     end = time.monotonic() + timeout
-    while not done(packets):
-        assert time.monotonic() < end, f"gave up waiting; got {len(packets)} packets"
-        try:
-            packets.extend(decoder.feed(link.read(0.05)))
-        except LinkClosed:
-            break
+    with bus:
+        while not done(packets):
+            assert time.monotonic() < end, f"gave up waiting; got {len(packets)} packets"
+            event = events.get(0.05)
+            if isinstance(event, Received):
+                packets.append(event.packet)
+            elif isinstance(event, LinkState) and event.state == "closed":
+                break
     return packets
