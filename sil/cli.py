@@ -78,9 +78,8 @@ def _sil_options(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run_sil(args: argparse.Namespace) -> int:
-    from ground.links import provision_virtual_board
-
     from .board import VirtualBoard
+    from .link import provision_virtual_board
 
     flash = Path(args.flash)
     provision_virtual_board(flash, _sil_options(args))
