@@ -8,11 +8,12 @@
 from hashlib import sha256
 from struct import pack_into, unpack_from
 
+import commands as C
 from framing import crc16
 from micropython import const
 
 KEY_FILE = "tc.key"
-MAC_LEN = const(16)
+MAC_LEN = C.TC_MAC_LEN     # the tag's length is the dictionary's (schemas/wire.py)
 _BLOCK = const(64)  # SHA-256 block size
 _RECORD = const(6)
 

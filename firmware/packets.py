@@ -3,21 +3,25 @@
 from micropython import const
 from struct import pack_into
 
-N_PACKETS = const(8)
+# The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
+DICTIONARY_ID = 0xac9873d8
+HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
+N_PACKETS = const(9)
 MAX_PACKET = const(84)
 
 # Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
 HK = const(0)
-NAV = const(1)
-PROP = const(2)
-POWER = const(3)
-EVENT = const(4)
-TC_VERIFY = const(5)
-PONG = const(6)
-TRUTH = const(7)
-NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
-APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
-RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 0, 2000, )
+IDENT = const(1)
+NAV = const(2)
+PROP = const(3)
+POWER = const(4)
+EVENT = const(5)
+TC_VERIFY = const(6)
+PONG = const(7)
+TRUTH = const(8)
+NAMES = ('HK', 'IDENT', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
+APIDS = (0x010, 0x011, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
+RATES_MHZ = (1000, 100, 10000, 2000, 1000, 0, 0, 0, 2000, )
 
 # Enumerated states, as <FIELD>_<STATE>.
 MODE_BOOT = const(0)
@@ -104,6 +108,42 @@ REASON_OUT_OF_RANGE = const(8)
 REASON_NOT_ALLOWED = const(9)
 REASON_EXECUTION_ERROR = const(10)
 
+# Enumerations, as <ENUM>_<STATE>; <ENUM>_NAMES where the values count from 0.
+TRIGGER_ARM = const(1)
+TRIGGER_START_DESCENT = const(2)
+TRIGGER_ABORT = const(3)
+TRIGGER_SAFE = const(4)
+TRIGGER_NO_GO = const(5)
+TRIGGER_PDI = const(6)
+TRIGGER_HIGH_GATE = const(7)
+TRIGGER_LOW_GATE = const(8)
+TRIGGER_CONTACT = const(9)
+TRIGGER_CRASH = const(10)
+TRIGGER_ORBIT_REACHED = const(11)
+TRIGGER_HOVER_DONE = const(12)
+FDIR_ROW_LRF_INHIBITED = const(0)
+FDIR_ROW_LRF_LATE = const(1)
+FDIR_ROW_LRF_FAULT = const(2)
+FDIR_ROW_IMU_FAULT = const(3)
+FDIR_ROW_LOW_PROPELLANT = const(4)
+FDIR_ROW_PROP_LEAK = const(5)
+FDIR_ROW_TANK_OVERPRESSURE = const(6)
+FDIR_ROW_BATTERY_UNDERVOLTAGE = const(7)
+FDIR_ROW_LOOP_OVERRUN = const(8)
+FDIR_ROW_NAMES = ('LRF_INHIBITED', 'LRF_LATE', 'LRF_FAULT', 'IMU_FAULT', 'LOW_PROPELLANT', 'PROP_LEAK', 'TANK_OVERPRESSURE', 'BATTERY_UNDERVOLTAGE', 'LOOP_OVERRUN', )
+FAULT_TARGET_LRF = const(1)
+FAULT_TARGET_IMU = const(2)
+FAULT_TARGET_PROP = const(3)
+FAULT_TARGET_BATTERY = const(4)
+FAULT_KIND_STUCK = const(1)
+FAULT_KIND_DROPOUT = const(2)
+FAULT_KIND_BIAS = const(3)
+FAULT_KIND_NOISE = const(4)
+FAULT_KIND_DEGRADED_RANGE = const(5)
+FAULT_KIND_LEAK = const(6)
+FAULT_KIND_UNDERVOLTAGE = const(7)
+FAULT_KIND_INHIBIT = const(8)
+
 # Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.
 CAL_HK_BOARD_TEMP = (437.22661243463097, -0.029259019325449265)
 CAL_PROP_FUEL_PRESSURE = (0.0, 0.0005)
@@ -149,6 +189,24 @@ def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
     pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
               55, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
     return 60
+
+
+class IdentPoints:
+    """Raw values of IDENT, updated in place by the flight software."""
+
+    def __init__(self):
+        self.vehicle = b''
+        self.boot = 0
+        self.firmware = 0
+        self.dictionary = 0
+        self.key_id = 0
+
+
+def pack_ident(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack IDENT up to its CRC into buf; return the length packed (42)."""
+    pack_into('>HHHHHH16sIIIH', buf, 0, 0x0811, 0xc000 | seq,
+              37, coarse_hi, coarse_lo, fine, s.vehicle, s.boot, s.firmware, s.dictionary, s.key_id)
+    return 42
 
 
 class NavPoints:
@@ -297,9 +355,9 @@ def pack_truth(buf, seq, coarse_hi, coarse_lo, fine, s):
     return 40
 
 
-PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_pong, pack_truth, )
+PACKERS = (pack_hk, pack_ident, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_pong, pack_truth, )
 
 
 def new_points():
     """One points object per packet, in packet-index order."""
-    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), PongPoints(), TruthPoints(),)
+    return (HkPoints(), IdentPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), PongPoints(), TruthPoints(),)

@@ -35,7 +35,9 @@ from cobs.cobs import decode as cobs_decode
 
 from schemas import model, wire
 
+from . import events as _events
 from .deframer import MAX_FRAME, Deframer
+from .identity import IDENT, IdentityWatch
 
 __all__ = ["Packet", "LinkStats", "TelemetryDecoder", "MAX_FRAME", "REORDER_WINDOW"]
 
@@ -50,16 +52,23 @@ REORDER_WINDOW = 1024
 class _Spec:
     """Decoding plan of one APID, built once from its definition."""
 
-    __slots__ = ("definition", "struct", "size", "length", "names", "converters")
+    __slots__ = ("definition", "struct", "size", "length", "names", "converters", "events")
 
-    def __init__(self, definition: model.PacketDef) -> None:
+    def __init__(self, definition: model.PacketDef, dictionary: model.Dictionary) -> None:
         self.definition = definition
         self.struct = struct.Struct(">HHHIH" + definition.data_format)
         self.size = wire.TM_OVERHEAD + definition.data_size
         self.length = self.size - wire.PRIMARY_HEADER_LEN - 1
         self.names = tuple(f.name for f in definition.fields)
         self.converters: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            f.engineering if (f.states or f.calibration) else None for f in definition.fields
+            f.engineering if (f.states or f.calibration or f.bits or f.is_text) else None
+            for f in definition.fields
+        )
+        #: the packet that carries events: event code -> its definition
+        self.events: dict[int, model.EventDef] | None = (
+            {e.code: e for e in dictionary.events}
+            if definition.name == model.EVENT_PACKET
+            else None
         )
 
 
@@ -127,14 +136,29 @@ class Packet(bytes):
             for name, conv, raw in zip(spec.names, spec.converters, self.words[5:], strict=True)
         }
 
+    @property
+    def event(self) -> _events.Event | None:
+        """The event an EVENT packet carries, its arguments named; None for other packets."""
+        table = self._spec.events
+        if table is None:
+            return None
+        raw = self.raw_values
+        code = raw.get(model.EVENT_ID_FIELD)
+        definition = table.get(code) if isinstance(code, int) else None
+        return _events.from_values(definition, self.time, raw, self.values, self.definition)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "packet": self.name,
             "apid": self.apid,
             "seq": self.seq,
             "time": self.time,
             "values": self.values,
         }
+        event = self.event
+        if event is not None:
+            record["event"] = event.to_dict()
+        return record
 
     def __repr__(self) -> str:
         return f"Packet({self.name}, seq={self.seq}, time={self.time:.3f})"
@@ -216,7 +240,7 @@ class TelemetryDecoder:
 
     def __init__(self, dictionary: model.Dictionary | None = None) -> None:
         self.dictionary = dictionary if dictionary is not None else model.load()
-        specs = [_Spec(p) for p in self.dictionary]
+        specs = [_Spec(p, self.dictionary) for p in self.dictionary]
         self._known_word0 = {_TM_WORD0_BASE | s.definition.apid for s in specs}
         # First two octets of the header -> (Packet class, packet size, length field
         # octets): one dict lookup checks version, type, secondary header flag and APID.
@@ -235,6 +259,11 @@ class TelemetryDecoder:
         longest = max(s.size for s in specs) + 2  # COBS adds one octet per 254, and one
         self._deframer = Deframer(MAX_FRAME, intact=self._intact, longest=longest)
         self.stats = LinkStats()
+        #: which vehicle, boot, firmware and dictionary the packets come from (IDENT)
+        self.identity = IdentityWatch()
+        self._ident_key = next(
+            (k for k, plan in self._plans.items() if plan[0]._spec.definition.name == IDENT), b""
+        )
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -243,7 +272,8 @@ class TelemetryDecoder:
         self.stats.bytes += len(data)
         runs = self._deframer.split(data)
         self.stats.frames += len(runs)
-        return self._runs(runs)
+        before = self._expected.get(self._ident_key)
+        return self._observe(self._runs(runs), before)
 
     def feed_frame(self, frame: bytes) -> list[Packet]:
         """One COBS-decoded frame (a packet with its CRC); its packet, if it is good."""
@@ -252,23 +282,33 @@ class TelemetryDecoder:
 
     def feed_packet(self, packet: bytes | bytearray | memoryview) -> Packet | None:
         """One CCSDS packet with its CRC (an MQTT message); the Packet, or None if bad."""
-        pkt = bytes(packet)
+        before = self._expected.get(self._ident_key)
+        out = self._observe(self._packet(bytes(packet)), before)
+        return out[0] if out else None
+
+    def _observe(self, out: list[Packet], ident_before: int | None) -> list[Packet]:
+        """Let the identity watch see IDENT packets (cheaply: only when IDENT's count moved)."""
+        if self._expected.get(self._ident_key) != ident_before:
+            self.identity.observe(p for p in out if p.name == IDENT)
+        return out
+
+    def _packet(self, pkt: bytes) -> list[Packet]:
         stats = self.stats
         stats.bytes += len(pkt)
         stats.frames += 1
         if len(pkt) < _MIN_PACKET:
             stats.undecodable += 1
-            return None
+            return []
         if crc_hqx(pkt, 0xFFFF):
             stats.crc_errors += 1
-            return None
+            return []
         out: list[Packet] = []
         if self._intact(pkt):
             self._emit(pkt, out)
             stats.packets += 1
         else:
             self._reject_header(pkt)
-        return out[0] if out else None
+        return out
 
     def close(self) -> list[Packet]:
         """End of stream: an unterminated last run is a packet only if it is intact."""
@@ -276,6 +316,7 @@ class TelemetryDecoder:
         if not run:
             return []
         self.stats.frames += 1
+        before = self._expected.get(self._ident_key)
         out: list[Packet] = []
         try:
             pkt: bytes | None = cobs_decode(run) if len(run) <= MAX_FRAME else None
@@ -286,7 +327,7 @@ class TelemetryDecoder:
         else:
             self._bad(run, out, "undecodable")  # truncated
         self.stats.packets += len(out)
-        return out
+        return self._observe(out, before)
 
     def decode_all(self, data: bytes) -> list[Packet]:
         """Decode a whole capture (feed + close)."""

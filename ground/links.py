@@ -116,7 +116,8 @@ class SerialLink:
             if not first:
                 return b""
             waiting = self._port.in_waiting
-            return first + (self._port.read(waiting) if waiting else b"")
+            data: bytes = first + (self._port.read(waiting) if waiting else b"")
+            return data
         except (serial.SerialException, OSError) as exc:
             raise LinkClosed(f"lost {self._target}: {_reason(exc)}") from None
 

@@ -10,9 +10,10 @@ import termios
 from pathlib import Path
 
 from ground.portowner import lock_holder
+from hil.conditions import wait_for
+from hil.tools import Lander
 
 from . import tmgen
-from .processes import Lander, wait_for
 
 
 def _unread(fd: int) -> int:

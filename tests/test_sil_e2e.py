@@ -8,14 +8,17 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import serial
 
 from ground.decoder import TelemetryDecoder
+from hil.conditions import wait_for
+from hil.telemetry import read_until
+from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
 
-from .processes import Lander, wait_for
-from .vehicle import read_until
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 
 def _descending(packets) -> bool:

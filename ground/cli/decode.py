@@ -9,7 +9,9 @@ import sys
 from typing import IO, Any
 
 from ..bus import Event, LinkState, Received, TelemetryBus
-from ..decoder import Packet
+from ..decoder import Packet, TelemetryDecoder
+from ..display import format_value
+from ..identity import Identity, IdentityWatch
 from ..links import FileLink, open_link
 
 __all__ = ["register", "run", "print_packet"]
@@ -26,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     source = args.file
     # A bare path is a path, whatever it holds ("cap?x.bin", "run#2.bin"); "-" is stdin.
     link = open_link(source) if "://" in source else FileLink(f"file://{source}", source)
-    printer = _Printer(args.format, sys.stdout)
     bus = TelemetryBus(link, reconnect=False)
+    printer = _Printer(args.format, sys.stdout, bus.decoder)
     bus.subscribe(printer)
     try:
         events = bus.queue(maxsize=1)
@@ -51,20 +53,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Printer:
-    """Prints each packet as the bus receives it (in order, on the bus's reader thread)."""
+    """Prints each packet as the bus receives it (in order, on the bus's reader thread),
+    stamped with the identity of the boot it came from."""
 
-    def __init__(self, fmt: str, out: IO[str]) -> None:
+    def __init__(self, fmt: str, out: IO[str], decoder: TelemetryDecoder) -> None:
         self.fmt, self.out = fmt, out
+        self.decoder = decoder
+        self.stamp = IdentityWatch()  # per packet: which boot each one belongs to
         self.count = 0
         self.broken = False  # the reader of our output went away (| head)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Received) and not self.broken:
-            self.count += 1
-            try:
-                print_packet(event.packet, self.fmt, self.out)
-            except BrokenPipeError:
-                self.broken = True
+        if not isinstance(event, Received) or self.broken:
+            return
+        self.count += 1
+        self.stamp.observe((event.packet,))
+        try:
+            print_packet(event.packet, self.fmt, self.out, self.stamp.current)
+        except BrokenPipeError:
+            self.broken = True
+        for warning in self.decoder.identity.take_warnings():
+            print(f"lander decode: warning: {warning}", file=sys.stderr)
 
 
 def _json_value(value: Any) -> Any:
@@ -73,14 +82,19 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def print_packet(packet: Packet, fmt: str, out: IO[str]) -> None:
-    """One packet as a JSON object (``jsonl``) or a table line."""
+def print_packet(packet: Packet, fmt: str, out: IO[str], identity: Identity | None = None) -> None:
+    """One packet as a JSON object (``jsonl``, with the identity of the boot it came from
+    once an IDENT has been seen) or a table line."""
     if fmt == "jsonl":
         record = packet.to_dict()
         record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
+        if identity is not None:
+            record["identity"] = identity.to_dict()
         out.write(json.dumps(record) + "\n")
         return
-    values = "  ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in packet.values.items()
-    )
-    out.write(f"{packet.time:12.3f}  {packet.name:<9} {packet.seq:5d}  {values}\n")
+    event = packet.event
+    if event is not None:
+        text = f"{event.severity:<8} {event.sentence}"
+    else:
+        text = "  ".join(f"{k}={format_value(v, '.4g')}" for k, v in packet.values.items())
+    out.write(f"{packet.time:12.3f}  {packet.name:<9} {packet.seq:5d}  {text}\n")
