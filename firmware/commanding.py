@@ -59,8 +59,9 @@ class Commanding:
         self.key_id = cfg.get("key_id", 1)
         key = load_key()
         self.hmac = Hmac(key) if key else None
-        self.counters = CounterStore()
+        self.counters = CounterStore(key_id=self.key_id)
         self.hk.tc_counter = self.counters.value
+        self.hk.tc_key_id = self.key_id if self.hmac else 0
         self.pkt = bytearray(C.MAX_TC)
         # What the current frame's TC_VERIFY reports: code, sequence count, counter.
         self.code = 0
@@ -149,6 +150,8 @@ class Commanding:
         v.counter = self.counter
         v.stage = stage
         v.reason = reason
+        v.mode = self.hk.mode  # what a NOT_ALLOWED was refused in
+        v.phase = self.app.flight.phase
         self.app.down.send(P.TC_VERIFY)
 
     def refuse(self, reason):

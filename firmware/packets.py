@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 # The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
-DICTIONARY_ID = 0xac9873d8
+DICTIONARY_ID = 0x3dd3d644
 HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
 N_PACKETS = const(9)
 MAX_PACKET = const(84)
@@ -182,13 +182,14 @@ class HkPoints:
         self.board_temp = 0
         self.loop_overruns = 0
         self.fdir_flags = 0
+        self.tc_key_id = 0
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (60)."""
-    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
-              55, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
-    return 60
+    """Pack HK up to its CRC into buf; return the length packed (62)."""
+    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHHH', buf, 0, 0x0810, 0xc000 | seq,
+              57, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags, s.tc_key_id)
+    return 62
 
 
 class IdentPoints:
@@ -312,13 +313,15 @@ class TcVerifyPoints:
         self.counter = 0
         self.stage = 0
         self.reason = 0
+        self.mode = 0
+        self.phase = 0
 
 
 def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack TC_VERIFY up to its CRC into buf; return the length packed (22)."""
-    pack_into('>HHHHHHHHIBB', buf, 0, 0x0860, 0xc000 | seq,
-              17, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason)
-    return 22
+    """Pack TC_VERIFY up to its CRC into buf; return the length packed (24)."""
+    pack_into('>HHHHHHHHIBBBB', buf, 0, 0x0860, 0xc000 | seq,
+              19, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason, s.mode, s.phase)
+    return 24
 
 
 class PongPoints:

@@ -61,17 +61,21 @@ def render(dictionary: model.Dictionary) -> str:
     emit("")
 
     names_seen: dict[str, str] = {}
+    values_seen: dict[str, int] = {}
     emit("# Enumerated states, as <FIELD>_<STATE>.")
     for p in dictionary:
         for f in p.fields:
             for value, state in sorted(f.states.items()):
                 name = _const_name(f.name, state)
                 owner = f"{p.name}.{f.name}"
+                if name in names_seen and values_seen[name] == value:
+                    continue  # a field of the same name and states ("states_from")
                 if names_seen.get(name, owner) != owner:
                     raise model.SchemaError(
                         f"{owner}: constant {name} also made by {names_seen[name]}"
                     )
                 names_seen[name] = owner
+                values_seen[name] = value
                 emit(f"{name} = const({value})")
     emit("")
     emit("# Enumerations, as <ENUM>_<STATE>; <ENUM>_NAMES where the values count from 0.")

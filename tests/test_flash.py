@@ -192,17 +192,24 @@ def test_dry_run_changes_nothing_and_the_firmware_runs_again(
 # -- bad cases -----------------------------------------------------------------------------
 
 
+def no_key_made() -> bool:
+    return not list(Path(os.environ["LANDER_KEY_DIR"]).glob("*.key"))
+
+
 def test_no_board_found():
     fails_in_one_line(lander_flash(), "no board found", "--port")
+    assert no_key_made()
 
 
 def test_no_such_port():
     fails_in_one_line(lander_flash("--port", "/dev/ttyNOPE7"), "no serial port /dev/ttyNOPE7")
+    assert no_key_made()
 
 
 def test_a_busy_port(flash: Path):
     with VirtualBoard(flash) as board, serial.Serial(board.port, exclusive=True):
         fails_in_one_line(lander_flash("--port", board.port), "is busy", "close it")
+    assert no_key_made()
 
 
 def test_a_board_without_micropython():
@@ -213,6 +220,7 @@ def test_a_board_without_micropython():
             "BOOTSEL",
             "micropython.org/download/RPI_PICO",
         )
+    assert no_key_made()  # the key is made once a MicroPython board answers
 
 
 def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
