@@ -41,10 +41,16 @@ def read_until(
 
 
 def first_packets(port: str, count: int = 3, timeout: float = 10) -> list[str]:
-    """Names of the first ``count`` packets a board sends on its serial port (fewer if none
-    come for ``timeout`` seconds)."""
+    """Names of the first ``count`` packets a board sends on its serial port (fewer if they
+    do not come within ``timeout`` seconds)."""
+    seen: list[Packet] = []
+
+    def enough(packets: list[Packet]) -> bool:
+        seen[:] = packets
+        return len(packets) >= count
+
     try:
-        packets = read_until(f"serial://{port}", lambda got: len(got) >= count, timeout=timeout)
+        read_until(f"serial://{port}", enough, timeout=timeout)
     except TimeoutError:
-        return []
-    return [p.name for p in packets]
+        pass
+    return [p.name for p in seen]
