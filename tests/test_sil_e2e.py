@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
-import serial
 
-from ground.decoder import TelemetryDecoder
+from ground.decoder import Packet, TelemetryDecoder
+from ground.links import open_link
+from hil.telemetry import read_until
 from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
@@ -19,21 +14,19 @@ from sil.firmware import install_sources
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 
-def _read(port: str, seconds: float) -> bytes:
-    data = bytearray()
-    with serial.Serial(port, 115200, timeout=0.1) as s:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            data += s.read(4096)
-    return bytes(data)
+def _in_powered_descent(packets: list[Packet]) -> bool:
+    return any(p.name == "HK" and p.values["phase"] in ("BRAKING", "APPROACH") for p in packets)
 
 
 def test_virtual_board_telemetry_is_crc_good_and_continuous(tmp_path):
     install_sources(tmp_path, {"autostart": True, "time_warp": 25, "seed": 2})
-    with VirtualBoard(tmp_path) as board:
-        data = _read(board.port, 4.0)
     decoder = TelemetryDecoder()
-    packets = decoder.feed(data)
+    with VirtualBoard(tmp_path) as board:
+        link = open_link(f"serial://{board.port}")
+        try:  # the 60 s descent orbit, then PDI: a few seconds at 25x, more on a busy host
+            packets = read_until(link, _in_powered_descent, decoder, timeout=120)
+        finally:
+            link.close()
     stats = decoder.stats
     # The first read may start mid-frame: at most that one frame is not a packet.
     assert stats.crc_errors == 0
@@ -43,49 +36,10 @@ def test_virtual_board_telemetry_is_crc_good_and_continuous(tmp_path):
     names = {p.name for p in packets}
     assert {"HK", "NAV", "PROP", "POWER"} <= names
     nav = [p for p in packets if p.name == "NAV"]
-    hk = [p for p in packets if p.name == "HK"]
-    # About 10 Hz of NAV for 4 s at 25x warp (the 60 s descent orbit, then PDI), at least
-    # a few HK, values moving.
+    # About 10 Hz of NAV in vehicle time, values moving.
     assert len(nav) > 50
-    assert hk[-1].values["phase"] in ("BRAKING", "APPROACH")
     assert nav[0].values["altitude"] > nav[-1].values["altitude"]
     assert all(p.seq == (q.seq + 1) % 0x4000 for q, p in zip(nav, nav[1:], strict=False))
-
-
-def test_lander_sil_prints_the_port_and_stops_cleanly_on_ctrl_c(tmp_path):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ground.cli",
-            "sil",
-            "--flash",
-            str(tmp_path / "flash"),
-            "--time-warp",
-            "5",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        port = proc.stdout.readline().decode().strip()
-        assert port.startswith("/dev/pts/"), port
-        data = _read(port, 2.0)
-        assert len(TelemetryDecoder().feed(data)) > 10
-    finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err.decode()
-    assert b"Traceback" not in err
-    assert not os.path.exists(port) or not _port_alive(port)
-
-
-def _port_alive(port: str) -> bool:
-    try:
-        with serial.Serial(port, timeout=0.2) as s:
-            return bool(s.read(100))
-    except (serial.SerialException, OSError):
-        return False
 
 
 def test_monitor_says_one_line_when_the_board_goes_away(tmp_path):
