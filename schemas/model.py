@@ -151,7 +151,7 @@ class Field:
             for coefficient in reversed(self.calibration):
                 value = value * raw + coefficient
             return value
-        number: float | int = raw  # a raw field is a number (text was handled above)
+        number: float | int = raw
         return number
 
 
