@@ -20,12 +20,16 @@ from hil.telecommands import KEY
 SIL = "sil://?autostart=0&time_warp=10&seed=3"
 
 
+#: fixtures that bring a VM or a pty with them, and the marks their tests get
+FIXTURE_MARKS = {"vehicle": ("vm", "pty"), "pty": ("pty",)}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the `vehicle` fixture runs the VM behind a pty."""
+    """A test is marked with what its fixtures need (a virtual board: the VM and a pty)."""
     for item in items:
-        if "vehicle" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.vm)
-            item.add_marker(pytest.mark.pty)
+        for fixture in getattr(item, "fixturenames", ()):
+            for mark in FIXTURE_MARKS.get(fixture, ()):
+                item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True)
