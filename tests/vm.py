@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
+from ground.firmware import source_dir
+
+FIRMWARE = source_dir()
 HEAP = "192K"  # a Pico's heap: if it does not fit here it does not fit on the board
 
 

@@ -24,8 +24,8 @@ PICO_VID, PICO_PID = 0x2E8A, 0x0005  # Raspberry Pi, MicroPython's USB CDC on th
 
 def find_pico() -> str:
     """The serial port of the one Pico running MicroPython that is plugged in."""
-    found = sorted(
-        p.device
+    found: list[str] = sorted(
+        str(p.device)
         for p in serial.tools.list_ports.comports()
         if (p.vid, p.pid) == (PICO_VID, PICO_PID)
     )
