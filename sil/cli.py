@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ground import events
 from ground.cli.arguments import positive_float, positive_int
 from ground.decoder import TelemetryDecoder
 from ground.errors import OperationFailed, UsageError
@@ -166,16 +167,12 @@ def run_scenario(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     decoder = TelemetryDecoder()
     result = scenarios.summary(decoder.decode_all(data))
-    for t, event, severity, response, detail in result["events"]:
-        extra = f"  response {response}" if response != "NONE" else ""
-        print(f"{t:9.1f} s  {event:<22} {severity:<8} {detail}{extra}".rstrip())
+    for event in result["events"]:
+        print(events.line(event))
     td = result["touchdown"]
     line = f"{args.name}: {result['phase']}"
     if td:
-        line += (
-            f" at {td['time']:.1f} s: vertical {-td['vertical']:.2f} m/s, "
-            f"horizontal {abs(td['horizontal']):.2f} m/s, propellant {td['propellant']:.1f} kg"
-        )
+        line += f" at {td['time']:.1f} s: {td['event'].detail}"
     print(line + f" ({decoder.stats.packets} packets" + (f" in {args.out})" if args.out else ")"))
     return 0
 

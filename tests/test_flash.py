@@ -36,6 +36,8 @@ from sil.firmware import install_sources
 
 from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
 
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
+
 LANDER = [sys.executable, "-m", "ground.cli", "flash"]
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 PREVIOUS = {"autostart": True, "time_warp": 20}  # firmware already on a board: it floods
