@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import re
 import statistics
-import struct
 import subprocess
 import time
 from binascii import crc_hqx

@@ -57,14 +57,18 @@ def bench_archive() -> None:
     dictionary = model.load()
     hour = hour_of_telemetry(dictionary)
     nav_apid = dictionary["NAV"].apid
-    print(f"archive (SQLite, WAL; one hour of telemetry at dictionary rates: {len(hour):,} packets):")
+    print(
+        f"archive (SQLite, WAL; one hour of telemetry at dictionary rates: {len(hour):,} packets):"
+    )
     with tempfile.TemporaryDirectory() as folder:
         ours = []
         for i in range(REPEATS):
             ours.append(_ingest(str(Path(folder) / f"a{i}.sqlite"), hour))
         t_ours = statistics.median(ours)
         sample = hour[:3000]
-        t_naive = _naive_ingest(str(Path(folder) / "naive.sqlite"), sample) * len(hour) / len(sample)
+        t_naive = (
+            _naive_ingest(str(Path(folder) / "naive.sqlite"), sample) * len(hour) / len(sample)
+        )
         print(
             f"  ingest, ArchiveWriter (batches of 1000, WAL)      {len(hour) / t_ours:>12,.0f} "
             f"packets/s {t_naive / t_ours:7.1f}x naive"

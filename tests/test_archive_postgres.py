@@ -13,6 +13,7 @@ from hil import postgres as postgres_server
 
 from . import tmgen
 
+
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
     if not postgres_server.available():

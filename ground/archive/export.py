@@ -89,7 +89,9 @@ def plot_parameters(archive: Archive, session: int, names: list[str], out: Path)
         packet, field = archive.field(name)
         rows = archive.parameter(name, session=session)
         if field.states:
-            raise ArchiveError(f"{name} is a state ({'|'.join(field.states.values())}): not plotted")
+            raise ArchiveError(
+                f"{name} is a state ({'|'.join(field.states.values())}): not plotted"
+            )
         ax.plot([r.vehicle_time for r in rows], [r.value for r in rows], lw=1.2, color="C0")
         ax.set_ylabel(f"{name}" + (f" [{field.unit}]" if field.unit else ""))
         limits = field.limits

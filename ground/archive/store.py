@@ -196,7 +196,9 @@ class Archive:
     def end_session(self, session: int, stats: dict[str, int], at: float = 0.0) -> None:
         self.update_session(session, stats, ended=at or time.time())
 
-    def update_session(self, session: int, stats: dict[str, int], ended: float | None = None) -> None:
+    def update_session(
+        self, session: int, stats: dict[str, int], ended: float | None = None
+    ) -> None:
         cur = self._db.cursor()
         cur.execute(
             self._d.sql("UPDATE sessions SET stats = ?, ended = ? WHERE id = ?"),
@@ -265,7 +267,9 @@ class Archive:
             params,
         )
         return [
-            Session(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[8]), r[9], r[10], json.loads(r[7]))
+            Session(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[8]), r[9], r[10], json.loads(r[7])
+            )
             for r in cur.fetchall()
         ]
 
@@ -374,12 +378,24 @@ class Archive:
             params,
         )
         commands = cur.fetchall()
-        cur.execute("SELECT command, stage, reason, ground_time FROM command_stages ORDER BY ground_time")
+        cur.execute(
+            "SELECT command, stage, reason, ground_time FROM command_stages ORDER BY ground_time"
+        )
         stages: dict[str, list[tuple[str, str, float]]] = {}
         for command, stage, reason, at in cur.fetchall():
             stages.setdefault(command, []).append((stage, reason, at))
         return [
-            CommandRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], tuple(stages.get(r[0], ())))
+            CommandRecord(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                json.loads(r[5]),
+                r[6],
+                r[7],
+                tuple(stages.get(r[0], ())),
+            )
             for r in commands
         ]
 
@@ -393,7 +409,9 @@ class Archive:
         self.close()
 
 
-def open_archive(location: str | None = None, dictionary: model.Dictionary | None = None) -> Archive:
+def open_archive(
+    location: str | None = None, dictionary: model.Dictionary | None = None
+) -> Archive:
     """An archive by location: a file path (SQLite), ``sqlite:///path``, ``:memory:``, or
     ``postgresql://user@host:port/db``."""
     location = location or default_location()
@@ -404,7 +422,9 @@ def open_archive(location: str | None = None, dictionary: model.Dictionary | Non
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ArchiveError(f"cannot create the archive's folder for {path}: {exc.strerror}") from None
+            raise ArchiveError(
+                f"cannot create the archive's folder for {path}: {exc.strerror}"
+            ) from None
     try:
         db = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
         # WAL: readers never block the writer, a killed writer loses only its open batch.
@@ -419,11 +439,12 @@ def _open_postgres(url: str, dictionary: model.Dictionary | None) -> Archive:
     try:
         import psycopg
     except ImportError:
-        raise ArchiveError("PostgreSQL archives need psycopg: pip install 'psycopg[binary]'") from None
+        raise ArchiveError(
+            "PostgreSQL archives need psycopg: pip install 'psycopg[binary]'"
+        ) from None
     try:
         db = psycopg.connect(url)
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ArchiveError(f"cannot connect to {url}: {first}") from None
     return Archive(db, _Postgres(), url, dictionary)
-

@@ -142,7 +142,9 @@ class ArchiveWriter:
                 self.on_error(self.error)
 
 
-def _row(session: int, ground_time: float, data: bytes) -> tuple[int, float, float, int, int, bytes]:
+def _row(
+    session: int, ground_time: float, data: bytes
+) -> tuple[int, float, float, int, int, bytes]:
     word0 = (data[0] << 8) | data[1]
     word1 = (data[2] << 8) | data[3]
     coarse = int.from_bytes(data[6:10], "big")

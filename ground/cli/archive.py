@@ -59,7 +59,7 @@ def archive_writer_for(args: argparse.Namespace, vehicle: str, link: str) -> Arc
     """The writer a link-owning tool archives into, with its one-line notice; None if off."""
     if getattr(args, "no_archive", False) or link.startswith("archive:"):
         return None
-    from schemas import dictionary_hash
+    from schemas.fingerprint import dictionary_hash
 
     writer = ArchiveWriter(
         args.archive,
@@ -212,7 +212,9 @@ def run_events(args: argparse.Namespace) -> int:
             if _SEVERITIES.index(str(values["severity"])) < floor:
                 continue
             count += 1
-            print(f"{_utc(row.ground_time)}  s{row.session:<3} {row.vehicle_time:9.1f} s  {_sentence(packet)}")
+            print(
+                f"{_utc(row.ground_time)}  s{row.session:<3} {row.vehicle_time:9.1f} s  {_sentence(packet)}"
+            )
     if not count:
         print(f"no event of severity {args.severity} or worse", file=sys.stderr)
     return 0
@@ -267,7 +269,7 @@ def run_import(args: argparse.Namespace) -> int:
     url = source if source == "-" or "://" in source else f"file://{source}"
     link = open_link(url)
     decoder = TelemetryDecoder()
-    from schemas import dictionary_hash
+    from schemas.fingerprint import dictionary_hash
 
     writer = ArchiveWriter(
         args.archive,
