@@ -88,7 +88,9 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], timeout: float) ->
             return
         except psycopg.OperationalError:
             if server.poll() is not None:
-                raise PostgresUnavailable(f"postgres exited with status {server.returncode}")
+                raise PostgresUnavailable(
+                    f"postgres exited with status {server.returncode}"
+                ) from None
             if time.monotonic() > end:
                 raise PostgresUnavailable(f"postgres did not answer within {timeout:g} s") from None
             time.sleep(0.1)

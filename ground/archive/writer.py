@@ -137,7 +137,10 @@ class ArchiveWriter:
 
     def _fail(self, reason: str) -> None:
         if self.error is None:
-            self.error = f"archive {self.location}: {reason}; telemetry is still decoded but no longer archived"
+            self.error = (
+                f"archive {self.location}: {reason}; "
+                "telemetry is still decoded but no longer archived"
+            )
             if self.on_error:
                 self.on_error(self.error)
 

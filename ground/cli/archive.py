@@ -212,9 +212,8 @@ def run_events(args: argparse.Namespace) -> int:
             if _SEVERITIES.index(str(values["severity"])) < floor:
                 continue
             count += 1
-            print(
-                f"{_utc(row.ground_time)}  s{row.session:<3} {row.vehicle_time:9.1f} s  {_sentence(packet)}"
-            )
+            when = f"{_utc(row.ground_time)}  s{row.session:<3} {row.vehicle_time:9.1f} s"
+            print(f"{when}  {_sentence(packet)}")
     if not count:
         print(f"no event of severity {args.severity} or worse", file=sys.stderr)
     return 0
