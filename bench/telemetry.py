@@ -13,7 +13,9 @@ __all__ = ["packet", "hour_of_telemetry"]
 def packet(d: model.PacketDef, seq: int, t: int, rng: random.Random) -> bytes:
     values = []
     for f in d.fields:
-        if f.is_float:
+        if f.is_text:
+            values.append(b"LANDER-1")
+        elif f.is_float:
             values.append(struct.unpack(">f", struct.pack(">f", rng.uniform(-1e4, 1e4)))[0])
         else:
             lo, hi = f.range
