@@ -33,6 +33,7 @@ def private_ground_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     home = tmp_path_factory.mktemp("ground")
     monkeypatch.setenv("LANDER_KEY_DIR", str(home / "keys"))
     monkeypatch.setenv("LANDER_HISTORY", str(home / "history.jsonl"))
+    monkeypatch.setenv("LANDER_ARCHIVE", str(home / "archive.sqlite"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 

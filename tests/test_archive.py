@@ -53,13 +53,15 @@ def archived(flight: Path, tmp_path: Path) -> tuple[str, list]:
 
 
 def test_an_imported_flight_is_listed_with_its_counts(archived):
+    """The session is labelled by the vehicle's own IDENT (its id and boot), not the
+    --vehicle given for a capture that says who it is."""
     db, packets = archived
     result = lander("archive", "--archive", db, "list")
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()
     assert "vehicle" in header and "packets" in header
     fields = row.split()
-    assert fields[0] == "1" and fields[1] == "LANDER-7"
+    assert fields[:3] == ["1", "LANDER-1", "1"]
     assert str(len(packets)) in fields
 
 
@@ -227,10 +229,9 @@ def test_two_processes_archiving_at_once_keep_both_sessions(flight, tmp_path):
         assert p.returncode == 0, err
     count = len(TelemetryDecoder().decode_all(flight.read_bytes()))
     with open_archive(db) as archive:
-        assert sorted((s.vehicle, s.packets) for s in archive.sessions()) == [
-            ("V0", count),
-            ("V1", count),
-        ]
+        sessions = archive.sessions()
+        assert [(s.vehicle, s.boot, s.packets) for s in sessions] == 2 * [("LANDER-1", 1, count)]
+        assert sorted(s.link for s in sessions) == 2 * [f"file://{flight}"]
 
 
 def test_a_full_disk_gets_one_line_and_decoding_goes_on(flight, tmp_path):

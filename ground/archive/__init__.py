@@ -12,7 +12,7 @@ SQLite (WAL, batched writes) on one machine; the same interface on PostgreSQL.
 from __future__ import annotations
 
 from .store import Archive, ArchiveError, CommandRecord, Session, default_location, open_archive
-from .writer import ArchiveWriter
+from .writer import ArchiveWriter, record_bus
 
 __all__ = [
     "Archive",
@@ -22,4 +22,5 @@ __all__ = [
     "Session",
     "default_location",
     "open_archive",
+    "record_bus",
 ]

@@ -28,7 +28,7 @@ def dtype_of(packet: model.PacketDef) -> np.dtype:
     formats = [">u2", ">u2", ">u2", ">u4", ">u2"]
     for f in packet.fields:
         names.append(f.name)
-        formats.append(_NUMPY[f.fmt])
+        formats.append(f"S{f.fmt[:-1]}" if f.fmt.endswith("s") else _NUMPY[f.fmt])
     names.append("_crc")
     formats.append(">u2")
     dtype = np.dtype({"names": names, "formats": formats})

@@ -35,8 +35,8 @@ def packet_table(archive: Archive, session: int, packet: model.PacketDef) -> dic
     array = archive.columns.decode(packet, [r.data for r in rows])
     for f in packet.fields:
         raw = array[f.name]
-        if f.states:
-            table[f.name] = [f.states.get(int(v), f"UNKNOWN({v})") for v in raw.tolist()]
+        if f.states or f.bits or f.is_text:
+            table[f.name] = [_plain(f.engineering(v)) for v in raw.tolist()]
         elif f.calibration:
             value = np.zeros(len(raw))
             for coefficient in reversed(f.calibration):
@@ -45,6 +45,11 @@ def packet_table(archive: Archive, session: int, packet: model.PacketDef) -> dic
         else:
             table[f.name] = raw.tolist()
     return table
+
+
+def _plain(value: Any) -> Any:
+    """Bit names as one text (``A|B``), so that CSV and Parquet columns hold one type."""
+    return "|".join(value) if isinstance(value, tuple) else value
 
 
 def export_session(archive: Archive, session: int, fmt: str, out: Path) -> list[Path]:

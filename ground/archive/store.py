@@ -68,7 +68,7 @@ class ParameterRow:
 
     vehicle_time: float
     ground_time: float
-    value: float | int | str
+    value: Any  # a number in the field's unit, a state's name, or the names of bits set
     state: str
 
 
@@ -193,6 +193,17 @@ class Archive:
         self._db.commit()
         return session
 
+    def relabel_session(
+        self, session: int, vehicle: str, boot: int | None, dictionary: str
+    ) -> None:
+        """Say which vehicle, boot and dictionary a session (still empty) belongs to."""
+        cur = self._db.cursor()
+        cur.execute(
+            self._d.sql("UPDATE sessions SET vehicle = ?, boot = ?, dictionary = ? WHERE id = ?"),
+            (vehicle, boot, dictionary, session),
+        )
+        self._db.commit()
+
     def end_session(self, session: int, stats: dict[str, int], at: float = 0.0) -> None:
         self.update_session(session, stats, ended=at or time.time())
 
@@ -305,7 +316,8 @@ class Archive:
         if by not in ("ground", "vehicle"):
             raise ArchiveError(f"by={by!r}: say 'ground' or 'vehicle'")
         clock = "p.ground_time" if by == "ground" else "p.vehicle_time"
-        where, params = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        params: list[Any] = []
         for clause, value in (
             ("p.session = ?", session),
             ("p.apid = ?", apid),

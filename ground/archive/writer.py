@@ -7,6 +7,9 @@ committed, and the archive opens cleanly (SQLite WAL). Memory is bounded: past
 ``max_pending`` packets waiting (a stalled disk) the newest are counted as dropped, not
 kept. A full disk or a broken database is reported once, in one line, and the link goes
 on being decoded without the archive.
+
+Identities (IDENT: a new boot, another vehicle) and commands go through the same queue, so
+the one thread that owns the database writes everything in the order it happened.
 """
 
 from __future__ import annotations
@@ -15,17 +18,37 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from schemas import wire
 
-from .store import Archive, ArchiveError, open_archive
+from ..identity import from_packet
+from .store import Archive, open_archive
 
-__all__ = ["ArchiveWriter", "record_bus"]
+__all__ = ["ArchiveWriter", "BusRecorder", "record_bus"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Identify:
+    vehicle: str
+    boot: int | None
+    dictionary: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    id: str
+    requester: str
+    name: str
+    args: dict[str, Any]
+    counter: int | None
+    sent: float
+    stages: tuple[tuple[str, str, float], ...]
 
 
 class ArchiveWriter:
-    """Writes one vehicle's packets into an archive session from a thread of its own."""
+    """Writes one link's packets and commands into an archive from a thread of its own."""
 
     def __init__(
         self,
@@ -47,14 +70,16 @@ class ArchiveWriter:
         self.written = 0
         self.dropped = 0
         self.error: str | None = None
-        self._pending: deque[tuple[float, bytes]] = deque()
-        self._identity = (vehicle, link, dictionary, boot)
+        self.link = link
+        self._pending: deque[tuple[float, bytes] | _Identify | _Command] = deque()
+        self._identity = _Identify(vehicle, boot, dictionary)
         self._stats: dict[str, int] = {}
         self._wake = threading.Event()
         self._stop = False
         self._archive: Archive = open_archive(location)
         self.location = self._archive.location
         self.session = self._archive.begin_session(vehicle, link, dictionary, boot)
+        self._session_packets = 0
         self._thread = threading.Thread(target=self._run, name="archive-writer", daemon=True)
         self._thread.start()
 
@@ -67,11 +92,36 @@ class ArchiveWriter:
         if len(self._pending) >= self.batch:
             self._wake.set()
 
-    def new_boot(self, boot: int | None, dictionary: str | None = None) -> None:
-        """The vehicle rebooted: what follows goes into a new session."""
-        vehicle, link, old_dictionary, _ = self._identity
-        self._identity = (vehicle, link, dictionary or old_dictionary, boot)
-        self._pending.append((-1.0, b""))  # a marker the writer thread acts on in order
+    def add_packet(self, packet: Any, ground_time: float | None = None) -> None:
+        """Queue a decoded packet; an IDENT first says whose packets follow."""
+        identity = from_packet(packet)
+        if identity is not None:
+            self.identify(identity.vehicle, identity.boot, identity.dictionary)
+        self.add(packet.data, ground_time)
+
+    def identify(self, vehicle: str, boot: int | None, dictionary: str) -> None:
+        """The packets that follow come from this vehicle, boot and dictionary: a new
+        session, unless the current one holds no packet yet (then it is relabelled)."""
+        identity = _Identify(vehicle, boot, dictionary)
+        if identity != self._identity:
+            self._identity = identity
+            self._pending.append(identity)
+
+    def record_command(
+        self,
+        command_id: str,
+        *,
+        requester: str,
+        name: str,
+        args: dict[str, Any],
+        counter: int | None,
+        sent: float,
+        stages: list[tuple[str, str, float]],
+    ) -> None:
+        """Queue a command with its verification stages ``(stage, reason, ground time)``."""
+        self._pending.append(
+            _Command(command_id, requester, name, args, counter, sent, tuple(stages))
+        )
         self._wake.set()
 
     def update_stats(self, stats: dict[str, int]) -> None:
@@ -83,13 +133,8 @@ class ArchiveWriter:
         self._stop = True
         self._wake.set()
         self._thread.join()
-        try:
-            if self.error is None:
-                self._archive.end_session(self.session, self._stats)
-        except ArchiveError as exc:  # pragma: no cover - a disk that failed at the end
-            self._fail(str(exc))
-        except Exception as exc:  # noqa: BLE001 - any database error becomes one line
-            self._fail(_reason(exc))
+        if self.error is None:
+            self._guarded(lambda: self._archive.end_session(self.session, self._stats))
         self._archive.close()
 
     def __enter__(self) -> ArchiveWriter:
@@ -113,36 +158,130 @@ class ArchiveWriter:
     def _flush(self) -> None:
         while self._pending and self.error is None:
             rows: list[tuple[int, float, float, int, int, bytes]] = []
-            boot_marker = False
+            marker: _Identify | _Command | None = None
             while self._pending and len(rows) < self.batch:
-                ground_time, data = self._pending.popleft()
-                if not data:
-                    boot_marker = True
+                item = self._pending.popleft()
+                if isinstance(item, tuple):
+                    rows.append(_row(self.session, *item))
+                else:
+                    marker = item
                     break
-                rows.append(_row(self.session, ground_time, data))
-            try:
-                if rows:
-                    self._archive.add_packets(rows)
-                    self.written += len(rows)
-                if boot_marker or (rows and self._stats):
-                    self._archive.update_session(self.session, self._stats)
-                if boot_marker:
-                    self._archive.end_session(self.session, self._stats)
-                    vehicle, link, dictionary, boot = self._identity
-                    self.session = self._archive.begin_session(vehicle, link, dictionary, boot)
-            except Exception as exc:  # noqa: BLE001 - any database error becomes one line
-                self.dropped += len(rows) + len(self._pending)
-                self._pending.clear()
-                self._fail(_reason(exc))
 
-    def _fail(self, reason: str) -> None:
-        if self.error is None:
-            self.error = (
-                f"archive {self.location}: {reason}; "
-                "telemetry is still decoded but no longer archived"
+            def write(rows: list[Any] = rows, marker: Any = marker) -> None:
+                self._write(rows, marker)
+
+            if not self._guarded(write):
+                self.dropped += len(rows) + sum(isinstance(i, tuple) for i in self._pending)
+                self._pending.clear()
+
+    def _write(self, rows: list[Any], marker: _Identify | _Command | None) -> None:
+        if rows:
+            self._archive.add_packets(rows)
+            self.written += len(rows)
+            self._session_packets += len(rows)
+            if self._stats:
+                self._archive.update_session(self.session, self._stats)
+        if isinstance(marker, _Identify):
+            if self._session_packets == 0:
+                self._archive.relabel_session(
+                    self.session, marker.vehicle, marker.boot, marker.dictionary
+                )
+            else:
+                self._archive.end_session(self.session, self._stats)
+                self.session = self._archive.begin_session(
+                    marker.vehicle, self.link, marker.dictionary, marker.boot
+                )
+                self._session_packets = 0
+        elif isinstance(marker, _Command):
+            self._archive.record_command(
+                marker.id,
+                self._identity.vehicle,
+                marker.requester,
+                marker.name,
+                marker.args,
+                marker.counter,
+                marker.sent,
+                session=self.session,
             )
-            if self.on_error:
-                self.on_error(self.error)
+            for stage, reason, at in marker.stages:
+                self._archive.record_stage(marker.id, stage, reason, at)
+
+    def _guarded(self, work: Callable[[], None]) -> bool:
+        """Run a database step; any failure becomes the one line of :attr:`error`."""
+        try:
+            work()
+            return True
+        except Exception as exc:  # noqa: BLE001 - a full disk, a broken database: one line
+            if self.error is None:
+                self.error = (
+                    f"archive {self.location}: {_reason(exc)}; "
+                    "telemetry is still decoded but no longer archived"
+                )
+                if self.on_error:
+                    self.on_error(self.error)
+            return False
+
+
+def record_bus(writer: ArchiveWriter, bus: Any) -> Callable[[], None]:
+    """Archive everything a :class:`~ground.bus.TelemetryBus` receives; returns unsubscribe.
+
+    Packets keep their ground receive time; link statistics go with the session; each
+    IDENT (a new boot, another vehicle on the link) starts a session of its own.
+    """
+    from ..bus import LinkStatistics, Received
+
+    def on_event(event: object) -> None:
+        if isinstance(event, Received):
+            writer.add_packet(event.packet, event.ground_time)
+        elif isinstance(event, LinkStatistics):
+            writer.update_stats(event.stats)
+
+    return bus.subscribe(on_event)  # type: ignore[no-any-return]
+
+
+class BusRecorder:
+    """Archives a bus from the moment its link is up: a link that cannot be opened leaves
+    no empty session behind and prints nothing but its own error."""
+
+    def __init__(
+        self,
+        bus: Any,
+        location: str | None,
+        *,
+        dictionary: str,
+        vehicle: str = "?",
+        notice: Callable[[str], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        from ..bus import LinkState
+
+        self.writer: ArchiveWriter | None = None
+        self._lock = threading.Lock()
+
+        def on_event(event: object) -> None:
+            if self.writer is None and isinstance(event, LinkState) and event.state == "up":
+                with self._lock:
+                    self.writer = ArchiveWriter(
+                        location,
+                        vehicle=vehicle,
+                        link=event.link,
+                        dictionary=dictionary,
+                        on_error=on_error,
+                    )
+                if notice:
+                    notice(
+                        f"archiving to {self.writer.location} (session {self.writer.session}; "
+                        "--no-archive turns it off)"
+                    )
+                record_bus(self.writer, bus)
+
+        self._unsubscribe = bus.subscribe(on_event)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        with self._lock:
+            if self.writer is not None:
+                self.writer.close()
 
 
 def _row(
@@ -162,24 +301,8 @@ def _row(
     )
 
 
-def _reason(exc: Any) -> str:
+def _reason(exc: Exception) -> str:
     text = str(exc).strip()
     if "full" in text.lower():
         return "the disk is full"
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def record_bus(writer: ArchiveWriter, bus: Any) -> Callable[[], None]:
-    """Archive everything a :class:`~ground.bus.TelemetryBus` receives; returns unsubscribe.
-
-    Packets keep their ground receive time; link statistics go with the session.
-    """
-    from ..bus import LinkStatistics, Received
-
-    def on_event(event: object) -> None:
-        if isinstance(event, Received):
-            writer.add(event.packet.data, event.ground_time)
-        elif isinstance(event, LinkStatistics):
-            writer.update_stats(event.stats)
-
-    return bus.subscribe(on_event)  # type: ignore[no-any-return]

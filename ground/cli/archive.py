@@ -12,11 +12,13 @@ from typing import Any
 from ..archive import ArchiveWriter, open_archive
 from ..archive.export import export_session, plot_parameters
 from ..archive.store import Archive, ArchiveError
+from ..archive.writer import BusRecorder
+from ..bus import TelemetryBus
 from ..decoder import TelemetryDecoder
 from ..errors import UsageError
 from ..links import LinkClosed, open_link
 
-__all__ = ["register", "add_archive_option", "archive_writer_for"]
+__all__ = ["register", "add_archive_option", "archive_recorder_for"]
 
 _SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -55,24 +57,30 @@ def add_archive_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-archive", action="store_true", help="do not archive what is received")
 
 
-def archive_writer_for(args: argparse.Namespace, vehicle: str, link: str) -> ArchiveWriter | None:
-    """The writer a link-owning tool archives into, with its one-line notice; None if off."""
-    if getattr(args, "no_archive", False) or link.startswith("archive:"):
+def archive_recorder_for(args: argparse.Namespace, bus: TelemetryBus) -> BusRecorder | None:
+    """What a tool that owns a vehicle's link archives it with, from when the link is up,
+    with a one-line notice of where; None when turned off, or for a capture or an archive
+    replayed (already recorded)."""
+    if getattr(args, "no_archive", False) or not _live(bus.url):
         return None
     from schemas.fingerprint import dictionary_hash
 
-    writer = ArchiveWriter(
+    def say(line: str) -> None:
+        print(f"lander {args.command}: {line}", file=sys.stderr, flush=True)
+
+    return BusRecorder(
+        bus,
         args.archive,
-        vehicle=vehicle,
-        link=link,
         dictionary=dictionary_hash(),
-        on_error=lambda line: print(f"lander {args.command}: {line}", file=sys.stderr),
+        vehicle=getattr(args, "vehicle", None) or "?",
+        notice=lambda line: print(line, file=sys.stderr, flush=True),
+        on_error=say,
     )
-    print(
-        f"archiving to {writer.location} (session {writer.session}; --no-archive turns it off)",
-        file=sys.stderr,
-    )
-    return writer
+
+
+def _live(link: str) -> bool:
+    scheme = link.split("://", 1)[0] if "://" in link else ""
+    return scheme not in ("", "file", "archive") and link != "-"
 
 
 def register(sub: Any) -> None:
@@ -208,8 +216,7 @@ def run_events(args: argparse.Namespace) -> int:
             packet = decoder.feed_packet(row.data)
             if packet is None:
                 continue
-            values = packet.values
-            if _SEVERITIES.index(str(values["severity"])) < floor:
+            if _SEVERITIES.index(str(packet.values["severity"])) < floor:
                 continue
             count += 1
             when = f"{_utc(row.ground_time)}  s{row.session:<3} {row.vehicle_time:9.1f} s"
@@ -220,14 +227,8 @@ def run_events(args: argparse.Namespace) -> int:
 
 
 def _sentence(packet: Any) -> str:
-    try:
-        from ..events import render
-    except ImportError:
-        values = packet.values
-        return f"{values['event_id']} {values['severity']} " + " ".join(
-            f"{k}={v}" for k, v in values.items() if k not in ("event_id", "severity")
-        )
-    return str(render(packet))
+    event = packet.event
+    return f"{event.severity:<8} {event.sentence}" if event is not None else repr(packet)
 
 
 def run_commands(args: argparse.Namespace) -> int:
@@ -284,9 +285,9 @@ def run_import(args: argparse.Namespace) -> int:
             except LinkClosed:
                 break
             for packet in decoder.feed(data):
-                writer.add(packet.data)
+                writer.add_packet(packet)
         for packet in decoder.close():
-            writer.add(packet.data)
+            writer.add_packet(packet)
     finally:
         link.close()
         writer.update_stats(decoder.stats.as_dict())
