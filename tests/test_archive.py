@@ -30,6 +30,14 @@ LANDER = [sys.executable, "-m", "ground.cli"]
 DICTIONARY = model.load()
 
 
+@pytest.fixture(autouse=True)
+def archive_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Archiving as a user has it: on, into $LANDER_ARCHIVE."""
+    path = tmp_path / "default-archive.sqlite"
+    monkeypatch.setenv("LANDER_ARCHIVE", str(path))
+    return path
+
+
 def lander(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*LANDER, *args], capture_output=True, text=True, timeout=120, env=env, **kw
@@ -261,3 +269,40 @@ def test_a_stalled_archive_keeps_a_bounded_queue_and_counts_what_it_dropped(tmp_
     assert (writer.written, writer.dropped) == (10, 15)
     with open_archive(str(tmp_path / "a.sqlite")) as archive:
         assert archive.session("last").packets == 10
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_a_tool_that_owns_a_link_archives_by_default_and_says_where(archive_on):
+    result = lander("monitor", "--link", "sil://?time_warp=20", "--duration", "4")
+    assert result.returncode == 0, result.stderr
+    notice = [line for line in result.stderr.splitlines() if line.startswith("archiving to")]
+    assert notice == [f"archiving to {archive_on} (session 1; --no-archive turns it off)"]
+    with open_archive(str(archive_on)) as archive:
+        [session] = archive.sessions()
+        assert (session.vehicle, session.boot) == ("LANDER-1", 1)
+        assert session.packets > 10 and session.ended is not None
+        assert session.link.startswith("sil://")
+    quiet = lander("monitor", "--link", "sil://?time_warp=20", "--duration", "2", "--no-archive")
+    assert quiet.returncode == 0 and "archiving" not in quiet.stderr
+    with open_archive(str(archive_on)) as archive:
+        assert len(archive.sessions()) == 1
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_a_command_is_archived_with_who_sent_it_and_every_stage(archive_on):
+    import getpass
+
+    result = lander("cmd", "--link", "sil://?autostart=0&time_warp=10", "PING", "token=5")
+    assert result.returncode == 0, result.stderr
+    with open_archive(str(archive_on)) as archive:
+        [command] = archive.commands()
+        [session] = archive.sessions()
+    assert (command.name, command.args, command.vehicle) == ("PING", {"token": 5}, "LANDER-1")
+    assert command.requester == getpass.getuser() and command.session == session.id
+    assert [stage for stage, _, _ in command.stages] == ["ACCEPTED", "STARTED", "COMPLETED"]
+    assert command.sent <= command.stages[0][2] <= command.stages[-1][2]
+    shown = lander("archive", "commands")
+    assert shown.returncode == 0, shown.stderr
+    assert "PING token=5" in shown.stdout and "COMPLETED" in shown.stdout

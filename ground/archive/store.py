@@ -427,6 +427,8 @@ def open_archive(
     """An archive by location: a file path (SQLite), ``sqlite:///path``, ``:memory:``, or
     ``postgresql://user@host:port/db``."""
     location = location or default_location()
+    if location.lower() == "off":
+        raise ArchiveError("archiving is off (LANDER_ARCHIVE=off): name an archive with --archive")
     if location.startswith(("postgresql://", "postgres://")):
         return _open_postgres(location, dictionary)
     path = location.removeprefix("sqlite://")

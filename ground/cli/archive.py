@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,7 @@ def add_archive_option(p: argparse.ArgumentParser) -> None:
         "--archive",
         metavar="LOCATION",
         help="archive file or postgresql:// URL (default $LANDER_ARCHIVE or "
-        "~/.local/share/lander/archive.sqlite)",
+        "~/.local/share/lander/archive.sqlite; off, or $LANDER_ARCHIVE=off, turns it off)",
     )
     p.add_argument("--no-archive", action="store_true", help="do not archive what is received")
 
@@ -61,7 +62,7 @@ def archive_recorder_for(args: argparse.Namespace, bus: TelemetryBus) -> BusReco
     """What a tool that owns a vehicle's link archives it with, from when the link is up,
     with a one-line notice of where; None when turned off, or for a capture or an archive
     replayed (already recorded)."""
-    if getattr(args, "no_archive", False) or not _live(bus.url):
+    if getattr(args, "no_archive", False) or not _live(bus.url) or _off(args.archive):
         return None
     from schemas.fingerprint import dictionary_hash
 
@@ -76,6 +77,11 @@ def archive_recorder_for(args: argparse.Namespace, bus: TelemetryBus) -> BusReco
         notice=lambda line: print(line, file=sys.stderr, flush=True),
         on_error=say,
     )
+
+
+def _off(location: str | None) -> bool:
+    """``LANDER_ARCHIVE=off`` turns archiving off for every tool, like --no-archive."""
+    return (location or os.environ.get("LANDER_ARCHIVE", "")).lower() == "off"
 
 
 def _live(link: str) -> bool:
