@@ -37,6 +37,9 @@ def private_ground_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     home = tmp_path_factory.mktemp("ground")
     monkeypatch.setenv("LANDER_KEY_DIR", str(home / "keys"))
     monkeypatch.setenv("LANDER_HISTORY", str(home / "history.jsonl"))
+    # Archiving is on by default in every tool that owns a link; tests of the archive turn
+    # it on where they look at it (tests/test_archive*.py), the others keep their output.
+    monkeypatch.setenv("LANDER_ARCHIVE", "off")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 
