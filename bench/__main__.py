@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 import statistics
+import struct
 import subprocess
 import tempfile
 import time
@@ -238,11 +239,13 @@ def bench_firmware() -> None:
 
 
 def main() -> int:
+    from .archive import bench_archive
     from .commanding import bench_commanding
 
     bench_ground()
     bench_firmware()
     bench_commanding()
+    bench_archive()
     return 0
 
 

@@ -10,12 +10,13 @@ live streams, and a test proves both give identical values.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from schemas import model, wire
 
-__all__ = ["ColumnDecoder", "dtype_of"]
+__all__ = ["ColumnDecoder", "dtype_of", "engineering"]
 
 # struct format character -> numpy type, big-endian like the wire.
 _NUMPY = {"B": "u1", "b": "i1", "H": ">u2", "h": ">i2", "I": ">u4", "i": ">i4"}
@@ -55,3 +56,16 @@ class ColumnDecoder:
     def vehicle_time(array: np.ndarray) -> np.ndarray:
         """CUC time of each row in seconds."""
         return array["coarse"].astype(np.float64) + array["fine"] / 65536.0
+
+
+def engineering(field: model.Field, raw: np.ndarray) -> list[Any]:
+    """A column of raw values in engineering units, as :meth:`model.Field.engineering`
+    gives them one by one: a calibration is applied to the whole column at once."""
+    if field.calibration and not (field.states or field.bits or field.is_text):
+        value = np.zeros(len(raw))
+        for coefficient in reversed(field.calibration):
+            value = value * raw + coefficient
+        return list(value.tolist())
+    if field.states or field.bits or field.is_text:
+        return [field.engineering(v) for v in raw.tolist()]
+    return list(raw.tolist())

@@ -15,6 +15,7 @@ import numpy as np
 
 from schemas import model
 
+from .columns import engineering
 from .store import Archive, ArchiveError
 
 __all__ = ["packet_table", "export_session", "plot_parameters"]
@@ -34,16 +35,7 @@ def packet_table(archive: Archive, session: int, packet: model.PacketDef) -> dic
         return table
     array = archive.columns.decode(packet, [r.data for r in rows])
     for f in packet.fields:
-        raw = array[f.name]
-        if f.states or f.bits or f.is_text:
-            table[f.name] = [_plain(f.engineering(v)) for v in raw.tolist()]
-        elif f.calibration:
-            value = np.zeros(len(raw))
-            for coefficient in reversed(f.calibration):
-                value = value * raw + coefficient
-            table[f.name] = value.tolist()
-        else:
-            table[f.name] = raw.tolist()
+        table[f.name] = [_plain(v) for v in engineering(f, array[f.name])]
     return table
 
 

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 from schemas import model
 
 from ..errors import UsageError
-from .columns import ColumnDecoder
+from ..limits import limit_state
+from .columns import ColumnDecoder, engineering
 
 __all__ = [
     "Archive",
@@ -300,19 +301,18 @@ class Archive:
                 return s
         raise ArchiveError(f"no session {wanted} in {self.location} (`lander archive list`)")
 
-    def packets(
+    def _select(
         self,
+        columns: str,
         *,
-        session: int | None = None,
-        apid: int | None = None,
-        vehicle: str | None = None,
-        start: float | None = None,
-        stop: float | None = None,
-        by: str = "ground",
-        batch: int = 10_000,
-    ) -> Iterator[PacketRow]:
-        """Stored packets in receive order, filtered; ``by`` says which clock
-        ``start``/``stop`` are on (``"ground"`` UTC seconds, or ``"vehicle"``)."""
+        session: int | None,
+        apid: int | None,
+        vehicle: str | None,
+        start: float | None,
+        stop: float | None,
+        by: str,
+    ) -> Any:
+        """A cursor over ``columns`` of the packets that match, in receive order."""
         if by not in ("ground", "vehicle"):
             raise ArchiveError(f"by={by!r}: say 'ground' or 'vehicle'")
         clock = "p.ground_time" if by == "ground" else "p.vehicle_time"
@@ -329,13 +329,31 @@ class Archive:
                 where.append(clause)
                 params.append(value)
         sql = (
-            "SELECT p.session, p.ground_time, p.vehicle_time, p.apid, p.seq, p.data "
-            "FROM packets p JOIN sessions s ON s.id = p.session"
+            f"SELECT {columns} FROM packets p JOIN sessions s ON s.id = p.session"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY p.session, p.ground_time"
         )
         cur = self._db.cursor()
         cur.execute(self._d.sql(sql), params)
+        return cur
+
+    def packets(
+        self,
+        *,
+        session: int | None = None,
+        apid: int | None = None,
+        vehicle: str | None = None,
+        start: float | None = None,
+        stop: float | None = None,
+        by: str = "ground",
+        batch: int = 10_000,
+    ) -> Iterator[PacketRow]:
+        """Stored packets in receive order, filtered; ``by`` says which clock
+        ``start``/``stop`` are on (``"ground"`` UTC seconds, or ``"vehicle"``)."""
+        cur = self._select(
+            "p.session, p.ground_time, p.vehicle_time, p.apid, p.seq, p.data",
+            session=session, apid=apid, vehicle=vehicle, start=start, stop=stop, by=by,
+        )  # fmt: skip
         while rows := cur.fetchmany(batch):
             for r in rows:
                 yield PacketRow(r[0], r[1], r[2], r[3], r[4], bytes(r[5]))
@@ -353,21 +371,18 @@ class Archive:
         """``archive.parameter("NAV.altitude", start, stop)``: every sample in the range,
         in engineering units with its limit state."""
         packet, field = self.field(name)
-        rows = list(
-            self.packets(
-                session=session, apid=packet.apid, vehicle=vehicle, start=start, stop=stop, by=by
-            )
-        )
+        cur = self._select(
+            "p.vehicle_time, p.ground_time, p.data",
+            session=session, apid=packet.apid, vehicle=vehicle, start=start, stop=stop, by=by,
+        )  # fmt: skip
+        rows = cur.fetchall()
         if not rows:
             return []
-        columns = self.columns.decode(packet, [r.data for r in rows])
-        raw = columns[field.name].tolist()
-        out = []
-        for r, value in zip(rows, raw, strict=True):
-            eng = field.engineering(value)
-            state = field.limits.check(eng) if field.limits and not isinstance(eng, str) else ""
-            out.append(ParameterRow(r.vehicle_time, r.ground_time, eng, state))
-        return out
+        vehicle_times, ground_times, datas = zip(*rows, strict=True)
+        raw = self.columns.decode(packet, [bytes(d) for d in datas])[field.name]
+        values = engineering(field, raw)
+        states = [limit_state(field, v) for v in values] if field.limits else [""] * len(values)
+        return list(map(ParameterRow, vehicle_times, ground_times, values, states))
 
     def field(self, name: str) -> tuple[model.PacketDef, model.Field]:
         packet_name, dot, field_name = name.partition(".")

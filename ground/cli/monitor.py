@@ -15,7 +15,10 @@ __all__ = ["register", "run"]
 def register(sub: Any) -> None:
     p = sub.add_parser("monitor", help="show live decoded telemetry from a link")
     p.add_argument(
-        "--link", required=True, metavar="URL", help="serial://, tcp://, file://, sil:// or archive://SESSION"
+        "--link",
+        required=True,
+        metavar="URL",
+        help="serial://, tcp://, file://, sil:// or archive://SESSION",
     )
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
     add_archive_option(p)
