@@ -15,6 +15,8 @@ from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
 
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
+
 
 def test_monitor_then_cmd_on_one_port_the_second_is_told_who_owns_it(ground: Path):
     install_sources(ground / "flash", {"autostart": True, "time_warp": 5})
