@@ -18,7 +18,6 @@ from __future__ import annotations
 import random
 import re
 import statistics
-import struct
 import subprocess
 import tempfile
 import time
@@ -31,28 +30,12 @@ from cobs import cobs
 from ground.decoder import TelemetryDecoder
 from schemas import model, structs, wire
 
+from .telemetry import packet as _packet
 from .vm_script import FIRMWARE_BENCH
 
 FRAMES = 200_000
 REPEATS = 5
 MIX = {"NAV": 10, "HK": 1, "PROP": 2, "POWER": 1, "EVENT": 1}
-
-
-def _packet(d: model.PacketDef, seq: int, t: int, rng: random.Random) -> bytes:
-    values = []
-    for f in d.fields:
-        if f.is_text:
-            values.append(b"LANDER-1")
-        elif f.is_float:
-            values.append(struct.unpack(">f", struct.pack(">f", rng.uniform(-1e4, 1e4)))[0])
-        else:
-            lo, hi = f.range
-            values.append(rng.randint(int(lo), int(min(hi, 60000))))
-    body = wire.PrimaryHeader(
-        wire.PacketType.TM, d.apid, seq, wire.CUC_LEN + d.data_size + 1
-    ).pack()
-    body += struct.pack(">IH" + d.data_format, t // 1000, (t % 1000) * 65536 // 1000, *values)
-    return body + wire.crc16(body).to_bytes(2, "big")
 
 
 def make_stream(dictionary: model.Dictionary) -> tuple[bytes, int]:

@@ -16,17 +16,25 @@ import signal
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from typing import NoReturn
 
 from ..errors import LanderError
-from . import capture, cmd, decode, flash, monitor
+from . import archive, capture, cmd, decode, flash, monitor
 
 __all__ = ["main", "build_parser"]
 
-_GROUND_COMMANDS = (decode, monitor, capture, cmd, flash)
+_GROUND_COMMANDS = (decode, monitor, capture, cmd, flash, archive)
+
+
+class _Parser(argparse.ArgumentParser):
+    """A wrong option is one line that says what to do, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (`{self.prog} --help` shows the options)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lander", description="Ground station and testbed for a MicroPython lunar lander."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

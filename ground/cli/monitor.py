@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..bus import TelemetryBus
+from .archive import add_archive_option, archive_recorder_for
 from .arguments import positive_float
 
 __all__ = ["register", "run"]
@@ -17,10 +18,17 @@ def register(sub: Any) -> None:
         "--link", required=True, metavar="URL", help="serial://, tcp://, file:// or sil://"
     )
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+    add_archive_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..monitor import run_monitor
 
-    return run_monitor(TelemetryBus(args.link), duration=args.duration)
+    bus = TelemetryBus(args.link)
+    recorder = archive_recorder_for(args, bus)
+    try:
+        return run_monitor(bus, duration=args.duration)
+    finally:
+        if recorder is not None:
+            recorder.close()
