@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 import statistics
+import struct
 import subprocess
 import tempfile
 import time
