@@ -17,6 +17,8 @@ from hil.conditions import wait_for
 
 from . import tmgen
 
+pytestmark = [pytest.mark.pty]
+
 
 class Pty:
     """A pty pair; the test plays the board on the master side."""

@@ -15,6 +15,8 @@ from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
 
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
+
 
 @pytest.mark.vm
 @pytest.mark.pty

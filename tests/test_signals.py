@@ -9,6 +9,8 @@ import struct
 import termios
 from pathlib import Path
 
+import pytest
+
 from ground.portowner import lock_holder
 from hil.conditions import wait_for
 from hil.tools import Lander
@@ -21,6 +23,7 @@ def _unread(fd: int) -> int:
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
 
 
+@pytest.mark.pty
 def test_capture_keeps_every_byte_it_received_when_terminated(tmp_path: Path):
     master, slave = os.openpty()
     port = os.ttyname(slave)
@@ -40,6 +43,8 @@ def test_capture_keeps_every_byte_it_received_when_terminated(tmp_path: Path):
     assert capture.err.strip() == f"captured {len(sent)} bytes to {out}"
 
 
+@pytest.mark.vm
+@pytest.mark.pty
 def test_sigterm_on_a_sil_link_leaves_no_copy_of_the_vehicle_key(tmp_path: Path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
