@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NPM ?= npm
+SILICON := sil/silicon/node_modules/.package-lock.json
 
-.PHONY: demo test bench lint generate clean
+.PHONY: demo test bench lint generate clean silicon
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The silicon board's RP2040 emulator (npm rp2040js, pinned by package-lock.json). Without
+# node and npm the silicon tests are skipped, and say so.
+$(SILICON): sil/silicon/package.json sil/silicon/package-lock.json
+	@if command -v node >/dev/null && command -v $(NPM) >/dev/null; then \
+		$(NPM) ci --prefix sil/silicon --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "node/npm not found: the silicon board is not installed (its tests are skipped)"; \
+	fi
+
+silicon: $(SILICON)
+
 demo: $(STAMP)
 	$(BIN)/lander demo
 
-test: $(STAMP)
+test: $(STAMP) silicon
 	$(BIN)/pytest -q -n 2
 
-bench: $(STAMP)
+bench: $(STAMP) silicon
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
@@ -30,4 +43,4 @@ generate: $(STAMP)
 	$(BIN)/python -m schemas.codegen
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) sil/silicon/node_modules build *.egg-info .pytest_cache .hypothesis

@@ -261,7 +261,12 @@ export function uartRxPacing(mcu, uart, queue) {
  * re-creates the chip: `onReset` gets the scratch registers and the reason to carry over. */
 export function watchdogReset(mcu, onReset) {
   const watchdog = mcu.peripherals[WATCHDOG];
-  watchdog.onWatchdogTrigger = () => onReset(watchdog.scratchData.slice(), watchdog.reason);
+  watchdog.onWatchdogTrigger = () => {
+    // Stop it first: a timed-out watchdog left running re-arms at the same instant forever.
+    watchdog.alarm.enable = false;
+    watchdog.timer.enable = false;
+    onReset(watchdog.scratchData.slice(), watchdog.reason);
+  };
   return watchdog;
 }
 
