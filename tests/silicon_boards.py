@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from ground.flash.build import build_firmware
+from ground.keys import DEFAULT_VEHICLE, VehicleKey, write_key
 from sil.firmware import firmware_files
 from sil.silicon import SiliconBoard, SiliconError, find_node
 from sil.silicon.board import RUNNER
@@ -92,13 +93,21 @@ def flashed_image() -> Path:
         with tempfile.TemporaryDirectory(prefix="lander-silicon-") as scratch:
             flash = Path(scratch) / "pico.flash"
             with board(flash) as pico:
-                result = run(*LANDER, "flash", "--port", pico.port, "--key-file",
-                             str(Path(scratch) / "cache.key"), timeout=300)
+                key = new_key_file(Path(scratch))
+                result = run(*LANDER, "flash", "--port", pico.port, "--key-file", str(key),
+                             timeout=300)
                 assert result.returncode == 0, result.stderr
                 assert "telemetry flows" in result.stdout, result.stdout
             shutil.copyfile(flash, image.with_suffix(".part"))
             os.replace(image.with_suffix(".part"), image)
     return image
+
+
+def new_key_file(folder: Path, vehicle: str = DEFAULT_VEHICLE) -> Path:
+    """A new telecommand key for ``vehicle`` in ``folder`` (the ground's; `--key-file`)."""
+    path = folder / f"{vehicle}.key"
+    write_key(VehicleKey.generate(vehicle), path)
+    return path
 
 
 def flash_with(
