@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -83,24 +84,39 @@ def _locked() -> Iterator[None]:
         yield
 
 
-def flashed_image() -> Path:
-    """A flash image with the firmware put on an empty board by `lander flash`."""
+#: config.json of the cached image: the descent starts at boot, in real time
+CONFIG = {"autostart": True, "seed": 5, "time_warp": 1}
+
+
+def flashed_image() -> tuple[Path, Path]:
+    """A flash image with the firmware put on an empty board by `lander flash` (with
+    :data:`CONFIG`), and the ground's key file for it."""
     require_silicon()
     image = CACHE / f"firmware-{firmware_id()}.flash"
+    key = image.with_suffix(".key")
     with _locked():
-        if image.is_file():
-            return image
+        if image.is_file() and key.is_file():
+            return image, key
+        key.unlink(missing_ok=True)
+        write_key(VehicleKey.generate(DEFAULT_VEHICLE), key)
         with tempfile.TemporaryDirectory(prefix="lander-silicon-") as scratch:
             flash = Path(scratch) / "pico.flash"
             with board(flash) as pico:
-                key = new_key_file(Path(scratch))
-                result = run(*LANDER, "flash", "--port", pico.port, "--key-file", str(key),
-                             timeout=300)
-                assert result.returncode == 0, result.stderr
-                assert "telemetry flows" in result.stdout, result.stdout
+                flash_with(pico, key, *(f"{k}={json.dumps(v)}" for k, v in CONFIG.items()))
             shutil.copyfile(flash, image.with_suffix(".part"))
             os.replace(image.with_suffix(".part"), image)
-    return image
+    return image, key
+
+
+def copy_of_image(folder: Path, name: str = "pico") -> tuple[Path, Path]:
+    """A board's own flash file made from the cached image, and a copy of its key (with
+    a counter file of its own beside it)."""
+    image, key = flashed_image()
+    flash, own_key = folder / f"{name}.flash", folder / f"{name}-{DEFAULT_VEHICLE}.key"
+    shutil.copyfile(image, flash)
+    shutil.copyfile(key, own_key)
+    own_key.chmod(0o600)
+    return flash, own_key
 
 
 def new_key_file(folder: Path, vehicle: str = DEFAULT_VEHICLE) -> Path:
@@ -118,6 +134,7 @@ def flash_with(
     args = ["flash", "--port", pico.port, "--key-file", str(key_file)]
     for setting in settings:
         args += ["--set", setting]
-    result = run(*LANDER, *args, timeout=180)
+    result = run(*LANDER, *args, timeout=600)
     assert result.returncode == 0, result.stderr
+    assert "telemetry flows" in result.stdout, result.stdout
     return result

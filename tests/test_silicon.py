@@ -19,7 +19,7 @@ from sil.silicon import SiliconBoard
 
 from .silicon_boards import board, mpremote
 
-pytestmark = pytest.mark.silicon
+pytestmark = [pytest.mark.silicon, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
