@@ -33,6 +33,7 @@ from schemas import commands
 from schemas.commands import ArgumentError
 
 from .decoder import Packet, TelemetryDecoder
+from .errors import OperationFailed
 from .history import CommandHistory
 from .keys import CounterSource, MemoryCounter, VehicleKey  # noqa: F401 (doctest)
 from .links import Link, LinkClosed
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 
-class CommandError(Exception):
+class CommandError(OperationFailed):
     """A command was not completed; the message is one line for the operator."""
 
     def __init__(self, message: str, verification: Verification | None = None) -> None:

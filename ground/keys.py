@@ -24,6 +24,8 @@ from typing import Protocol
 
 from schemas import wire
 
+from .errors import UsageError
+
 __all__ = [
     "DEFAULT_VEHICLE",
     "KeyFileError",
@@ -41,7 +43,7 @@ DEFAULT_VEHICLE = "LANDER-1"  # the firmware's default config.json "vehicle"
 _VEHICLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-class KeyFileError(Exception):
+class KeyFileError(UsageError):
     """A key or counter file is missing, unreadable, malformed or too open; one line."""
 
 

@@ -43,6 +43,11 @@ def test_decode_jsonl_gives_one_object_per_packet_and_stats_last(tmp_path):
             "undecodable": 1,
             "unknown_apid": 0,
             "gaps": 0,
+            "missing": 0,
+            "duplicates": 0,
+            "out_of_order": 0,
+            "resyncs": 1,
+            "oversize_runs": 0,
         }
     }
 
@@ -74,7 +79,7 @@ def test_user_mistakes_get_one_line_not_a_traceback(tmp_path):
     for args, message in cases:
         result = lander(*args)
         err = result.stderr.decode()
-        assert result.returncode == 2, (args, err)
+        assert result.returncode == 3, (args, err)
         assert "Traceback" not in err
         assert len(err.strip().splitlines()) == 1 and message in err, err
 

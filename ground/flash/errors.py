@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import OperationFailed
+
 __all__ = ["FlashError", "BoardLost", "NoSpace"]
 
 
-class FlashError(Exception):
+class FlashError(OperationFailed):
     """Flashing cannot go on; the message is one line that says what to do."""
 
 

@@ -1,0 +1,159 @@
+"""``lander cmd NAME ARG=VALUE ...``: sign, send and verify one telecommand."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from schemas import commands
+
+from ..commander import Commander, CommanderCore, CommandError
+from ..errors import UsageError
+from ..history import CommandHistory
+from ..keys import DEFAULT_VEHICLE, CounterFile, key_dir, load_key
+from ..links import Link, open_link
+from ..verifier import StageReport, StageTimeouts, Verification
+from .arguments import positive_float
+
+__all__ = ["register", "run", "render_command_list"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "cmd",
+        help="send a telecommand and show its verification stages",
+        description="Send a signed telecommand, e.g. `lander cmd --link sil:// SET_TM_RATE "
+        "packet=NAV hz=20`, and print its verification stages as they come.",
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="command name (see --list)")
+    p.add_argument("args", nargs="*", metavar="ARG=VALUE", help="the command's arguments")
+    p.add_argument("--list", action="store_true", help="list the commands and their arguments")
+    p.add_argument("--link", metavar="URL", help="serial://, tcp:// or sil://")
+    p.add_argument("--confirm", action="store_true", help="send a critical command without asking")
+    p.add_argument(
+        "--vehicle", metavar="NAME", help="whose key signs it (default LANDER-1, or sil:// 's)"
+    )
+    p.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the vehicle's key file (default $LANDER_KEY_DIR or ~/.config/lander/keys/NAME.key)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="S",
+        help="window of each verification stage (default 2 s accepted, 2 s started, 5 s done)",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="command history (default $LANDER_HISTORY or ~/.local/share/lander/history.jsonl)",
+    )
+    p.set_defaults(func=run)
+
+
+def render_command_list(dictionary: commands.CommandDictionary) -> str:
+    """``lander cmd --list``: every command, its arguments with type, range and help."""
+    lines = []
+    for c in dictionary:
+        flags = "  CRITICAL" if c.critical else ""
+        if c.modes:
+            flags += "  modes " + ",".join(c.modes.values())
+        lines.append(f"{c.name:<14} {c.code:#06x}{flags}")
+        lines.append(f"    {c.description}")
+        for a in c.args:
+            lines.append(f"    {a.name + '=':<12} {a.type:<4} {a.allowed():<26} {a.description}")
+    return "\n".join(lines)
+
+
+def _parse_assignments(command: str, words: Sequence[str]) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for word in words:
+        name, eq, value = word.partition("=")
+        if not eq or not name:
+            raise UsageError(f"{command}: {word!r} is not NAME=VALUE")
+        given[name] = value
+    return given
+
+
+def _confirmed(args: argparse.Namespace, command: commands.CommandDef, vehicle: str) -> bool:
+    """Critical commands go only with --confirm, or a yes typed at a terminal."""
+    if not command.critical or args.confirm:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"{command.name} is critical: add --confirm to send it")
+    print(f"{command.name} is critical: {command.description}.", file=sys.stderr)
+    try:
+        answer = input(f"Send {command.name} to {vehicle}? [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _vehicle(args: argparse.Namespace) -> str:
+    if args.vehicle:
+        return str(args.vehicle)
+    if args.link.startswith("sil:"):
+        options = parse_qs(urlsplit(args.link).query)
+        if "vehicle" in options:
+            return options["vehicle"][-1]
+    return DEFAULT_VEHICLE
+
+
+def run(args: argparse.Namespace) -> int:
+    dictionary = commands.load()
+    if args.list:
+        print(render_command_list(dictionary))
+        return 0
+    if not args.name:
+        raise UsageError("name a command (lander cmd --list shows them)")
+    if not args.link:
+        raise UsageError("--link URL is needed to send a command")
+    given = _parse_assignments(args.name.upper(), args.args)
+    try:
+        command = dictionary[args.name]
+        command.raw_values(given)
+    except commands.ArgumentError as exc:
+        raise UsageError(str(exc)) from None
+    vehicle = _vehicle(args)
+    if not _confirmed(args, command, vehicle):
+        print(f"{command.name} not sent", file=sys.stderr)
+        return 1
+    key = load_key(vehicle, args.key_file)
+    counter = CounterFile(
+        args.key_file.with_suffix(".counter") if args.key_file else key_dir() / f"{vehicle}.counter"
+    )
+    timeouts = StageTimeouts(*(3 * [args.timeout])) if args.timeout else StageTimeouts()
+    core = CommanderCore(key, counter, dictionary=dictionary, timeouts=timeouts)
+    history = CommandHistory(args.history)
+    link = open_link(args.link)
+    try:
+        return asyncio.run(_send_and_show(link, core, history, command.name, given))
+    finally:
+        link.close()
+
+
+async def _send_and_show(
+    link: Link, core: CommanderCore, history: CommandHistory, name: str, given: dict[str, str]
+) -> int:
+    def show(verification: Verification, report: StageReport) -> None:
+        reason = f"  {report.reason}" if report.stage in ("FAILED", "TIMEOUT") else ""
+        print(f"  {report.stage:<10} +{report.after:.3f} s{reason}", flush=True)
+
+    async with Commander(link, core, history=history) as commander:
+        await commander.wait_for_telemetry(timeout=10.0)
+        tc = core.prepare(name, given, confirm=True)
+        print(f"{tc.describe()}  -> {core.key.vehicle} (counter {tc.counter})", flush=True)
+        try:
+            await commander.send_telecommand(tc, on_stage=show)
+        except CommandError as exc:
+            print(f"lander cmd: {exc}", file=sys.stderr)
+            return 1
+    return 0

@@ -1,0 +1,74 @@
+"""``lander decode FILE|-``: a capture as a table or as JSON lines, statistics last."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import IO, Any
+
+from ..decoder import Packet, TelemetryDecoder
+from ..display import format_value
+from ..links import LinkClosed, open_link
+
+__all__ = ["register", "run", "print_packet"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("decode", help="decode a raw serial capture")
+    p.add_argument("file", metavar="FILE", help="capture file, or - for standard input")
+    p.add_argument("--format", choices=("table", "jsonl"), default="table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = args.file
+    link = open_link(source if source == "-" or "://" in source else f"file://{source}")
+    decoder = TelemetryDecoder()
+    out = sys.stdout
+    count = 0
+    try:
+        while True:
+            try:
+                data = link.read()
+            except LinkClosed:
+                break
+            for packet in decoder.feed(data):
+                count += 1
+                print_packet(packet, args.format, out)
+        for packet in decoder.close():
+            count += 1
+            print_packet(packet, args.format, out)
+    finally:
+        link.close()
+    stats = decoder.stats.as_dict()
+    if args.format == "jsonl":
+        out.write(json.dumps({"stats": stats}) + "\n")
+    else:
+        out.write("-- " + "  ".join(f"{k} {v}" for k, v in stats.items()) + "\n")
+    if count == 0:
+        print(f"lander decode: no telemetry packet in {source}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def print_packet(packet: Packet, fmt: str, out: IO[str]) -> None:
+    """One packet as a JSON object (``jsonl``) or a table line."""
+    if fmt == "jsonl":
+        record = packet.to_dict()
+        record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
+        out.write(json.dumps(record) + "\n")
+        return
+    event = packet.event
+    if event is not None:
+        text = f"{event.severity:<8} {event.sentence}"
+    else:
+        text = "  ".join(f"{k}={format_value(v, '.4g')}" for k, v in packet.values.items())
+    out.write(f"{packet.time:12.3f}  {packet.name:<9} {packet.seq:5d}  {text}\n")

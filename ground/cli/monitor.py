@@ -1,0 +1,31 @@
+"""``lander monitor --link URL``: live decoded values, limits coloured."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..decoder import TelemetryDecoder
+from ..links import open_link
+from .arguments import positive_float
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("monitor", help="show live decoded telemetry from a link")
+    p.add_argument(
+        "--link", required=True, metavar="URL", help="serial://, tcp://, file:// or sil://"
+    )
+    p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..monitor import run_monitor
+
+    link = open_link(args.link)
+    try:
+        return run_monitor(link, TelemetryDecoder(), duration=args.duration)
+    finally:
+        link.close()
