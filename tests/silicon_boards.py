@@ -9,25 +9,19 @@ The binaries come from ``$LANDER_RP2_DIR``, else from ``../shared/rp2`` beside t
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from ground.flash.build import build_firmware
 from ground.keys import DEFAULT_VEHICLE, VehicleKey, write_key
-from sil.firmware import firmware_files
-from sil.silicon import SiliconBoard, SiliconError, find_node
-from sil.silicon.board import RUNNER
-from sil.silicon.images import BOOTROM, MICROPYTHON, RP2_DIR_ENV, ImageError, locate, sha256_of
+from sil.silicon import SiliconBoard, SiliconError, find_node, flashed
+from sil.silicon.images import BOOTROM, MICROPYTHON, RP2_DIR_ENV, ImageError, locate
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "silicon"
@@ -64,23 +58,11 @@ def mpremote(port: str, *args: str, timeout: float = 60) -> subprocess.Completed
     return run(*MPREMOTE, "connect", port, *args, timeout=timeout)
 
 
-def firmware_id() -> str:
-    """What the cached image depends on: the firmware's build, MicroPython, the chip model."""
-    h = hashlib.sha256()
-    build = build_firmware(firmware_files())
-    for name in sorted(build.files):
-        h.update(name.encode() + b"\0" + build.files[name])
-    h.update(sha256_of(locate(MICROPYTHON, rp2_dir())).encode())
-    for part in sorted(RUNNER.parent.glob("*.mjs")):
-        h.update(part.read_bytes())
-    return h.hexdigest()[:16]
-
-
 @contextmanager
 def _locked() -> Iterator[None]:
     CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers build it once between them
+    with open(CACHE / ".key-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers make the key once
         yield
 
 
@@ -90,22 +72,13 @@ CONFIG = {"autostart": True, "seed": 5, "time_warp": 1}
 
 def flashed_image() -> tuple[Path, Path]:
     """A flash image with the firmware put on an empty board by `lander flash` (with
-    :data:`CONFIG`), and the ground's key file for it."""
-    require_silicon()
-    image = CACHE / f"firmware-{firmware_id()}.flash"
-    key = image.with_suffix(".key")
+    :data:`CONFIG`), cached per firmware, and the ground's key file for it."""
+    rp2 = require_silicon()
+    key = CACHE / f"{DEFAULT_VEHICLE}.key"
     with _locked():
-        if image.is_file() and key.is_file():
-            return image, key
-        key.unlink(missing_ok=True)
-        write_key(VehicleKey.generate(DEFAULT_VEHICLE), key)
-        with tempfile.TemporaryDirectory(prefix="lander-silicon-") as scratch:
-            flash = Path(scratch) / "pico.flash"
-            with board(flash) as pico:
-                flash_with(pico, key, *(f"{k}={json.dumps(v)}" for k, v in CONFIG.items()))
-            shutil.copyfile(flash, image.with_suffix(".part"))
-            os.replace(image.with_suffix(".part"), image)
-    return image, key
+        if not key.is_file():
+            write_key(VehicleKey.generate(DEFAULT_VEHICLE), key)
+    return flashed.flashed_image(key, CONFIG, cache=CACHE, rp2_dir=rp2), key
 
 
 def copy_of_image(folder: Path, name: str = "pico") -> tuple[Path, Path]:
@@ -117,24 +90,3 @@ def copy_of_image(folder: Path, name: str = "pico") -> tuple[Path, Path]:
     shutil.copyfile(key, own_key)
     own_key.chmod(0o600)
     return flash, own_key
-
-
-def new_key_file(folder: Path, vehicle: str = DEFAULT_VEHICLE) -> Path:
-    """A new telecommand key for ``vehicle`` in ``folder`` (the ground's; `--key-file`)."""
-    path = folder / f"{vehicle}.key"
-    write_key(VehicleKey.generate(vehicle), path)
-    return path
-
-
-def flash_with(
-    pico: SiliconBoard, key_file: Path, *settings: str
-) -> subprocess.CompletedProcess[str]:
-    """`lander flash` onto ``pico`` with the ground's key in ``key_file`` and ``settings``
-    (KEY=VALUE for config.json)."""
-    args = ["flash", "--port", pico.port, "--key-file", str(key_file)]
-    for setting in settings:
-        args += ["--set", setting]
-    result = run(*LANDER, *args, timeout=600)
-    assert result.returncode == 0, result.stderr
-    assert "telemetry flows" in result.stdout, result.stdout
-    return result

@@ -191,7 +191,8 @@ def test_machine_reset_restarts_the_chip_and_keeps_the_flash(pico: SiliconBoard)
     assert pico.causes[-1] == "watchdog"
     out = device(
         pico.port,
-        "import machine; print(machine.reset_cause() == machine.WDT_RESET, open('kept.txt').read())",
+        "import machine\n"
+        "print(machine.reset_cause() == machine.WDT_RESET, open('kept.txt').read())",
     )
     assert out.strip() == "True still here"
 

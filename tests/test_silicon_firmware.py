@@ -37,8 +37,15 @@ class Lander:
         self.pico, self.key = pico, key
 
     def cmd(self, *args: str) -> Any:
-        return run(*LANDER, "cmd", "--link", f"serial://{self.pico.port}",
-                   "--key-file", str(self.key), *args)
+        return run(
+            *LANDER,
+            "cmd",
+            "--link",
+            f"serial://{self.pico.port}",
+            "--key-file",
+            str(self.key),
+            *args,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +55,7 @@ def lander(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lander]:
         yield Lander(pico, key)
 
 
-def packets_until(
-    port: serial.Serial, done: Any, timeout: float = 60
-) -> list[Packet]:
+def packets_until(port: serial.Serial, done: Any, timeout: float = 60) -> list[Packet]:
     """Packets read from ``port`` until ``done(packets)`` is true."""
     decoder, packets = TelemetryDecoder(), []
     end = time.monotonic() + timeout

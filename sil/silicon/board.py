@@ -172,8 +172,8 @@ class SiliconBoard:
         skips idle time instead of waiting it out: only for runs where no host waits."""
         self.flash = Path(flash).resolve()
         self._rp2_dir = rp2_dir
-        self._install = not self.flash.exists() if install_micropython is None else (
-            install_micropython
+        self._install = (
+            not self.flash.exists() if install_micropython is None else (install_micropython)
         )
         self._tcp = tcp
         self._fast = fast
@@ -302,8 +302,9 @@ class SiliconBoard:
         """Wait until boot number ``boot`` (default: the latest) has its USB console up."""
         with self._cond:
             ok = self._cond.wait_for(
-                lambda: self._failure
-                or (self._usb >= (boot or self.boots) and self._usb == self.boots),
+                lambda: (
+                    self._failure or (self._usb >= (boot or self.boots) and self._usb == self.boots)
+                ),
                 timeout,
             )
             if self._failure:
@@ -383,7 +384,9 @@ class SiliconBoard:
                 poller.register(proc.stdin.fileno(), select.POLLOUT)
         for pty in (console, uart):
             if pty.connected:
-                poller.register(pty.fd, (select.POLLIN if room else 0) | (select.POLLOUT * bool(pty.tx)))
+                poller.register(
+                    pty.fd, (select.POLLIN if room else 0) | (select.POLLOUT * bool(pty.tx))
+                )
         if self._listener is not None and self._client is None:
             poller.register(self._listener.fileno(), select.POLLIN)
         if self._client is not None and room:
