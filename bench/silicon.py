@@ -168,9 +168,7 @@ def _bench(folder: Path, rp2: Path | None) -> None:
         f"({budget / pico_fw['us_busiest']:.0f}x margin); the mean cycle "
         f"{pico_fw['us_per_cycle'] / budget:5.1%}"
     )
-    print(
-        f"  heap allocated per telemetry frame {pico_fw['alloc_per_frame']:27.1f} B"
-    )
+    print(f"  heap allocated per telemetry frame {pico_fw['alloc_per_frame']:27.1f} B")
     print(
         f"  heap in use after boot / at most in the descent / total {pico_fw['heap_used']:7.0f} / "
         f"{pico_fw['heap_peak']:.0f} / {pico_fw['heap_total']:.0f} B "

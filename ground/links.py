@@ -10,6 +10,8 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``file://capture.bin``                 a raw capture, read once to the end
 ``sil://?time_warp=10&seed=1``         starts a virtual board and opens its serial port
 ``sil://?scenario=crater_rim``         ... flying a named scenario (``lander scenario --list``)
+``silicon://?time_warp=10``            starts a silicon board (rp2 MicroPython on an emulated
+                                       RP2040) flashed with the firmware, opens its console
 =====================================  =====================================================
 
 Adapters only move bytes; every link is decoded by the same :class:`TelemetryDecoder`.
@@ -255,13 +257,17 @@ def open_link(url: str) -> Link:
         return SerialLink(url, f"socket://{parts.netloc}")
     if scheme == "sil":
         return SilLink(url, options)
+    if scheme == "silicon":
+        from sil.silicon.link import SiliconLink
+
+        return SiliconLink(url, options)
     if scheme in ("socket", "loop", "rfc2217", "spy", "alt", "hwgrep"):
         return SerialLink(url, url)
     if scheme == "mqtt":
         raise LinkError("mqtt:// links are not available in this version yet")
     raise LinkError(
         f"unknown link {url!r}: use serial:///dev/ttyACM0, tcp://host:port, "
-        "file://capture.bin or sil://"
+        "file://capture.bin, sil:// or silicon://"
     )
 
 
