@@ -34,10 +34,24 @@ test: $(STAMP) silicon
 bench: $(STAMP) silicon
 	$(BIN)/python -m bench
 
-lint: $(STAMP)
+# MicroPython's stubs for the boards the firmware runs on (v1.28, as the silicon board's image).
+# Each board's go to a folder of their own: they are the same module names, and their stdlib
+# replaces CPython's typeshed when the firmware is checked (mypy-rp2.ini).
+RP2_STUBS := build/stubs
+RP2_STUBS_VERSION := 1.28.0.post4
+$(RP2_STUBS)/%/.installed:
+	$(BIN)/pip install --quiet --no-deps --target $(RP2_STUBS)/$* \
+		micropython-rp2-rpi-$*-stubs==$(RP2_STUBS_VERSION) "micropython-stdlib-stubs>=1.28.0,<1.29.0"
+	touch $@
+
+lint: $(STAMP) $(RP2_STUBS)/pico/.installed $(RP2_STUBS)/pico-w/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check ground schemas sil hil bench tests
 	$(BIN)/mypy
+	for board in pico pico-w; do \
+		MYPYPATH=$(RP2_STUBS)/$$board $(BIN)/mypy --config-file mypy-rp2.ini \
+			--custom-typeshed-dir $(RP2_STUBS)/$$board firmware/*.py || exit 1; \
+	done
 
 generate: $(STAMP)
 	$(BIN)/python -m schemas.codegen
