@@ -9,12 +9,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import serial
 
 from ground.cli import main
 
 from .silicon_boards import LANDER, copy_of_image, run
+from .test_silicon_firmware import packets_until
 
 pytestmark = [pytest.mark.silicon, pytest.mark.timeout(900)]
+WAIT = ("--timeout", "60")  # s per verification stage: a busy machine slows the emulated Pico
 
 
 def test_lander_sil_silicon_starts_a_pico_the_ground_commands(tmp_path: Path) -> None:
@@ -28,8 +31,18 @@ def test_lander_sil_silicon_starts_a_pico_the_ground_commands(tmp_path: Path) ->
         assert proc.stdout is not None
         port = proc.stdout.readline().decode().strip()
         assert port.startswith("/dev/pts/"), proc.communicate(timeout=60)[1].decode()
+        with serial.Serial(port, timeout=0.1) as console:  # the firmware is up when it speaks
+            packets_until(console, lambda packets: packets, timeout=120)
         result = run(
-            *LANDER, "cmd", "--link", f"serial://{port}", "--key-file", str(key), "PING", "token=3"
+            *LANDER,
+            "cmd",
+            "--link",
+            f"serial://{port}",
+            "--key-file",
+            str(key),
+            *WAIT,
+            "PING",
+            "token=3",
         )
         assert result.returncode == 0, result.stderr
         assert "COMPLETED" in result.stdout
@@ -46,7 +59,7 @@ def test_a_silicon_link_starts_a_flashed_board(tmp_path: Path) -> None:
     keys.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(key, keys / "LANDER-1.key")
     (keys / "LANDER-1.key").chmod(0o600)
-    result = run(*LANDER, "cmd", "--link", f"silicon://?flash={flash}", "PING", "token=9")
+    result = run(*LANDER, "cmd", "--link", f"silicon://?flash={flash}", *WAIT, "PING", "token=9")
     assert result.returncode == 0, result.stderr
     assert "COMPLETED" in result.stdout
 

@@ -27,6 +27,7 @@ from .tcgen import frame, signed
 
 pytestmark = [pytest.mark.silicon, pytest.mark.timeout(900)]
 
+STAGE_TIMEOUT = "60"  # s per verification stage: a busy machine slows the emulated Pico
 PAUSE_WATCHDOG = "import machine; machine.mem32[0x40058000] &= ~(1 << 30)\n"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from ground.keys import DEFAULT_VEHICLE, KeyFileError, key_dir, load_key
@@ -21,6 +22,8 @@ from .flashed import flashed_image
 from .images import ImageError
 
 __all__ = ["SiliconLink"]
+
+FIRST_WORDS_WAIT = 60.0  # s: for a new board's firmware to start talking
 
 
 class SiliconLink(SerialLink):
@@ -51,6 +54,22 @@ class SiliconLink(SerialLink):
             self._cleanup()
             raise
         super().__init__(url, self.board.port)
+        self._early = self._first_words()
+
+    def _first_words(self, timeout: float = FIRST_WORDS_WAIT) -> bytes:
+        """What the board says first: the link is handed over once the firmware runs (a
+        busy machine slows the emulated Pico's boot), or after ``timeout`` if it is silent."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if data := super().read(0.2):
+                return data
+        return b""
+
+    def read(self, timeout: float = 0.1) -> bytes:
+        if self._early:
+            data, self._early = self._early, b""
+            return data
+        return super().read(timeout)
 
     def close(self) -> None:
         try:
