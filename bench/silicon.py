@@ -21,6 +21,12 @@ from pathlib import Path
 from .vm_script import FIRMWARE_BENCH
 
 COMMANDS = 40
+# Vehicle seconds of the descent flown on both ports: the descent orbit, PDI and a minute and
+# a half of braking (the whole descent would take the emulator tens of minutes)
+HALT_S = 150
+DESCENT_BENCH = FIRMWARE_BENCH.replace(
+    '"halt_on_landing": True}', f'"halt_on_landing": True, "halt_s": {HALT_S}}}'
+)
 # The firmware on the flashed board flies, so its watchdog runs: pause it before taking over.
 PAUSE_WATCHDOG = "import machine\nmachine.mem32[0x40058000] &= ~(1 << 30)\n"
 COMMAND_BENCH = r"""
@@ -139,17 +145,18 @@ def _bench(folder: Path, rp2: Path | None) -> None:
         pico_cmd = _on_silicon(pico.port, PAUSE_WATCHDOG + commands)
         unix_cmd = _on_unix(commands)
         t0 = time.monotonic()
-        pico_fw = _on_silicon(pico.port, PAUSE_WATCHDOG + FIRMWARE_BENCH)
+        pico_fw = _on_silicon(pico.port, PAUSE_WATCHDOG + DESCENT_BENCH)
         descent_wall = time.monotonic() - t0
-        unix_fw = _on_unix(FIRMWARE_BENCH)
+        unix_fw = _on_unix(DESCENT_BENCH)
     finally:
         pico.stop()
     assert pico_cmd["accepted"] == unix_cmd["accepted"] == COMMANDS
     print("firmware on silicon (MicroPython v1.28.0 rp2 port on the emulated RP2040 at 125 MHz;")
     print("  emulated time, against the unix port (-X heapsize=192K) in the same run):")
     rows = [
-        ("control cycle, mean over a whole nominal descent", "us_per_cycle"),
+        (f"control cycle, mean over the first {HALT_S} s of the descent", "us_per_cycle"),
         ("control cycle in the busiest of the five 10 Hz slots", "us_busiest"),
+        ("the slowest single control cycle (a 1 Hz collection)", "us_worst"),
         ("telemetry frame (pack + CRC + COBS + write)", "us_per_frame"),
     ]
     for name, key in rows:
@@ -180,7 +187,7 @@ def _bench(folder: Path, rp2: Path | None) -> None:
     print(f"  boot to the USB console, new flash (littlefs formatted) {boot_new:7.1f} s")
     print(f"  boot to the USB console, firmware on flash             {boot_flashed:7.1f} s")
     print(f"  lander flash onto an empty Pico (21 modules, 43 kB)     {flash_s:7.1f} s")
-    print(f"  the whole nominal descent, as fast as the emulator runs {descent_wall:7.1f} s")
+    print(f"  the first {HALT_S} s of the descent, as fast as it runs      {descent_wall:7.1f} s")
     print(
         f"  cost per idle board running the firmware: {rss:.0f} MB resident, {share:.1%} of a core"
     )

@@ -38,6 +38,9 @@ class Lander:
         self.pico, self.key = pico, key
 
     def cmd(self, *args: str) -> Any:
+        """`lander cmd ARGS` once the firmware talks (lander cmd gives telemetry 10 s)."""
+        with serial.Serial(self.pico.port, timeout=0.1) as port:
+            packets_until(port, lambda packets: packets)
         return run(
             *LANDER,
             "cmd",
@@ -56,7 +59,7 @@ def lander(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lander]:
         yield Lander(pico, key)
 
 
-def packets_until(port: serial.Serial, done: Any, timeout: float = 60) -> list[Packet]:
+def packets_until(port: serial.Serial, done: Any, timeout: float = 300) -> list[Packet]:
     """Packets read from ``port`` until ``done(packets)`` is true."""
     decoder, packets = TelemetryDecoder(), []
     end = time.monotonic() + timeout
@@ -81,7 +84,8 @@ def test_telemetry_is_the_unix_ports_for_the_same_seed(lander: Lander) -> None:
     silicon = [p for p in silicon if p.time < until]
     unix = [p for p in unix if p.time < until]
     assert [(p.name, p.seq, p.time) for p in silicon] == [(p.name, p.seq, p.time) for p in unix]
-    port_specific = {"heap_free", "board_temp"}  # a different heap, a real sensor
+    # a different heap, a real sensor, and a CPU whose cycles may overrun their 20 ms
+    port_specific = {"heap_free", "board_temp", "loop_overruns"}
     for ours, theirs in zip(silicon, unix, strict=True):
         for name, value in ours.values.items():
             if name in port_specific:
@@ -106,10 +110,9 @@ def test_the_anti_replay_counter_survives_resets_and_power_cycles(lander: Lander
     for power in (False, True):
         lander.pico.reset(power=power)
         with serial.Serial(lander.pico.port, timeout=0.1) as port:
+            packets_until(port, lambda packets: packets)  # the firmware runs again
             port.write(frame(signed("PING", spent, key, token=7).packet))
-            verdict = packets_until(
-                port, lambda ps: any(p.name == "TC_VERIFY" for p in ps), timeout=20
-            )
+            verdict = packets_until(port, lambda ps: any(p.name == "TC_VERIFY" for p in ps))
         tc = [p for p in verdict if p.name == "TC_VERIFY"][0].values
         assert (tc["stage"], tc["reason"], tc["counter"]) == ("FAILED", "REPLAY", spent)
     assert lander.cmd("PING", "token=2").returncode == 0  # the next counter is accepted
@@ -135,7 +138,7 @@ def test_a_stuck_loop_is_reset_by_the_watchdog(lander: Lander) -> None:
     result = mpremote(lander.pico.port, "exec", "--no-follow", "while True: pass")
     assert result.returncode == 0, result.stderr
     with serial.Serial(lander.pico.port, timeout=0.1) as port:
-        packets_until(port, booted, timeout=90)
+        packets_until(port, booted)
     assert lander.pico.boots == boots + 1
     assert lander.pico.causes[-1] == "watchdog"
 
