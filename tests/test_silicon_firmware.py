@@ -136,7 +136,8 @@ def test_a_stuck_loop_is_reset_by_the_watchdog(lander: Lander) -> None:
     boots = lander.pico.boots
     with serial.Serial(lander.pico.port, timeout=0.1) as port:
         packets_until(port, lambda ps: any(p.name == "NAV" for p in ps))  # flying
-    result = mpremote(lander.pico.port, "exec", "--no-follow", "import time\nwhile True: time.sleep(1)")
+    hang = "import time\nwhile True: time.sleep(1)"
+    result = mpremote(lander.pico.port, "exec", "--no-follow", hang)
     assert result.returncode == 0, result.stderr
     with serial.Serial(lander.pico.port, timeout=0.1) as port:
         packets_until(port, booted)
