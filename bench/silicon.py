@@ -114,13 +114,13 @@ def bench_silicon() -> None:
 
 
 def _bench(folder: Path, rp2: Path | None) -> None:
-    from ground.keys import DEFAULT_VEHICLE, load_key
+    from ground.keys import DEFAULT_VEHICLE, VehicleKey, free_key_id, write_key
     from hil.telecommands import KEY, signed
     from sil.silicon import SiliconBoard
     from sil.silicon.flashed import lander_flash
 
     key = folder / f"{DEFAULT_VEHICLE}.key"
-    load_key(DEFAULT_VEHICLE, key)  # made on first use
+    write_key(VehicleKey.generate(DEFAULT_VEHICLE, free_key_id(key.parent)), key)
     # Boot and flash from empty, in wall time on this machine.
     t0 = time.monotonic()
     pico = SiliconBoard(folder / "pico.flash", rp2_dir=rp2).start()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ground.keys import DEFAULT_VEHICLE, load_key
+from ground.keys import DEFAULT_VEHICLE, VehicleKey, free_key_id, write_key
 from sil.silicon import SiliconBoard, SiliconError, find_node, flashed
 from sil.silicon.images import BOOTROM, MICROPYTHON, RP2_DIR_ENV, ImageError, locate
 
@@ -77,7 +77,7 @@ def flashed_image() -> tuple[Path, Path]:
     key = CACHE / f"{DEFAULT_VEHICLE}.key"
     with _locked():
         if not key.is_file():
-            load_key(DEFAULT_VEHICLE, key)  # made on first use
+            write_key(VehicleKey.generate(DEFAULT_VEHICLE, free_key_id(key.parent)), key)
     return flashed.flashed_image(key, CONFIG, cache=CACHE, rp2_dir=rp2), key
 
 
