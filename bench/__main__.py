@@ -9,6 +9,8 @@
 2. The firmware in the real MicroPython VM (``-X heapsize=192K``): heap bytes allocated
    per telemetry frame, VM time per frame, VM time per control cycle over a whole nominal
    descent (flight model, navigation, fault protection, guidance and telemetry), heap in use.
+3. The same firmware figures on the silicon board, in the Pico's own (emulated) time, with
+   boot and flash times and the cost of a board (bench/silicon.py).
 
 Timings are medians of repeated runs on whatever machine this is: compare the ratios.
 """
@@ -241,10 +243,12 @@ def bench_firmware() -> None:
 def main() -> int:
     from .archive import bench_archive
     from .commanding import bench_commanding
+    from .silicon import bench_silicon
 
     bench_ground()
     bench_firmware()
     bench_commanding()
+    bench_silicon()
     bench_archive()
     return 0
 

@@ -9,6 +9,8 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``tcp://host:port``                    raw TCP (pyserial's ``socket://``)
 ``file://capture.bin``                 a raw capture, read once to the end
 ``sil://?time_warp=10&seed=1``         starts a virtual board (registered by :mod:`sil.link`)
+``silicon://?time_warp=10``            starts a silicon board: rp2 MicroPython on an emulated
+                                       RP2040, flashed with the firmware (:mod:`sil.silicon`)
 =====================================  =====================================================
 
 Other packages add link types: an entry point in the ``lander.links`` group names a

@@ -18,7 +18,7 @@ from .errors import FlashError
 
 __all__ = ["TELEMETRY_TIMEOUT", "mismatches", "first_packets"]
 
-TELEMETRY_TIMEOUT = 5.0  # s after the reset for the first packets
+TELEMETRY_TIMEOUT = 15.0  # s after the reset for the first packets (a slow board too; ends at once)
 FIRST_PACKETS = 3  # that many packets decoded prove the firmware runs
 
 
