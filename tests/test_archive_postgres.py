@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -17,7 +18,10 @@ from . import tmgen
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
     if not postgres_server.available():
-        pytest.skip("PostgreSQL server not installed (.ci/run installs Debian's postgresql)")
+        reason = "PostgreSQL server not installed (.ci/run installs Debian's postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     with postgres_server.local_postgres() as url:
         yield url
 
