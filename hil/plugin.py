@@ -1,0 +1,181 @@
+"""The HIL harness as a pytest plugin (entry point ``pytest11``): options, markers, fixtures.
+
+Options (group ``lander-hil``): ``--target URL`` (a virtual board by default), ``--flash``,
+``--time-warp N``, ``--seed N``, ``--report DIR`` (JUnit XML, an HTML page, plots and the
+raw telemetry of every test).
+
+Fixtures:
+
+- ``hil_target`` (session): the target. Under pytest-xdist every worker is a session of
+  its own, so each has its own virtual board and nothing is shared between workers.
+- ``ground`` (test): a ground connected to the target (:class:`~hil.station.Ground`),
+  through link faults when the test is marked ``link_faults(...)``.
+- ``vehicle`` (test): the procedures API (:class:`~hil.procedures.Vehicle`) on that ground.
+  By default the vehicle is reset before the test and boots with the test's configuration
+  (``@pytest.mark.vehicle(scenario=..., autostart=..., seed=..., time_warp=...,
+  config={...}, reset=True)``); ``reset=False`` takes it as the previous test left it.
+
+Whatever happens to a test (a failure, a pytest-timeout), the ground is closed and the
+session's boards are stopped and their folders removed when the session ends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ground.commander import CommanderCore
+from ground.errors import LanderError
+
+from .linkfaults import LinkFaults
+from .procedures import Vehicle
+from .station import Ground
+from .target import Target, open_target
+
+__all__ = ["vehicle_config"]
+
+MARKERS = (
+    "campaign: the mission campaign (lander hil runs it)",
+    "vehicle(scenario=None, autostart=False, seed=None, time_warp=None, config=None, "
+    "reset=True): how the vehicle boots for this test",
+    "link_faults(drop=0, ber=0, duplicate=0, delay=0, uplink_drop=0, seed=0): faults on the "
+    "link between the target and the ground",
+)
+REPORT_KEY = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lander-hil", "lander HIL harness")
+    group.addoption(
+        "--target",
+        metavar="URL",
+        default=None,
+        help="vehicle to test: sil:// (a virtual board, the default) or serial:///dev/ttyACM0",
+    )
+    group.addoption(
+        "--flash",
+        action="store_true",
+        default=False,
+        help="put the firmware (and each test's config.json) on the --target board first",
+    )
+    group.addoption(
+        "--time-warp",
+        type=float,
+        default=None,
+        metavar="N",
+        help="simulated seconds per real second (default: 10000 on a virtual board, "
+        "as fast as it runs; 1 on a board)",
+    )
+    group.addoption(
+        "--seed", type=int, default=1, metavar="N", help="seed of the simulation's noise"
+    )
+    group.addoption(
+        "--report",
+        metavar="DIR",
+        default=None,
+        help="write DIR/junit.xml and DIR/index.html (plots, commands, events, raw telemetry)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+    directory = config.getoption("--report", None)
+    if directory:
+        from .report import Report
+
+        report = Report(Path(directory).resolve(), worker=hasattr(config, "workerinput"))
+        config.stash[REPORT_KEY] = report
+        if not report.worker:  # the page is written where the outcomes arrive
+            config.pluginmanager.register(report, "lander-hil-report")
+        if getattr(config.option, "xmlpath", None) is None:
+            config.option.xmlpath = str(report.directory / "junit.xml")  # pytest's junitxml
+
+
+def _report(config: pytest.Config) -> Any:
+    return config.stash.get(REPORT_KEY, None)
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def hil_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The vehicle under test (one per pytest-xdist worker)."""
+    option = request.config.getoption
+    try:
+        target = open_target(option("--target"), flash=option("--flash"))
+    except LanderError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+def vehicle_config(
+    target: Target, marker: pytest.Mark | None, *, seed: int, time_warp: float | None
+) -> dict[str, Any]:
+    """config.json for a test: the session's seed and warp, the marker's scenario and config."""
+    kwargs = dict(marker.kwargs) if marker else {}
+    warp = kwargs.get("time_warp") or time_warp or target.time_warp
+    seed = kwargs.get("seed", seed)
+    config: dict[str, Any] = {"seed": seed, "time_warp": warp}
+    if kwargs.get("scenario"):
+        from sil.scenarios import scenario_config
+
+        config = scenario_config(kwargs["scenario"], seed=seed, time_warp=warp, halt=False)
+    config.update(kwargs.get("config") or {})
+    config["autostart"] = bool(kwargs.get("autostart", False))
+    return config
+
+
+def _slug(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1])[:120]
+
+
+@pytest.fixture
+def ground(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Ground]:
+    """A ground connected to the target: a telemetry bus on its link."""
+    marker = request.node.get_closest_marker("link_faults")
+    faults = LinkFaults(**marker.kwargs) if marker else None
+    report = _report(request.config)
+    record = report.test_dir(request.node.nodeid) / "telemetry.bin" if report else None
+    station = Ground(hil_target.open(), faults=faults, record=record).start()
+    try:
+        yield station
+    finally:
+        station.close()
+
+
+@pytest.fixture
+def vehicle(
+    request: pytest.FixtureRequest, hil_target: Target, ground: Ground
+) -> Iterator[Vehicle]:
+    """The vehicle under test, booted for this test (see the ``vehicle`` marker)."""
+    option = request.config.getoption
+    marker = request.node.get_closest_marker("vehicle")
+    reset = marker.kwargs.get("reset", True) if marker else True
+    core = CommanderCore(hil_target.key, hil_target.counter)
+    vehicle = Vehicle(ground.bus, core)
+    try:
+        if reset:
+            config = vehicle_config(
+                hil_target, marker, seed=option("--seed"), time_warp=option("--time-warp")
+            )
+            try:
+                hil_target.prepare(config)
+            except LanderError as exc:
+                pytest.skip(str(exc))
+            vehicle.reset_with(lambda: hil_target.reset(vehicle))
+        yield vehicle
+    finally:
+        vehicle.close()
+        report = _report(request.config)
+        if report is not None:
+            report.record(request.node, vehicle, ground)

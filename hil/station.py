@@ -1,0 +1,78 @@
+"""The ground a test gets: a telemetry bus on the target's link, through link faults if the
+test asks for them, with everything the link delivered kept for replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+from ground.decoder import LinkStats
+from ground.links import Link
+
+from .bus import TelemetryBus
+from .linkfaults import FaultyLink, Injected, LinkFaults
+
+__all__ = ["Ground", "RecordingLink"]
+
+
+class RecordingLink:
+    """A link that writes every byte it reads to a file (``lander decode FILE`` replays it)."""
+
+    def __init__(self, link: Link, path: Path) -> None:
+        self.url = link.url
+        self._link = link
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 (closed with the link)
+
+    def read(self, timeout: float = 0.1) -> bytes:
+        data = self._link.read(timeout)
+        if data:
+            self._file.write(data)
+        return data
+
+    def write(self, data: bytes) -> None:
+        self._link.write(data)
+
+    def close(self) -> None:
+        try:
+            self._link.close()
+        finally:
+            self._file.close()
+
+
+class Ground:
+    """A connected ground: ``bus`` decodes the link; ``faults`` is the fault injector, if any."""
+
+    def __init__(
+        self, link: Link, *, faults: LinkFaults | None = None, record: Path | None = None
+    ) -> None:
+        self.faults: FaultyLink | None = None
+        if faults is not None:
+            link = self.faults = FaultyLink(link, faults)
+        if record is not None:
+            link = RecordingLink(link, record)
+        self.link = link
+        self.telemetry_file = record
+        self.bus = TelemetryBus(link)
+
+    def start(self) -> Ground:
+        self.bus.start()
+        return self
+
+    def close(self) -> None:
+        try:
+            self.bus.close()
+        finally:
+            self.link.close()
+
+    @property
+    def stats(self) -> LinkStats:
+        """What the ground counted on this link (packets, bad frames, gaps...)."""
+        return self.bus.stats
+
+    @property
+    def injected(self) -> Injected:
+        """What the fault injector did, and what the ground must have counted."""
+        if self.faults is None:
+            raise AttributeError("this test has no link faults (mark it link_faults(...))")
+        return self.faults.injected
