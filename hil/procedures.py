@@ -404,9 +404,10 @@ class Vehicle:
             while i < len(events) and not match(events[i]):
                 i += 1
             if i == len(events):
-                got = ", ".join(str(m) for m in wanted[: len(found)]) or "nothing"
+                after = f" after {wanted[len(found) - 1]}" if found else ""
                 raise ProcedureFailed(
-                    f"events out of order or missing: no {match} after {got}\n{self._seen()}"
+                    f"events missing or out of order: no {match}{after} "
+                    f"(step {len(found) + 1} of {len(wanted)})\n{self._seen()}"
                 )
             found.append(events[i])
             i += 1

@@ -107,7 +107,9 @@ class Report:
             entry["longrepr"] += report.longreprtext
         elif report.skipped and entry["outcome"] == "passed":
             entry["outcome"] = "skipped"
-            entry["longrepr"] = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+            entry["longrepr"] = (
+                str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+            )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -145,7 +147,9 @@ def _command(v: Any) -> dict[str, Any]:
     tc = v.telecommand
     return {
         "name": tc.name,
-        "args": {k: (v if isinstance(v, int | float | str) else str(v)) for k, v in tc.args.items()},
+        "args": {
+            k: (v if isinstance(v, int | float | str) else str(v)) for k, v in tc.args.items()
+        },
         "counter": tc.counter,
         "outcome": v.outcome,
         "reason": v.reason,
@@ -168,7 +172,9 @@ def _section(
     anchor: str, nodeid: str, outcome: dict[str, Any], record: dict[str, Any], folder: str
 ) -> str:
     parts = [f'<section id="{anchor}" class="{outcome["outcome"]}">']
-    parts.append(f"<h2>{_e(nodeid)} <small>{outcome['outcome']}, {outcome['duration']:.1f} s</small></h2>")
+    parts.append(
+        f"<h2>{_e(nodeid)} <small>{outcome['outcome']}, {outcome['duration']:.1f} s</small></h2>"
+    )
     if record.get("doc"):
         parts.append(f"<p>{_e(record['doc'])}</p>")
     if outcome["longrepr"]:
@@ -188,12 +194,15 @@ def _section(
         injected = ", ".join(f"{k} {v}" for k, v in faults["injected"].items())
         parts.append(f"<p>link faults {_e(model)}: {_e(injected)}</p>")
     if record.get("commands"):
-        parts.append("<h3>Commands</h3><table><tr><th>command</th><th>counter</th>"
-                     "<th>stages</th><th>outcome</th></tr>")
+        parts.append(
+            "<h3>Commands</h3><table><tr><th>command</th><th>counter</th>"
+            "<th>stages</th><th>outcome</th></tr>"
+        )
         for c in record["commands"]:
             args = " ".join(f"{k}={v}" for k, v in c["args"].items())
             stages = ", ".join(
-                f"{s['stage']} +{s['after_s']:.3f} s" + (f" {s['reason']}" if s["reason"] not in ("", "NONE") else "")
+                f"{s['stage']} +{s['after_s']:.3f} s"
+                + (f" {s['reason']}" if s["reason"] not in ("", "NONE") else "")
                 for s in c["stages"]
             )
             parts.append(
@@ -210,12 +219,15 @@ def _section(
             )
         parts.append("</table>")
     for plot in record.get("plots", []):
-        parts.append(f'<figure><img src="{folder}/{plot["file"]}" alt="{_e(plot["title"])}">'
-                     f"<figcaption>{_e(plot['title'])}</figcaption></figure>")
+        parts.append(
+            f'<figure><img src="{folder}/{plot["file"]}" alt="{_e(plot["title"])}">'
+            f"<figcaption>{_e(plot['title'])}</figcaption></figure>"
+        )
     if record.get("telemetry"):
         path = f"{folder}/{record['telemetry']}"
-        parts.append(f'<p>raw telemetry: <a href="{path}">{path}</a> '
-                     f"(<code>lander decode {path}</code>)</p>")
+        parts.append(
+            f'<p>raw telemetry: <a href="{path}">{path}</a> (<code>lander decode {path}</code>)</p>'
+        )
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ground.decoder import TelemetryDecoder
 from ground.errors import UsageError
 from ground.keys import (
     DEFAULT_VEHICLE,
@@ -33,7 +34,6 @@ from ground.keys import (
     VehicleKey,
     load_key,
 )
-from ground.decoder import TelemetryDecoder
 from ground.links import Link, SerialLink
 from sil.board import BoardError, VirtualBoard
 from sil.firmware import KEY_FILE, install_sources

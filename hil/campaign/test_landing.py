@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from hil.predicates import above, below, between, event
+from hil.predicates import above, between, event
 
 from . import HORIZONTAL_LIMIT, VERTICAL_LIMIT
 
@@ -30,6 +30,7 @@ def test_nominal_landing(vehicle):
     vehicle.await_event("PHASE_CHANGE", to="APPROACH", within=500)
     vehicle.await_telemetry("NAV.altitude", below=50, within=200)
     vehicle.await_event("TOUCHDOWN", **SOFT, severity="INFO", within=200)
+    vehicle.await_event("PHASE_CHANGE", to="LANDED", within=5)
     vehicle.assert_events_in_order(
         event("PHASE_CHANGE", to="ARMED", trigger="ARM"),
         event("PHASE_CHANGE", to="DESCENT_ORBIT", trigger="START_DESCENT"),
