@@ -93,9 +93,10 @@ class Injected:
 class FaultyLink:
     """A link whose downlink passes through :class:`LinkFaults`; the Link protocol."""
 
-    def __init__(self, link: Link, faults: LinkFaults) -> None:
+    def __init__(self, link: Link, faults: LinkFaults, *, armed: bool = True) -> None:
         self.url = link.url
         self.faults = faults
+        self.armed = armed
         self.injected = Injected()
         self._link = link
         self._rng = random.Random(faults.seed)
@@ -130,6 +131,16 @@ class FaultyLink:
     def close(self) -> None:
         self._link.close()
 
+    def arm(self) -> None:
+        """Start injecting, and counting afresh (sequence counts carry on from before)."""
+        with self._lock:
+            before = self.injected
+            self.injected = Injected(
+                first_delivered=dict(before.last_delivered),
+                last_delivered=dict(before.last_delivered),
+            )
+            self.armed = True
+
     def cut(self, seconds: float) -> None:
         """Let nothing through for ``seconds`` from now (frames completed meanwhile are lost)."""
         with self._lock:
@@ -152,6 +163,10 @@ class FaultyLink:
         garbage = self._reference.stats.bad_frames > before  # bytes in front of a packet
         inj.frames += 1
         key = (good.apid, good.seq) if good is not None else None
+        if not self.armed:
+            if self._emit(frame, good=key is not None, garbage=garbage) and key is not None:
+                inj.last_delivered[key[0]] = key[1]
+            return
         if time.monotonic() < self._cut_until:
             inj.cut += 1
             self._lose(key)

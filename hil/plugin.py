@@ -173,6 +173,11 @@ def vehicle(
             except LanderError as exc:
                 pytest.skip(str(exc))
             vehicle.reset_with(lambda: hil_target.reset(vehicle))
+        if ground.faults is not None:
+            # Every periodic packet has come once since the boot (its sequence count starts
+            # again): from here on the ground's counters and the injector's compare.
+            vehicle.wait(1.5)
+            ground.start_faults()
         yield vehicle
     finally:
         vehicle.close()

@@ -3,6 +3,7 @@ test asks for them, with everything the link delivered kept for replay."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import BinaryIO
 
@@ -48,10 +49,11 @@ class Ground:
     ) -> None:
         self.faults: FaultyLink | None = None
         if faults is not None:
-            link = self.faults = FaultyLink(link, faults)
+            link = self.faults = FaultyLink(link, faults, armed=False)
         if record is not None:
             link = RecordingLink(link, record)
         self.link = link
+        self._before = LinkStats()
         self.telemetry_file = record
         self.bus = TelemetryBus(link)
 
@@ -64,6 +66,23 @@ class Ground:
             self.bus.close()
         finally:
             self.link.close()
+
+    def start_faults(self) -> None:
+        """Begin injecting the link faults; :meth:`counted` counts from here."""
+        if self.faults is not None:
+            self._before = copy.deepcopy(self.bus.stats)
+            self.faults.arm()
+
+    def counted(self) -> dict[str, int]:
+        """What the ground counted since the faults began: packets, bad frames, sequence
+        gaps and the packets they skipped (compare with :attr:`injected`)."""
+        now, before = self.bus.stats, self._before
+        return {
+            "packets": now.packets - before.packets,
+            "bad_frames": now.bad_frames - before.bad_frames,
+            "gaps": now.gaps - before.gaps,
+            "missing": sum(now.missing_by_packet.values()) - sum(before.missing_by_packet.values()),
+        }
 
     @property
     def stats(self) -> LinkStats:

@@ -1,12 +1,16 @@
 """Fault protection in flight: rangefinder dead, stuck and noisy, a tank leak, a battery
 under-voltage, and an operator's ABORT during braking. Each fault is injected the way a
-test engineer would, by telecommand at the moment of the flight the procedure names."""
+test engineer would, by telecommand at the moment of the flight the procedure names, or,
+where the outcome depends on the exact moment, scheduled at a fixed vehicle time."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from hil.predicates import between, is_in
+from hil.schedule import fault
 
 from . import HORIZONTAL_LIMIT, VERTICAL_LIMIT
 
@@ -19,18 +23,26 @@ def start_descent(vehicle):
     vehicle.await_event("PHASE_CHANGE", to="BRAKING", within=70)
 
 
+def lrf_failing(name: str, kind: str, magnitude: float = 0.0) -> Any:
+    """A flight that starts itself and meets a rangefinder fault 400 s in, in the approach."""
+    faults = {"faults": [fault("LRF", kind, magnitude, at_s=400)]}
+    return pytest.param(marks=pytest.mark.vehicle(autostart=True, config=faults), id=name)
+
+
 @pytest.mark.parametrize(
-    ("kind", "magnitude"),
-    [("DROPOUT", 1.0), ("STUCK", 0.0), ("NOISE", 300.0)],
-    ids=["dead", "stuck", "noisy"],
+    [],
+    [
+        lrf_failing("dead", "DROPOUT", 1.0),
+        lrf_failing("stuck", "STUCK"),
+        lrf_failing("noisy", "NOISE", 300.0),
+    ],
 )
-def test_rangefinder_failing_in_the_approach_holds_the_descent(vehicle, kind, magnitude):
-    """The rangefinder dies, freezes or turns noisy below 800 m: fault protection declares
+def test_rangefinder_failing_in_the_approach_holds_the_descent(vehicle):
+    """The rangefinder dies, freezes or turns noisy early in the approach (at a fixed
+    vehicle time, so that the flight is the same on any host): fault protection declares
     it faulty, holds the descent on inertial navigation, and the vehicle lands."""
     vehicle.plot("NAV.altitude", "TRUTH.altitude", "NAV.lrf_range", title="altitude (m)")
-    start_descent(vehicle)
-    vehicle.await_telemetry("NAV.altitude", below=800, within=600)
-    vehicle.send("INJECT_FAULT", target="LRF", kind=kind, magnitude=magnitude, confirm=True)
+    vehicle.await_event("FAULT_INJECTED", target="LRF", within=500)
     vehicle.await_event("LRF_FAULT", response="HOLD_DESCENT", within=60)
     vehicle.await_telemetry("NAV.guidance_mode", "HOLD_DESCENT", within=5)
     # Within the touchdown test limits (3 m/s, 1 m/s): INFO or WARNING, never CRITICAL.
