@@ -42,7 +42,7 @@ def _milli(raw: int) -> float:
 _same: Callable[[int], Any] = int
 #: event -> (argument name, raw -> engineering) for arg1, arg2, arg3
 _ARGS: dict[str, tuple[tuple[str, Callable[[int], Any]], ...]] = {
-    "BOOT": (("seed", _same), ("time_warp", _same)),
+    "BOOT": (("rng_state", _same), ("time_warp", _same)),
     "PHASE_CHANGE": (
         ("from", _states(_PHASES)),
         ("to", _states(_PHASES)),

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ground.decoder import TelemetryDecoder
 from ground.links import Link
+from schemas import wire
 
 __all__ = ["FaultyLink", "Injected", "LinkFaults"]
 
@@ -179,13 +180,19 @@ class FaultyLink:
         if copies == 2:
             inj.duplicated += 1
         delivered = False
+        # The good packet's own frame (without delimiter): the end of the original frame.
+        body = (
+            frame[-1 - _cobs_size(wire.TM_OVERHEAD + good.definition.data_size) : -1]
+            if good is not None
+            else None
+        )
         for _ in range(copies):
             out = self._corrupt(frame) if faults.ber else frame
             if out is frame:
                 delivered |= self._emit(out, good=key is not None, garbage=garbage)
             else:
                 inj.corrupted += 1
-                self._emit_corrupted(out)
+                delivered |= self._emit_corrupted(out, body)
         if key is not None:
             if delivered:
                 inj.first_delivered.setdefault(key[0], key[1])
@@ -230,15 +237,28 @@ class FaultyLink:
         self._queue.append((time.monotonic() + self.faults.delay, out))
         return good
 
-    def _emit_corrupted(self, out: bytes) -> None:
+    def _emit_corrupted(self, out: bytes, body: bytes | None) -> bool:
         """Queue a corrupted frame: each run it closes that holds bytes is a bad frame; what
-        follows its last 0x00 (a lost delimiter) is garbage in front of the next frame."""
+        follows its last 0x00 (a lost delimiter) is garbage in front of the next frame. The
+        flips may all have hit garbage in front of a good packet (after a reset): the run
+        that ends the frame then still ends with the intact packet, and it arrives.
+
+        Returns whether a good packet reaches the ground with them."""
+        inj = self.injected
         *closed, tail = out.split(b"\x00")
+        delivered = False
         for i, piece in enumerate(closed):
-            if piece or (i == 0 and self._open_chunk):
-                self.injected.bad_frames += 1
+            garbage = len(piece) + (self._open_chunk if i == 0 else 0)
+            last = i == len(closed) - 1 and not tail
+            if last and body is not None and piece.endswith(body):
+                delivered = True
+                inj.packets += 1
+                garbage -= len(body)
+            if garbage:
+                inj.bad_frames += 1
         self._open_chunk = len(tail) if closed else self._open_chunk + len(tail)
         self._queue.append((time.monotonic() + self.faults.delay, out))
+        return delivered
 
     def _release(self) -> bytes:
         now = time.monotonic()
@@ -246,6 +266,11 @@ class FaultyLink:
         while self._queue and self._queue[0][0] <= now:
             out += self._queue.popleft()[1]
         return bytes(out)
+
+
+def _cobs_size(size: int) -> int:
+    """Octets of a ``size``-octet packet once COBS-encoded (one per started 254)."""
+    return size + max(1, -(-size // 254))
 
 
 def _log(x: float) -> float:

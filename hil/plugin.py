@@ -21,7 +21,6 @@ session's boards are stopped and their folders removed when the session ends.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from ground.errors import LanderError
 from .linkfaults import LinkFaults
 from .procedures import Vehicle
 from .station import Ground
-from .target import Target, open_target
+from .target import NeedsFlash, Target, check_target, open_target
 
 __all__ = ["vehicle_config"]
 
@@ -85,6 +84,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    try:
+        check_target(config.getoption("--target", None), flash=config.getoption("--flash", False))
+    except LanderError as exc:
+        raise pytest.UsageError(str(exc)) from None
     directory = config.getoption("--report", None)
     if directory:
         from .report import Report
@@ -135,12 +138,30 @@ def vehicle_config(
     return config
 
 
-def _slug(nodeid: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("::", 1)[-1])[:120]
+@pytest.fixture
+def hil_config(request: pytest.FixtureRequest, hil_target: Target) -> dict[str, Any] | None:
+    """The config.json this test's vehicle boots with, put in place before the ground
+    connects (a board is flashed through its port); None when it is not reset."""
+    marker = request.node.get_closest_marker("vehicle")
+    if marker is not None and not marker.kwargs.get("reset", True):
+        return None
+    option = request.config.getoption
+    config = vehicle_config(
+        hil_target, marker, seed=option("--seed"), time_warp=option("--time-warp")
+    )
+    try:
+        hil_target.prepare(config)
+    except NeedsFlash as exc:
+        pytest.skip(str(exc))
+    except LanderError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return config
 
 
 @pytest.fixture
-def ground(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Ground]:
+def ground(
+    request: pytest.FixtureRequest, hil_target: Target, hil_config: dict[str, Any] | None
+) -> Iterator[Ground]:
     """A ground connected to the target: a telemetry bus on its link."""
     marker = request.node.get_closest_marker("link_faults")
     faults = LinkFaults(**marker.kwargs) if marker else None
@@ -155,23 +176,16 @@ def ground(request: pytest.FixtureRequest, hil_target: Target) -> Iterator[Groun
 
 @pytest.fixture
 def vehicle(
-    request: pytest.FixtureRequest, hil_target: Target, ground: Ground
+    request: pytest.FixtureRequest,
+    hil_target: Target,
+    hil_config: dict[str, Any] | None,
+    ground: Ground,
 ) -> Iterator[Vehicle]:
     """The vehicle under test, booted for this test (see the ``vehicle`` marker)."""
-    option = request.config.getoption
-    marker = request.node.get_closest_marker("vehicle")
-    reset = marker.kwargs.get("reset", True) if marker else True
     core = CommanderCore(hil_target.key, hil_target.counter)
     vehicle = Vehicle(ground.bus, core)
     try:
-        if reset:
-            config = vehicle_config(
-                hil_target, marker, seed=option("--seed"), time_warp=option("--time-warp")
-            )
-            try:
-                hil_target.prepare(config)
-            except LanderError as exc:
-                pytest.skip(str(exc))
+        if hil_config is not None:
             vehicle.reset_with(lambda: hil_target.reset(vehicle))
         if ground.faults is not None:
             # Every periodic packet has come once since the boot (its sequence count starts

@@ -63,6 +63,7 @@ class Report:
             "packets": len(samples),
             "boots": vehicle.boots,
             "vehicle_time": [samples[0].vtime, samples[-1].vtime] if samples else None,
+            "link": ground.bus.url,
             "stats": ground.stats.as_dict(),
             "commands": [_command(v) for v in vehicle.commands],
             "events": [

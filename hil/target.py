@@ -40,9 +40,13 @@ from sil.firmware import KEY_FILE, install_sources
 
 from .procedures import Vehicle
 
-__all__ = ["SerialTarget", "Target", "VirtualTarget", "open_target"]
+__all__ = ["NeedsFlash", "SerialTarget", "Target", "VirtualTarget", "check_target", "open_target"]
 
 CONFIG_FILE = "config.json"
+
+
+class NeedsFlash(UsageError):
+    """A test needs a config.json the board does not hold, and --flash was not given."""
 
 
 class Target(Protocol):
@@ -184,17 +188,25 @@ class SerialTarget:
         pass
 
 
-def open_target(url: str | None, *, flash: bool = False) -> Target:
-    """The target a ``--target`` URL names (None or ``sil://``: a virtual board)."""
+def check_target(url: str | None, *, flash: bool = False) -> str:
+    """The kind of target a ``--target`` URL names ("sil" or "serial"), or UsageError."""
     if url is None or url.startswith("sil:"):
         if flash:
             raise UsageError(
                 "--flash is for a board (--target serial://...); "
                 "a virtual board gets the firmware by itself"
             )
-        return VirtualTarget()
+        return "sil"
     if url.startswith("serial:") or "://" not in url:
-        return SerialTarget(url if "://" in url else f"serial://{url}", flash=flash)
+        return "serial"
     if url.startswith("mqtt:"):
         raise UsageError("--target mqtt:// needs the ground segment, which this version lacks")
     raise UsageError(f"--target {url}: give sil:// (a virtual board) or serial:///dev/ttyACM0")
+
+
+def open_target(url: str | None, *, flash: bool = False) -> Target:
+    """The target a ``--target`` URL names (None or ``sil://``: a virtual board)."""
+    if check_target(url, flash=flash) == "sil":
+        return VirtualTarget()
+    assert url is not None
+    return SerialTarget(url if "://" in url else f"serial://{url}", flash=flash)
