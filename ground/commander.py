@@ -7,10 +7,10 @@ Two layers, as for telemetry:
   follows its verification (:class:`~ground.verifier.Verifier`) from decoded packets and the
   ``now`` the caller passes in. It also learns the vehicle's last accepted counter from HK so
   that the ground never signs with a counter the vehicle would call a replay.
-* :class:`Commander` runs it over a :class:`~ground.links.Link` with asyncio: one task reads
-  the link, decodes with the one :class:`~ground.decoder.TelemetryDecoder` and hands every
-  packet to the core and to any subscriber (a console, the HIL API), so a single link serves
-  telemetry and commanding. ``await commander.send("SET_TM_RATE", packet="NAV", hz=20)``
+* :class:`Commander` runs it with asyncio over the link's :class:`~ground.bus.TelemetryBus`,
+  whose one reader decodes for every user of the link: a task hands each packet to the core
+  and to any subscriber (a console, the HIL API), so a single link serves telemetry and
+  commanding. ``await commander.send("SET_TM_RATE", packet="NAV", hz=20)``
   returns the :class:`~ground.verifier.Verification` when the command completes and raises
   :class:`CommandFailed` or :class:`CommandTimeout` (both :class:`CommandError`) otherwise.
 
@@ -32,6 +32,7 @@ from typing import Any
 from schemas import commands
 from schemas.commands import ArgumentError
 
+from .bus import AsyncSubscription, LinkState, Received, TelemetryBus
 from .decoder import Packet, TelemetryDecoder
 from .errors import OperationFailed
 from .history import CommandHistory
@@ -155,6 +156,8 @@ StageCallback = Callable[[Verification, StageReport], None]
 class Commander:
     """Commanding over a link with asyncio; use as ``async with Commander(link, core):``.
 
+    ``link`` is a :class:`~ground.bus.TelemetryBus` shared with other users of the link, or
+    a :class:`~ground.links.Link` (the commander then reads it through a bus of its own).
     ``subscribe(callback)`` gives every decoded packet to another user of the link.
     ``history`` (a :class:`~ground.history.CommandHistory`) records each command with all its
     stages when its verification ends.
@@ -162,7 +165,7 @@ class Commander:
 
     def __init__(
         self,
-        link: Link,
+        link: Link | TelemetryBus,
         core: CommanderCore,
         *,
         decoder: TelemetryDecoder | None = None,
@@ -170,9 +173,14 @@ class Commander:
         poll: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.link = link
+        self._own_bus = not isinstance(link, TelemetryBus)
+        self.bus = (
+            link
+            if isinstance(link, TelemetryBus)
+            else TelemetryBus(link, decoder=decoder, reconnect=False)
+        )
         self.core = core
-        self.decoder = decoder if decoder is not None else TelemetryDecoder()
+        self.decoder = self.bus.decoder
         self.history = history
         self.poll = poll
         self.clock = clock
@@ -181,8 +189,13 @@ class Commander:
             Verification, tuple[asyncio.Future[Verification], StageCallback | None]
         ] = {}
         self._reader: asyncio.Task[None] | None = None
-        self._closed: BaseException | None = None
+        self._events: AsyncSubscription | None = None
+        self._closed: str | None = None
         self._telemetry = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        return self.bus.url
 
     async def __aenter__(self) -> Commander:
         self.start()
@@ -193,10 +206,13 @@ class Commander:
 
     def start(self) -> None:
         if self._reader is None:
-            self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+            self._events = self.bus.async_queue()
+            if self._own_bus:
+                self.bus.start()
+            self._reader = asyncio.get_running_loop().create_task(self._follow(self._events))
 
     async def close(self) -> None:
-        """Stop reading (the link stays open: its owner closes it)."""
+        """Stop following the link (a link passed in stays open: its owner closes it)."""
         if self._reader is not None:
             self._reader.cancel()
             try:
@@ -204,6 +220,11 @@ class Commander:
             except asyncio.CancelledError:
                 pass
             self._reader = None
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+        if self._own_bus:
+            await asyncio.to_thread(self.bus.close)
         self._abandon(CommandError("the commander was closed before the command was verified"))
 
     def subscribe(self, callback: Callable[[Packet], None]) -> Callable[[], None]:
@@ -217,7 +238,7 @@ class Commander:
             await asyncio.wait_for(self._telemetry.wait(), timeout)
         except TimeoutError:
             raise CommandError(
-                f"no telemetry from {self.link.url} within {timeout:g} s: is the firmware running?"
+                f"no telemetry from {self.url} within {timeout:g} s: is the firmware running?"
             ) from None
 
     async def send(
@@ -250,27 +271,27 @@ class Commander:
         future: asyncio.Future[Verification] = asyncio.get_running_loop().create_future()
         self._waiters[verification] = (future, on_stage)
         try:
-            self.link.write(tc.frame)
+            self.bus.write(tc.frame)
         except LinkClosed as exc:
             self._waiters.pop(verification, None)
             raise CommandError(f"link closed: {exc}") from None
         return await future
 
-    async def _read_loop(self) -> None:
+    async def _follow(self, events: AsyncSubscription) -> None:
+        """The bus's packets to the core and the subscribers; deadlines checked as time goes."""
         while True:
-            try:
-                data = await asyncio.to_thread(self.link.read, self.poll)
-            except LinkClosed as exc:
-                self._closed = exc
-                self._abandon(CommandError(f"link closed: {exc}"))
-                return
+            event = await events.get_within(self.poll)
             now = self.clock()
-            packets = self.decoder.feed(data) if data else []
-            if packets:
+            packets: list[Packet] = []
+            if isinstance(event, Received):
+                packets.append(event.packet)
                 self._telemetry.set()
-                for packet in packets:
-                    for callback in list(self._subscribers):
-                        callback(packet)
+                for callback in list(self._subscribers):
+                    callback(event.packet)
+            elif isinstance(event, LinkState) and event.state == "closed":
+                self._closed = event.reason or "closed"
+                self._abandon(CommandError(f"link closed: {self._closed}"))
+                return
             self._deliver(self.core.receive(packets, now) + self.core.expire(now))
 
     def _deliver(self, updates: list[Update]) -> None:
@@ -284,7 +305,7 @@ class Commander:
             self._waiters.pop(verification, None)
             if future is None or future.done():
                 continue
-            error = outcome_error(verification, self.link.url)
+            error = outcome_error(verification, self.url)
             if error is None:
                 future.set_result(verification)
             else:
@@ -301,7 +322,7 @@ class Commander:
         if self.history is not None:
             self.history.record(
                 verification,
-                link=self.link.url,
+                link=self.url,
                 vehicle=self.core.key.vehicle,
                 released_ago=self.clock() - verification.released,
             )

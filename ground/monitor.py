@@ -1,7 +1,8 @@
-"""Live view of decoded telemetry on a terminal: the latest value of every field.
+"""Live view of decoded telemetry on a terminal: the latest value of every field, limits
+coloured, and the recent events as sentences.
 
 A plain refreshing table: the operator console (Textual) is built on the same
-:class:`TelemetryView`, which is sans-I/O: it takes packets and returns rows.
+:class:`TelemetryView`, which is sans-I/O: it takes packets and returns rows and event lines.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from schemas import model
-
+from .bus import LinkState, Received, TelemetryBus
 from .decoder import LinkStats, Packet
+from .display import format_value
+from .events import EventLog
+from .limits import limit_state
 
-__all__ = ["TelemetryView", "Row", "render_table"]
+__all__ = ["TelemetryView", "Row", "render_table", "limit_state"]
 
 _COLOURS = {"RED": "\x1b[31;1m", "YELLOW": "\x1b[33;1m", "GREEN": ""}
 _RESET = "\x1b[0m"
@@ -32,14 +35,20 @@ class Row:
 
 @dataclass
 class TelemetryView:
-    """Latest packet per name, and the rows a screen shows for them."""
+    """Latest packet per name, the rows a screen shows for them, and the recent events
+    (events are shown as sentences in their log, not as rows of raw arguments)."""
 
     latest: dict[str, Packet] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    events: EventLog = field(default_factory=EventLog)
 
     def update(self, packets: list[Packet]) -> None:
         for p in packets:
-            self.latest[p.name] = p
+            event = p.event
+            if event is not None:
+                self.events.extend((event,))
+            else:
+                self.latest[p.name] = p
             self.counts[p.name] = self.counts.get(p.name, 0) + 1
 
     def rows(self) -> list[Row]:
@@ -49,18 +58,6 @@ class TelemetryView:
             for f, value in zip(packet.definition.fields, packet.values.values(), strict=True):
                 rows.append(Row(name, f.name, value, f.unit, limit_state(f, value)))
         return rows
-
-
-def limit_state(f: model.Field, value: Any) -> str:
-    if f.limits is None or isinstance(value, str):
-        return ""
-    return f.limits.check(value)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 1e6 else f"{value:.4g}"
-    return str(value)
 
 
 def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
@@ -74,41 +71,66 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
     rows = view.rows()
     width = max((len(row.name) for row in rows), default=0) + 2
     for row in rows:
-        text = f"{row.packet:<10}{row.name:<{width}}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
+        value = format_value(row.value)
+        text = f"{row.packet:<10}{row.name:<{width}}{value:>16} {row.unit:<7}{row.state}"
         if colour and row.state in ("RED", "YELLOW"):
             text = _COLOURS[row.state] + text + _RESET
+        lines.append(text)
+    lines.append("")
+    lines.append(f"events (last {len(view.events)}):" if len(view.events) else "events: none yet")
+    for event, text in zip(view.events, view.events.lines(), strict=True):
+        if colour and event.alarm in ("RED", "YELLOW"):
+            text = _COLOURS[event.alarm] + text + _RESET
         lines.append(text)
     return "\n".join(lines)
 
 
 def run_monitor(
-    link: Any, decoder: Any, *, duration: float | None, out: TextIO = sys.stdout
+    bus: TelemetryBus,
+    *,
+    duration: float | None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> int:
-    """Read the link, refresh the table twice a second; return when done or at the end."""
-    from .links import LinkClosed
+    """Follow the bus, refresh the table twice a second; return when done or at the end.
 
+    A board that goes away is waited for (one line says so, one more when it is back); the
+    end of a capture ends the monitor (status 0), a link that cannot come back too (1)."""
     view = TelemetryView()
     tty = out.isatty()
+    events = bus.queue()
     end = None if duration is None else time.monotonic() + duration
     next_draw = 0.0
+    status = 0
     try:
+        bus.start()
         while end is None or time.monotonic() < end:
-            try:
-                data = link.read(0.1)
-            except LinkClosed as exc:
-                view.update(decoder.close())
-                out.write(render_table(view, decoder.stats, tty) + "\n")
-                print(f"link closed: {exc}", file=sys.stderr)
-                # The end of a capture is the natural end; a vehicle going away is not.
-                return 0 if link.url.startswith("file:") else 1
-            view.update(decoder.feed(data))
             now = time.monotonic()
             if now >= next_draw:
                 next_draw = now + 0.5
-                table = render_table(view, decoder.stats, tty)
+                table = render_table(view, bus.stats, tty)
                 out.write(("\x1b[H\x1b[2J" + table) if tty else table + "\n\n")
                 out.flush()
+            wait = next_draw - now if end is None else min(next_draw, end) - now
+            event = events.get(max(wait, 0.0))
+            if isinstance(event, Received):
+                view.update([event.packet])
+            elif isinstance(event, LinkState) and event.state == "lost":
+                print(f"link lost: {event.reason}; waiting for it to come back", file=err)
+            elif isinstance(event, LinkState) and event.state == "back":
+                print("link back", file=err)
+            elif isinstance(event, LinkState) and event.state == "closed":
+                # The end of a capture is the natural end; a vehicle going away is not.
+                if not bus.url.startswith("file:"):
+                    print(f"link closed: {event.reason}", file=err)
+                    status = 1
+                break
     except KeyboardInterrupt:
         pass
-    out.write(("\n" if tty else "") + render_table(view, decoder.stats, False) + "\n")
-    return 0
+    finally:
+        bus.close()
+    while (late := events.get(0)) is not None:  # what came before the end
+        if isinstance(late, Received):
+            view.update([late.packet])
+    out.write(("\n" if tty else "") + render_table(view, bus.stats, False) + "\n")
+    return status

@@ -17,7 +17,6 @@ from ground.links import open_link
 from ground.verifier import StageTimeouts
 
 from . import tcgen
-from .vehicle import ground_fixture, vehicle_fixture  # noqa: F401 (fixtures)
 
 
 class Seen:

@@ -15,38 +15,31 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import serial
 
-from ground.decoder import TelemetryDecoder
+from ground.firmware import KEY_FILE, firmware_files, source_dir
 from ground.flash.build import build_firmware
+from ground.flash.command import default_out
 from ground.flash.progress import Progress
 from ground.flash.uf2 import DRIVES
 from ground.keys import load_key
+from hil.telemetry import first_packets
+from hil.tools import lander, mpremote
 from sil.bare import BareBoard
 from sil.board import VirtualBoard
-from sil.firmware import FIRMWARE_DIR, KEY_FILE, install_sources
+from sil.firmware import install_sources
 
-from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
-LANDER = [sys.executable, "-m", "ground.cli", "flash"]
-MPREMOTE = [sys.executable, "-m", "mpremote"]
 PREVIOUS = {"autostart": True, "time_warp": 20}  # firmware already on a board: it floods
 
 
 def lander_flash(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LANDER, *args], capture_output=True, text=True, timeout=120)
-
-
-def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=60
-    )
+    return lander("flash", *args)
 
 
 def copied(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -67,21 +60,11 @@ def files(flash: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in flash.iterdir() if p.is_file()}
 
 
-def telemetry(port: str, count: int = 3, timeout: float = 10) -> list[str]:
-    """Names of the first ``count`` packets a board sends (fewer if it goes quiet)."""
-    decoder, names = TelemetryDecoder(), []
-    with serial.Serial(port, timeout=0.1) as link:
-        end = time.monotonic() + timeout
-        while len(names) < count and time.monotonic() < end:
-            names += [p.name for p in decoder.feed(link.read(4096))]
-    return names
-
-
 @pytest.fixture
 def firmware(tmp_path: Path) -> Path:
     """A copy of the firmware's sources that a test may change."""
     folder = tmp_path / "src" / "firmware"
-    shutil.copytree(FIRMWARE_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(source_dir(), folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 
 
@@ -104,13 +87,13 @@ def previous(flash: Path) -> Iterator[dict[str, bytes]]:
 def test_the_build_is_reproducible_and_its_manifest_hashes_every_file(firmware: Path):
     first, second = build_firmware(), build_firmware()
     assert first.files == second.files  # byte for byte
-    names = {p.stem for p in FIRMWARE_DIR.glob("*.py")}
+    names = {p.stem for p in firmware_files()}
     assert set(first.files) == {"main.py"} | {f"{n}.mpy" for n in names - {"main"}}
     assert all(data.startswith(b"M\x06") for n, data in first.files.items() if n != "main.py")
 
     result = lander_flash("--build-only", "--firmware", str(firmware))
     assert result.returncode == 0, result.stderr
-    manifest = json.loads((firmware.parent / "build" / "firmware" / "manifest.json").read_text())
+    manifest = json.loads((default_out() / "manifest.json").read_text())
     assert manifest == json.loads(json.dumps(first.manifest()))
     assert manifest["march"] == "armv6m"
     assert "mpy-cross" in result.stdout and "manifest" in result.stdout
@@ -123,7 +106,7 @@ def test_flash_from_empty_then_again_with_one_changed_module(firmware: Path, fla
     with VirtualBoard(flash) as board:
         result = lander_flash("--port", board.port, "--firmware", str(firmware))
         assert result.returncode == 0, result.stderr
-        built = json.loads((firmware.parent / "build" / "firmware" / "manifest.json").read_text())
+        built = json.loads((default_out() / "manifest.json").read_text())
         image = [*built["files"], "config.json", KEY_FILE, "firmware.json"]
         assert sorted(copied(result)) == sorted(image)
         assert re.search(r"telemetry flows \(EVENT, ", result.stdout), result.stdout
@@ -174,7 +157,7 @@ def test_flash_writes_the_vehicles_config_and_key(flash: Path):
 
 def test_flash_over_firmware_that_floods_the_port(flash: Path, previous: dict[str, bytes]):
     with VirtualBoard(flash) as board:
-        assert len(telemetry(board.port)) >= 3  # the previous firmware runs and sends
+        assert len(first_packets(board.port)) >= 3  # the previous firmware runs and sends
         result = lander_flash("--port", board.port)
         assert result.returncode == 0, result.stderr
         # its modules' sources would shadow the new .mpy files: they go
@@ -199,7 +182,7 @@ def test_dry_run_changes_nothing_and_the_firmware_runs_again(
         assert "would copy flight.mpy (" in result.stdout
         assert "would remove flight.py (it would shadow flight.mpy)" in result.stdout
         assert files(flash) == previous
-        assert len(telemetry(board.port)) >= 3
+        assert len(first_packets(board.port)) >= 3
 
 
 # -- bad cases -----------------------------------------------------------------------------
@@ -242,7 +225,7 @@ def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
     assert staged  # it was cut off mid-copy
     assert {n: d for n, d in files(flash).items() if n not in staged} == previous
     with VirtualBoard(flash) as board:
-        assert len(telemetry(board.port)) >= 3  # the previous firmware runs
+        assert len(first_packets(board.port)) >= 3  # the previous firmware runs
         result = lander_flash("--port", board.port)  # and a new flash finishes the job
         assert result.returncode == 0, result.stderr
         assert f"remove {staged[0]} (left by an interrupted flash)" in result.stdout
@@ -256,7 +239,7 @@ def test_a_full_filesystem(flash: Path, previous: dict[str, bytes]):
             lander_flash("--port", board.port), "filesystem is full", "previous firmware is intact"
         )
         assert files(flash) == previous  # the staged part is gone again
-        assert len(telemetry(board.port)) >= 3
+        assert len(first_packets(board.port)) >= 3
 
 
 def test_a_hash_mismatch_after_copy(flash: Path, previous: dict[str, bytes]):

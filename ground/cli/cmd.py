@@ -103,7 +103,7 @@ def _vehicle(args: argparse.Namespace) -> str:
     if args.link.startswith("sil:"):
         options = parse_qs(urlsplit(args.link).query)
         if "vehicle" in options:
-            return options["vehicle"][-1]
+            return str(options["vehicle"][-1])
     return DEFAULT_VEHICLE
 
 
