@@ -94,6 +94,8 @@ class Injected:
 class FaultyLink:
     """A link whose downlink passes through :class:`LinkFaults`; the Link protocol."""
 
+    reconnectable = False  # a test's link: lost is lost
+
     def __init__(self, link: Link, faults: LinkFaults, *, armed: bool = True) -> None:
         self.url = link.url
         self.faults = faults

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .events import event_args
 from .procedures import Plot, Sample
 
 __all__ = ["draw"]
@@ -38,8 +37,8 @@ def draw(path: Path, samples: list[Sample], plot: Plot) -> bool:
                 "PHASE_CHANGE",
                 "BOOT",
             ):
-                args = event_args(s.packet)
-                label = str(args.get("to", s.packet.values["event_id"]))
+                event = s.packet.event
+                label = str(event.args.get("to", event.name)) if event else ""
                 axes.axvline(s.vtime, color="grey", linewidth=0.6, linestyle=":")
                 axes.annotate(
                     label,

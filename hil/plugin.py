@@ -104,6 +104,19 @@ def _report(config: pytest.Config) -> Any:
     return config.stash.get(REPORT_KEY, None)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test on the target runs the VM behind a pty (``vm``, ``pty``), a campaign test takes
+    seconds (``slow``): where the project declares those markers, they are set."""
+    declared = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    for item in items:
+        if not {"vehicle", "ground", "hil_target"} & set(getattr(item, "fixturenames", ())):
+            continue
+        wanted = ["vm", "pty"] + (["slow"] if item.get_closest_marker("campaign") else [])
+        for name in wanted:
+            if name in declared:
+                item.add_marker(name)
+
+
 # --- fixtures ---------------------------------------------------------------------------
 
 

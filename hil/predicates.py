@@ -13,8 +13,6 @@ from typing import Any
 
 from ground.decoder import Packet
 
-from .events import event_args, event_name
-
 __all__ = [
     "Predicate",
     "above",
@@ -130,11 +128,6 @@ def from_keywords(given: dict[str, Any]) -> Predicate:
     return ps[0] if len(ps) == 1 else all_of(*ps)
 
 
-def _class(packet: Packet) -> dict[str, Any]:
-    values = packet.values
-    return {"severity": values["severity"], "response": values["response"]}
-
-
 class EventMatch(Predicate):
     """Matches an EVENT packet by name and named arguments (``severity`` and ``response``
     too, the fields every event has)."""
@@ -150,9 +143,10 @@ class EventMatch(Predicate):
         super().__init__(self._match, f"{self.name}({shown})" if shown else self.name)
 
     def _match(self, packet: Packet) -> bool:
-        if packet.name != "EVENT" or event_name(packet) != self.name:
+        event = packet.event
+        if event is None or event.name != self.name:
             return False
-        values = {**event_args(packet), **_class(packet)}
+        values = {**event.args, "severity": event.severity, "response": event.response}
         return all(k in values and p(values[k]) for k, p in self.args.items())
 
 

@@ -42,7 +42,6 @@ from ground.telecommand import Telecommand, build
 from ground.verifier import StageTimeouts, Verification
 
 from .bus import Event, LinkState, Received, TelemetryBus
-from .events import event_name, sentence
 from .predicates import EventMatch, Predicate, event, from_keywords, predicate
 
 __all__ = ["ProcedureFailed", "Sample", "Vehicle"]
@@ -143,7 +142,7 @@ class Vehicle:
         with self._cond:
             tm = self._tm
             self.core.receive([packet], time.monotonic())
-            booted = packet.name == "EVENT" and event_name(packet) == "BOOT"
+            booted = packet.name == "EVENT" and packet.values["event_id"] == "BOOT"
             if tm.forget_until_boot:
                 if not booted:
                     return
@@ -427,7 +426,7 @@ class Vehicle:
         lines = [f"seen: {len(samples)} packets, {len(events)} events, {self.boots} boots"]
         if len(events) > SHOWN:
             lines.append(f"  ... {len(events) - SHOWN} earlier events")
-        lines += [f"  {s.vtime:9.1f} s  {sentence(s.packet)}" for s in events[-SHOWN:]]
+        lines += [f"  {s.vtime:9.1f} s  {_sentence(s.packet)}" for s in events[-SHOWN:]]
         hk = [s.packet.values for s in samples if s.packet.name == "HK"]
         if hk:
             lines.append(f"last HK: phase {hk[-1]['phase']}, mode {hk[-1]['mode']}")
@@ -448,6 +447,11 @@ class Vehicle:
                         f"max {_fmt(max(numbers))}"
                     )
         return "\n".join(lines)
+
+
+def _sentence(packet: Packet) -> str:
+    event = packet.event
+    return event.sentence if event is not None else repr(packet)
 
 
 def _fmt(value: Any) -> str:

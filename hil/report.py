@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from .events import sentence
 from .procedures import Plot, Vehicle
 from .station import Ground
 
@@ -69,11 +68,11 @@ class Report:
             "events": [
                 {
                     "time": round(s.vtime, 3),
-                    "severity": s.packet.values["severity"],
-                    "text": sentence(s.packet),
+                    "severity": event.severity,
+                    "text": event.sentence,
                 }
                 for s in samples
-                if s.packet.name == "EVENT"
+                if (event := s.packet.event) is not None
             ],
             "telemetry": "telemetry.bin" if ground.telemetry_file else None,
         }

@@ -1,5 +1,5 @@
 """The ground a test gets: a telemetry bus on the target's link, through link faults if the
-test asks for them, with everything the link delivered kept for replay."""
+test asks for them, with every byte the ground received kept for replay."""
 
 from __future__ import annotations
 
@@ -13,32 +13,7 @@ from ground.links import Link
 from .bus import TelemetryBus
 from .linkfaults import FaultyLink, Injected, LinkFaults
 
-__all__ = ["Ground", "RecordingLink"]
-
-
-class RecordingLink:
-    """A link that writes every byte it reads to a file (``lander decode FILE`` replays it)."""
-
-    def __init__(self, link: Link, path: Path) -> None:
-        self.url = link.url
-        self._link = link
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: BinaryIO = open(path, "wb")  # noqa: SIM115 (closed with the link)
-
-    def read(self, timeout: float = 0.1) -> bytes:
-        data = self._link.read(timeout)
-        if data:
-            self._file.write(data)
-        return data
-
-    def write(self, data: bytes) -> None:
-        self._link.write(data)
-
-    def close(self) -> None:
-        try:
-            self._link.close()
-        finally:
-            self._file.close()
+__all__ = ["Ground"]
 
 
 class Ground:
@@ -50,22 +25,32 @@ class Ground:
         self.faults: FaultyLink | None = None
         if faults is not None:
             link = self.faults = FaultyLink(link, faults, armed=False)
-        if record is not None:
-            link = RecordingLink(link, record)
         self.link = link
         self._before = LinkStats()
         self.telemetry_file = record
-        self.bus = TelemetryBus(link)
+        self.bus = TelemetryBus(link, reconnect=False)
+        self._record: BinaryIO | None = None
+        if record is not None:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            self._record = open(record, "wb")  # noqa: SIM115 (closed with the ground)
+            self.bus.subscribe_bytes(lambda data, _: self._write(data))
 
     def start(self) -> Ground:
         self.bus.start()
         return self
+
+    def _write(self, data: bytes) -> None:
+        if self._record is not None:
+            self._record.write(data)
 
     def close(self) -> None:
         try:
             self.bus.close()
         finally:
             self.link.close()
+            if self._record is not None:
+                self._record.close()
+                self._record = None
 
     def start_faults(self) -> None:
         """Begin injecting the link faults; :meth:`counted` counts from here."""

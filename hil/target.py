@@ -138,7 +138,7 @@ class SerialTarget:
         self.baud = int(options.get("baud", 115200))
         name = vehicle or options.get("vehicle", DEFAULT_VEHICLE)
         self.key = load_key(name)
-        self.counter = CounterFile.for_vehicle(name)
+        self.counter: CounterSource = CounterFile.for_vehicle(name)
         self.may_flash = flash
         self._config: dict[str, Any] | None = None
 

@@ -25,6 +25,7 @@ class Replay:
     """A link that delivers a byte string in chunks, then closes."""
 
     url = "replay://"
+    reconnectable = False
 
     def __init__(self, data: bytes, chunk: int) -> None:
         self.data = data

@@ -77,7 +77,7 @@ def test_battery_under_voltage_in_braking_sheds_loads_and_lands(vehicle):
     vehicle.await_telemetry("POWER.loads", "SHED", within=5)
     vehicle.await_event(
         "TOUCHDOWN",
-        vertical=between(-VERTICAL_LIMIT, 0.0),
+        vertical=between(0.0, VERTICAL_LIMIT),
         horizontal=between(-HORIZONTAL_LIMIT, HORIZONTAL_LIMIT),
         within=600,
     )

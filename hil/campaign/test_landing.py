@@ -14,7 +14,7 @@ pytestmark = pytest.mark.campaign
 
 #: a touchdown within the design limits
 SOFT = {
-    "vertical": between(-VERTICAL_LIMIT, 0.0),
+    "vertical": between(0.0, VERTICAL_LIMIT),
     "horizontal": between(-HORIZONTAL_LIMIT, HORIZONTAL_LIMIT),
     "propellant": above(0.0),
 }
@@ -39,7 +39,7 @@ def test_nominal_landing(vehicle):
         event("PHASE_CHANGE", to="TERMINAL", trigger="LOW_GATE"),
         event("PHASE_CHANGE", to="LANDED", trigger="CONTACT"),
     )
-    assert {flags for _, flags in vehicle.history("HK.fdir_flags")} == {0}
+    assert not any(rows for _, rows in vehicle.history("HK.fdir_flags"))  # no row latched
 
 
 @pytest.mark.vehicle(scenario="crater_rim", autostart=True)
