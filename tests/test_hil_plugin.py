@@ -6,7 +6,6 @@ flashed by the harness (proven here through a virtual board's pty)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from ground.decoder import TelemetryDecoder
 from sil.board import VirtualBoard
 
 pytest_plugins = ["pytester"]
@@ -106,7 +104,7 @@ def test_the_report_has_every_test_with_its_commands_events_plots_and_telemetry(
 
 def test_nothing_is_left_behind_after_a_failure_or_a_timeout(pytester, tmp_path, monkeypatch):
     pytester.makepyfile(
-        test_procedures='''
+        test_procedures="""
 import time
 
 def test_fails(vehicle):
@@ -115,7 +113,7 @@ def test_fails(vehicle):
 
 def test_hangs(vehicle):
     time.sleep(60)
-'''
+"""
     )
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -132,7 +130,7 @@ def test_a_board_on_a_serial_port_is_flashed_and_tested(pytester, tmp_path):
     port): --flash puts the firmware on it, and a test that asks for another config.json
     gets it."""
     pytester.makepyfile(
-        test_procedures='''
+        test_procedures="""
 import pytest
 
 def test_commands_over_the_serial_port(vehicle):
@@ -143,7 +141,7 @@ def test_commands_over_the_serial_port(vehicle):
 def test_a_config_of_its_own(vehicle):
     boot = vehicle.events("BOOT")[0]
     assert boot.event.args["time_warp"] == 50
-'''
+"""
     )
     with VirtualBoard(tmp_path / "flash") as board:
         result = pytester.runpytest_subprocess(
