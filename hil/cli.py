@@ -68,11 +68,13 @@ def register_hil(sub: Any) -> None:
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line ``lander hil`` runs."""
+    from .target import check_target
+
     paths = list(args.paths) or [str(CAMPAIGN)]
     for path in paths:
         if not Path(path).exists():
             raise UsageError(f"no such procedure file or folder: {path}")
-    board = args.target is not None and not args.target.startswith("sil:")
+    board = check_target(args.target, flash=args.flash) == "serial"
     workers = args.workers or (1 if board else min(4, os.cpu_count() or 1))
     if board and workers > 1:
         raise UsageError("one board takes one worker: leave out --workers with --target")
