@@ -6,13 +6,12 @@ flashed by the harness (proven here through a virtual board's pty)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from hil.tools import lander
 from sil.board import VirtualBoard
 
 pytest_plugins = ["pytester"]
@@ -52,9 +51,14 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def test_a_failed_wait_says_what_was_seen_instead(pytester):
+def test_failures_say_what_was_seen_and_the_report_has_every_test(pytester):
+    """Two workers, two boards: a failed wait says what was seen instead; the report has
+    every test with its commands, events, plots and raw telemetry."""
     pytester.makepyfile(test_procedures=PROCEDURES)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    report = pytester.path / "report"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--report", str(report), "--seed", "4"
+    )
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -70,15 +74,6 @@ def test_a_failed_wait_says_what_was_seen_instead(pytester):
             "*last HK.phase: IDLE (* s), IDLE (* s)*",
         ]
     )
-
-
-def test_the_report_has_every_test_with_its_commands_events_plots_and_telemetry(pytester):
-    pytester.makepyfile(test_procedures=PROCEDURES)
-    report = pytester.path / "report"
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-n", "2", "--report", str(report), "--seed", "4"
-    )
-    result.assert_outcomes(passed=1, failed=2)
     suite = ET.parse(report / "junit.xml").getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures")) == ("3", "2")
@@ -93,13 +88,9 @@ def test_the_report_has_every_test_with_its_commands_events_plots_and_telemetry(
     assert len({r["link"] for r in records}) == 2
     for folder in report.glob("tests/*"):
         assert (folder / "plot-1.png").read_bytes().startswith(b"\x89PNG")
-        replay = subprocess.run(
-            [sys.executable, "-m", "ground.cli", "decode", str(folder / "telemetry.bin")],
-            capture_output=True,
-            text=True,
-        )
-        assert replay.returncode == 0, replay.stderr
-        assert "HK" in replay.stdout and "EVENT" in replay.stdout
+    replay = lander("decode", str(folder / "telemetry.bin"))
+    assert replay.returncode == 0, replay.stderr
+    assert "HK" in replay.stdout and "EVENT" in replay.stdout
 
 
 def test_nothing_is_left_behind_after_a_failure_or_a_timeout(pytester, tmp_path, monkeypatch):
@@ -118,7 +109,7 @@ def test_hangs(vehicle):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--timeout", "10")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--timeout", "5")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*Timeout*"])
     assert not list(tmp.glob("lander-hil-*"))
