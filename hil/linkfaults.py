@@ -106,7 +106,9 @@ class FaultyLink:
         self._reference = TelemetryDecoder()
         self._partial = bytearray()
         self._open_chunk = 0  # bytes the ground holds since its last delimiter (garbage)
-        self._queue: deque[tuple[float, bytes]] = deque()
+        #: bytes on their way to the ground: (when due, bytes, packets and bad frames the
+        #: ground will count in them, the (APID, sequence count) of the packet delivered)
+        self._queue: deque[tuple[float, bytes, int, int, tuple[int, int] | None]] = deque()
         self._cut_until = 0.0
         self._lock = threading.Lock()
 
@@ -167,8 +169,7 @@ class FaultyLink:
         inj.frames += 1
         key = (good.apid, good.seq) if good is not None else None
         if not self.armed:
-            if self._emit(frame, good=key is not None, garbage=garbage) and key is not None:
-                inj.last_delivered[key[0]] = key[1]
+            self._queue_out(frame, self._emit(frame, good=key is not None, garbage=garbage), key)
             return
         if time.monotonic() < self._cut_until:
             inj.cut += 1
@@ -191,16 +192,14 @@ class FaultyLink:
         for _ in range(copies):
             out = self._corrupt(frame) if faults.ber else frame
             if out is frame:
-                delivered |= self._emit(out, good=key is not None, garbage=garbage)
+                counts = self._emit(out, good=key is not None, garbage=garbage)
             else:
                 inj.corrupted += 1
-                delivered |= self._emit_corrupted(out, body)
-        if key is not None:
-            if delivered:
-                inj.first_delivered.setdefault(key[0], key[1])
-                inj.last_delivered[key[0]] = key[1]
-            else:
-                self._lose(key)
+                counts = self._emit_corrupted(out, body)
+            self._queue_out(out, counts, key)
+            delivered |= counts[0] > 0
+        if key is not None and not delivered:
+            self._lose(key)
 
     def _lose(self, key: tuple[int, int] | None) -> None:
         if key is not None:
@@ -227,46 +226,50 @@ class FaultyLink:
         self.injected.bits_flipped += len(flips)
         return bytes(out)
 
-    def _emit(self, out: bytes, *, good: bool, garbage: bool) -> bool:
-        """Queue an intact frame for the ground, counting what its deframer makes of it:
-        it closes the ground's current run of bytes. Returns whether a packet arrives."""
-        inj = self.injected
-        if self._open_chunk or (len(out) > 1 and (not good or garbage)):
-            inj.bad_frames += 1  # a bad frame, or the garbage the decoder cuts off its front
-        if good:
-            inj.packets += 1
+    def _emit(self, out: bytes, *, good: bool, garbage: bool) -> tuple[int, int]:
+        """What the ground's deframer makes of an intact frame, which closes its current run
+        of bytes: (packets, bad frames)."""
+        bad = self._open_chunk or (len(out) > 1 and (not good or garbage))
         self._open_chunk = 0
-        self._queue.append((time.monotonic() + self.faults.delay, out))
-        return good
+        return int(good), int(bool(bad))  # a bad frame, or garbage cut off a packet's front
 
-    def _emit_corrupted(self, out: bytes, body: bytes | None) -> bool:
+    def _emit_corrupted(self, out: bytes, body: bytes | None) -> tuple[int, int]:
         """Queue a corrupted frame: each run it closes that holds bytes is a bad frame; what
         follows its last 0x00 (a lost delimiter) is garbage in front of the next frame. The
         flips may all have hit garbage in front of a good packet (after a reset): the run
         that ends the frame then still ends with the intact packet, and it arrives.
 
-        Returns whether a good packet reaches the ground with them."""
-        inj = self.injected
+        Returns (packets, bad frames) the ground will count."""
         *closed, tail = out.split(b"\x00")
-        delivered = False
+        packets = bad = 0
         for i, piece in enumerate(closed):
             garbage = len(piece) + (self._open_chunk if i == 0 else 0)
             last = i == len(closed) - 1 and not tail
             if last and body is not None and piece.endswith(body):
-                delivered = True
-                inj.packets += 1
+                packets = 1
                 garbage -= len(body)
             if garbage:
-                inj.bad_frames += 1
+                bad += 1
         self._open_chunk = len(tail) if closed else self._open_chunk + len(tail)
-        self._queue.append((time.monotonic() + self.faults.delay, out))
-        return delivered
+        return packets, bad
+
+    def _queue_out(self, out: bytes, counts: tuple[int, int], key: tuple[int, int] | None) -> None:
+        due = time.monotonic() + self.faults.delay
+        self._queue.append((due, out, counts[0], counts[1], key if counts[0] else None))
 
     def _release(self) -> bytes:
+        """The bytes due, counted as the ground will count them once it has them."""
         now = time.monotonic()
         out = bytearray()
+        inj = self.injected
         while self._queue and self._queue[0][0] <= now:
-            out += self._queue.popleft()[1]
+            _, data, packets, bad, key = self._queue.popleft()
+            out += data
+            inj.packets += packets
+            inj.bad_frames += bad
+            if key is not None:
+                inj.first_delivered.setdefault(key[0], key[1])
+                inj.last_delivered[key[0]] = key[1]
         return bytes(out)
 
 

@@ -58,6 +58,11 @@ class Ground:
             self._before = copy.deepcopy(self.bus.stats)
             self.faults.arm()
 
+    def stop(self) -> None:
+        """Stop reading the link (the reader finishes decoding what it read): what the
+        ground counted and what the injector let through then compare exactly."""
+        self.bus.close()
+
     def counted(self) -> dict[str, int]:
         """What the ground counted since the faults began: packets, bad frames, sequence
         gaps and the packets they skipped (compare with :attr:`injected`)."""
