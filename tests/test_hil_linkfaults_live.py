@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from ground.commander import CommanderCore
+from ground.verifier import StageTimeouts
 from hil.linkfaults import LinkFaults
 from hil.procedures import Vehicle
 from hil.station import Ground
@@ -73,5 +74,15 @@ def test_repeated_frames_are_duplicates_one_for_one(target):
         assert ground.counted()["packets"] == injected.packets
         assert ground.stats.duplicates == injected.duplicated
         assert ground.counted()["missing"] == 0
+    finally:
+        ground.close()
+
+
+def test_a_lost_telecommand_times_out_and_says_which_stage(target):
+    ground, vehicle = connect(target, LinkFaults(uplink_drop=1.0))
+    try:
+        lost = vehicle.send("NOOP", expect="TIMEOUT", timeouts=StageTimeouts(accepted=0.5))
+        assert [s.stage for s in lost.stages] == ["TIMEOUT"] and lost.reason == "ACCEPTED"
+        assert ground.injected.uplink_dropped == 1
     finally:
         ground.close()
