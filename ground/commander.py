@@ -35,7 +35,7 @@ from schemas.commands import ArgumentError
 from .bus import AsyncSubscription, LinkState, Received, TelemetryBus
 from .decoder import Packet, TelemetryDecoder
 from .errors import OperationFailed
-from .history import CommandHistory
+from .history import CommandHistory, HistoryError
 from .keys import CounterSource, MemoryCounter, VehicleKey  # noqa: F401 (doctest)
 from .links import Link, LinkClosed
 from .telecommand import Telecommand, build
@@ -47,6 +47,7 @@ __all__ = [
     "CommandFailed",
     "CommandTimeout",
     "ConfirmationRequired",
+    "KeyMismatch",
     "CommanderCore",
     "Commander",
 ]
@@ -64,6 +65,10 @@ class ConfirmationRequired(CommandError):
     """A critical command was sent without ``confirm=True`` (COSMOS calls it hazardous)."""
 
 
+class KeyMismatch(CommandError):
+    """HK says the vehicle holds another key than the one this ground signs with."""
+
+
 class CommandFailed(CommandError):
     """The vehicle refused the command or reported it failed (the reason is in the message)."""
 
@@ -79,7 +84,7 @@ def outcome_error(verification: Verification, where: str = "") -> CommandError |
         stages = [s.stage for s in verification.stages[:-1]]
         when = f"after {stages[-1]}" if stages else "refused"
         return CommandFailed(
-            f"{tc.name} failed: {verification.reason} ({when}, counter {tc.counter})",
+            f"{tc.name} failed: {verification.why} ({when}, counter {tc.counter})",
             verification,
         )
     if verification.outcome == "TIMEOUT":
@@ -110,6 +115,8 @@ class CommanderCore:
         self.verifier = Verifier(timeouts)
         #: the vehicle's last accepted counter, from HK (None until an HK is seen)
         self.vehicle_counter: int | None = None
+        #: the id of the key the vehicle holds, from HK (None until an HK is seen)
+        self.vehicle_key_id: int | None = None
 
     def check(self, name: str, args: Mapping[str, Any]) -> commands.CommandDef:
         """The command's definition if ``args`` fit it; ArgumentError says what does not."""
@@ -124,6 +131,13 @@ class CommanderCore:
             raise ConfirmationRequired(
                 f"{command.name} is critical ({command.description}): confirm to send it"
             )
+        if self.vehicle_key_id is not None and self.vehicle_key_id != self.key.key_id:
+            holds = f"holds key id {self.vehicle_key_id}" if self.vehicle_key_id else "holds no key"
+            raise KeyMismatch(
+                f"{self.key.vehicle} {holds} and this ground signs with key id "
+                f"{self.key.key_id}: put this key on the vehicle (lander flash) or sign with "
+                "the vehicle's key (--key-file)"
+            )
         return build(self.dictionary, name, args, key=self.key, counter=self.counter.reserve())
 
     def release(
@@ -137,7 +151,11 @@ class CommanderCore:
         packets = list(packets)
         for packet in packets:
             if packet.name == "HK":
-                board = packet.raw_values["tc_counter"]
+                raw = packet.raw_values
+                self.vehicle_key_id = raw.get("tc_key_id", self.key.key_id)
+                if self.vehicle_key_id != self.key.key_id:
+                    continue  # its counter belongs to another key
+                board = raw["tc_counter"]
                 if self.vehicle_counter is None or board != self.vehicle_counter:
                     self.vehicle_counter = board
                     self.counter.observe(board)
@@ -160,7 +178,8 @@ class Commander:
     a :class:`~ground.links.Link` (the commander then reads it through a bus of its own).
     ``subscribe(callback)`` gives every decoded packet to another user of the link.
     ``history`` (a :class:`~ground.history.CommandHistory`) records each command with all its
-    stages when its verification ends.
+    stages when its verification ends; when it cannot, the command's outcome still comes and
+    ``history_error`` holds the last :class:`~ground.history.HistoryError`.
     """
 
     def __init__(
@@ -172,6 +191,7 @@ class Commander:
         history: CommandHistory | None = None,
         poll: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
+        hk_timeout: float = 5.0,
     ) -> None:
         self._own_bus = not isinstance(link, TelemetryBus)
         self.bus = (
@@ -192,6 +212,11 @@ class Commander:
         self._events: AsyncSubscription | None = None
         self._closed: str | None = None
         self._telemetry = asyncio.Event()
+        self._hk = asyncio.Event()
+        self.history_error: HistoryError | None = None
+        #: how long the first send() waits for the HK that tells the vehicle's counter
+        self.hk_timeout = hk_timeout
+        self._hk_awaited = False
 
     @property
     def url(self) -> str:
@@ -241,6 +266,17 @@ class Commander:
                 f"no telemetry from {self.url} within {timeout:g} s: is the firmware running?"
             ) from None
 
+    async def learn_vehicle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for an HK (the vehicle's key id and counter); whether one
+        came. Without one the ground signs with its own counter, which a vehicle that took
+        later ones refuses as REPLAY."""
+        self.start()
+        try:
+            await asyncio.wait_for(self._hk.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def send(
         self,
         name: str,
@@ -251,7 +287,13 @@ class Commander:
         timeouts: StageTimeouts | None = None,
         **args: Any,
     ) -> Verification:
-        """Send a command and await its verification; CommandError if it does not complete."""
+        """Send a command and await its verification; CommandError if it does not complete.
+        The first waits for an HK (up to ``hk_timeout`` s) so that it is signed above the
+        vehicle's counter."""
+        self.core.check(name, args)
+        if not self._hk_awaited:  # once: a link without HK costs one wait, not one a command
+            self._hk_awaited = True
+            await self.learn_vehicle(self.hk_timeout)
         return await self.send_telecommand(
             self.core.prepare(name, args, confirm=confirm), on_stage=on_stage, timeouts=timeouts
         )
@@ -286,6 +328,8 @@ class Commander:
             if isinstance(event, Received):
                 packets.append(event.packet)
                 self._telemetry.set()
+                if event.packet.name == "HK":
+                    self._hk.set()
                 for callback in list(self._subscribers):
                     callback(event.packet)
             elif isinstance(event, LinkState) and event.state == "closed":
@@ -320,9 +364,12 @@ class Commander:
 
     def _record(self, verification: Verification) -> None:
         if self.history is not None:
-            self.history.record(
-                verification,
-                link=self.url,
-                vehicle=self.core.key.vehicle,
-                released_ago=self.clock() - verification.released,
-            )
+            try:
+                self.history.record(
+                    verification,
+                    link=self.url,
+                    vehicle=self.core.key.vehicle,
+                    released_ago=self.clock() - verification.released,
+                )
+            except HistoryError as exc:  # the outcome matters more: it still comes
+                self.history_error = exc

@@ -16,6 +16,7 @@ from .bus import LinkState, Received, TelemetryBus
 from .decoder import LinkStats, Packet
 from .display import format_value
 from .events import EventLog
+from .identity import IdentityWatch
 from .limits import limit_state
 
 __all__ = ["TelemetryView", "Row", "render_table", "limit_state"]
@@ -41,8 +42,13 @@ class TelemetryView:
     latest: dict[str, Packet] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     events: EventLog = field(default_factory=EventLog)
+    identity: IdentityWatch = field(default_factory=IdentityWatch)
+    #: the dictionary warning, kept on screen once given
+    warnings: list[str] = field(default_factory=list)
 
     def update(self, packets: list[Packet]) -> None:
+        self.identity.observe(packets)
+        self.warnings.extend(self.identity.take_warnings())
         for p in packets:
             event = p.event
             if event is not None:
@@ -67,6 +73,9 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
         f"undecodable {stats.undecodable}  unknown apid {stats.unknown_apid}  gaps {stats.gaps}"
     )
     lines.append(header)
+    if view.identity.current is not None:
+        lines.append(f"vehicle {view.identity.current}")
+    lines.extend(f"warning: {w}" for w in view.warnings)
     lines.append("")
     rows = view.rows()
     width = max((len(row.name) for row in rows), default=0) + 2

@@ -57,7 +57,10 @@ def fails_in_one_line(result: subprocess.CompletedProcess[str], *words: str) -> 
 
 
 def files(flash: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in flash.iterdir() if p.is_file()}
+    """The flash's files, but for the count of boots the firmware keeps there itself."""
+    return {
+        p.name: p.read_bytes() for p in flash.iterdir() if p.is_file() and p.name != "boot.count"
+    }
 
 
 @pytest.fixture
@@ -109,11 +112,12 @@ def test_flash_from_empty_then_again_with_one_changed_module(firmware: Path, fla
         built = json.loads((default_out() / "manifest.json").read_text())
         image = [*built["files"], "config.json", KEY_FILE, "firmware.json"]
         assert sorted(copied(result)) == sorted(image)
-        assert re.search(r"telemetry flows \(EVENT, ", result.stdout), result.stdout
+        assert re.search(r"telemetry flows \(IDENT, EVENT, ", result.stdout), result.stdout
 
         # the real mpremote, on its own, finds the same files with the same hashes
         listing = mpremote(board.port, "ls").stdout
-        assert sorted(re.findall(r"^\s*\d+ (\S+)$", listing, re.M)) == sorted(image)
+        on_board = set(re.findall(r"^\s*\d+ (\S+)$", listing, re.M)) - {"boot.count"}
+        assert sorted(on_board) == sorted(image)
         sums = mpremote(board.port, "sha256sum", *[f":{name}" for name in built["files"]])
         found = dict(re.findall(r"^sha256sum :(\S+)\n([0-9a-f]{64})$", sums.stdout, re.M))
         assert found == {name: entry["sha256"] for name, entry in built["files"].items()}
@@ -188,17 +192,24 @@ def test_dry_run_changes_nothing_and_the_firmware_runs_again(
 # -- bad cases -----------------------------------------------------------------------------
 
 
+def no_key_made() -> bool:
+    return not list(Path(os.environ["LANDER_KEY_DIR"]).glob("*.key"))
+
+
 def test_no_board_found():
     fails_in_one_line(lander_flash(), "no board found", "--port")
+    assert no_key_made()
 
 
 def test_no_such_port():
     fails_in_one_line(lander_flash("--port", "/dev/ttyNOPE7"), "no serial port /dev/ttyNOPE7")
+    assert no_key_made()
 
 
 def test_a_busy_port(flash: Path):
     with VirtualBoard(flash) as board, serial.Serial(board.port, exclusive=True):
         fails_in_one_line(lander_flash("--port", board.port), "is busy", "close it")
+    assert no_key_made()
 
 
 def test_a_board_without_micropython():
@@ -209,6 +220,7 @@ def test_a_board_without_micropython():
             "BOOTSEL",
             "micropython.org/download/RPI_PICO",
         )
+    assert no_key_made()  # the key is made once a MicroPython board answers
 
 
 def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
@@ -253,6 +265,7 @@ def test_a_hash_mismatch_after_copy(flash: Path, previous: dict[str, bytes]):
 def test_user_mistakes_in_options():
     fails_in_one_line(lander_flash("--rate", "WARP=5"), "--rate WARP: no such packet")
     fails_in_one_line(lander_flash("--rate", "NAV=500"), "--rate NAV=500")
+    fails_in_one_line(lander_flash("--rate", "HK=0"), "HK never stops")
     fails_in_one_line(lander_flash("--set", "vehicle=X"), "use --vehicle")
 
 
