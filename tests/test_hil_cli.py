@@ -1,7 +1,12 @@
 """`lander hil` as a user runs it: the campaign (or part of it) with its report, and one
-line for a wrong option."""
+line for a wrong option; the README's procedures, run as written."""
 
 from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +41,19 @@ def test_a_wrong_option_is_one_line(args, message):
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("lander hil: ") and message in line, line
+
+
+def test_the_readme_procedures_run_as_written(tmp_path):
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = text.index("### HIL campaigns\n")
+    [code] = re.findall(r"```python\n(.*?)```", text[start : text.index("\n## ", start)], re.S)
+    (tmp_path / "test_readme_procedures.py").write_text(code)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "2 passed" in done.stdout
