@@ -397,9 +397,12 @@ class TelemetryDecoder:
 
     def _sequence(self, key: bytes, spec: _Spec, seq: int, pkt: bytes) -> None:
         """A packet whose sequence count is not the one expected: first, gap, late, repeat;
-        or the BOOT event of a vehicle that restarted: every count starts afresh."""
+        or the first packets of a vehicle that restarted (its IDENT, count 0, then its BOOT
+        event): every count starts afresh."""
         stats = self.stats
-        if key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]:
+        if (key == self._ident_key and seq == 0) or (
+            key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]
+        ):
             self.forget_sequence()
         expected = self._expected[key]
         name = spec.definition.name

@@ -278,14 +278,18 @@ def _events(*names: str, start_seq: int = 0) -> list[bytes]:
 
 
 @pytest.mark.parametrize("old_boot", [30, 5000], ids=["short", "long"])
-def test_a_vehicle_that_restarts_is_a_new_boot_not_lost_or_repeated_packets(old_boot):
-    """After a reset every sequence count starts at 0 again: the BOOT event, the first
-    packet of every boot, tells the ground so."""
-    before = _events("BOOT", "PHASE_CHANGE") + tmgen.sequence("NAV", old_boot)
-    after = _events("BOOT") + tmgen.sequence("NAV", 40) + _events("PHASE_CHANGE", start_seq=1)
+@pytest.mark.parametrize("ident", [True, False], ids=["ident", "no-ident"])
+def test_a_vehicle_that_restarts_is_a_new_boot_not_lost_or_repeated_packets(old_boot, ident):
+    """After a reset every sequence count starts at 0 again: the first packets of every boot,
+    IDENT (count 0) and the BOOT event, tell the ground so (either one is enough)."""
+    idents = tmgen.sequence("IDENT", 2) if ident else [b"", b""]
+    before = [idents[0], *_events("BOOT", "PHASE_CHANGE"), idents[1]]
+    before += tmgen.sequence("NAV", old_boot)
+    after = [idents[0], *_events("BOOT"), *tmgen.sequence("NAV", 40)]
+    after += _events("PHASE_CHANGE", start_seq=1)
     packets, decoder = _decode([b"".join(before + after)])
     s = decoder.stats
-    assert len(packets) == old_boot + 44
+    assert len(packets) == old_boot + 44 + (3 if ident else 0)
     assert (s.gaps, s.missing, s.duplicates, s.out_of_order) == (0, 0, 0, 0)
 
 
