@@ -56,9 +56,11 @@ def complete(text: str, dictionary: CommandDictionary) -> Completion:
         prefix = words[0].upper() if words else ""
         names = [c for c in dictionary if c.name.startswith(prefix)]
         if len(names) == 1 or any(c.name == prefix for c in names):
-            c = next(c for c in names if c.name == prefix) if prefix in {
-                c.name for c in names
-            } else names[0]
+            c = (
+                next(c for c in names if c.name == prefix)
+                if prefix in {c.name for c in names}
+                else names[0]
+            )
             critical = "  CRITICAL" if c.critical else ""
             return Completion(
                 [c.name + (" " if c.args else "")] if c.name != prefix else [],

@@ -49,14 +49,6 @@ RATE_LIMITS: tuple[RateLimit, ...] = (
         model.Limits(yellow_low=-0.05, red_low=-0.2),
         only_when=("engine", "OFF"),
     ),
-    RateLimit(
-        "PROP",
-        "pressurant_pressure",
-        "bar/s",
-        "helium pressurant falling with the engine off: a leak",
-        model.Limits(yellow_low=-0.05, red_low=-0.5),
-        only_when=("engine", "OFF"),
-    ),
 )
 
 

@@ -57,7 +57,9 @@ def bit_names(f: model.Field) -> dict[int, str]:
 def set_bits(f: model.Field, value: int) -> list[str]:
     """Names of the bits set in ``value``."""
     names = bit_names(f)
-    return [names.get(bit, f"bit{bit}") for bit in range(int(value).bit_length()) if value >> bit & 1]
+    return [
+        names.get(bit, f"bit{bit}") for bit in range(int(value).bit_length()) if value >> bit & 1
+    ]
 
 
 _PHASES = model.load()["HK"].field("phase").states

@@ -1,0 +1,54 @@
+"""The line at the top of every page: vehicle, link, phase, times, limits and warnings."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from .palette import LINK_STYLE, STATE_STYLE, ago, clock
+from .state import ConsoleState
+from .vocabulary import ALARM_STATES
+
+__all__ = ["StatusBar"]
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; }
+    StatusBar.alarm { background: $error; }
+    """
+
+    def show(self, state: ConsoleState, now: float, vehicle: str) -> None:
+        link = state.link
+        line = Text(f" {vehicle} ", style="bold reverse")
+        line.append(" ")
+        label = {"lost": "LINK LOST", "closed": "LINK CLOSED"}.get(link.state, link.state.upper())
+        line.append(f" {label} ", style=LINK_STYLE.get(link.state, ""))
+        if link.down and link.since:
+            line.append(f" {ago(now - link.since)}", style="bold")
+        else:
+            line.append(f" {link.rate:.0f}/s")
+        hk = state.parameters.packets["HK"]
+        if hk.count:
+            for name in ("phase", "mode"):
+                value = str(hk.values[name])
+                line.append("  ")
+                line.append(value, style=STATE_STYLE.get(_alarm(name, value), "") or "bold")
+            line.append(f"  T+{hk.vehicle_time:.1f}s")
+        line.append(f"  {clock(now)}Z ")
+        active = state.limits.now()
+        reds = sum(1 for e in active if e.state == "RED")
+        yellows = len(active) - reds
+        if reds:
+            line.append(f" {reds} RED ", style=STATE_STYLE["RED"])
+        if yellows:
+            line.append(f" {yellows} YEL ", style=STATE_STYLE["YELLOW"])
+        unack = state.unacknowledged
+        if unack:
+            line.append(f" {unack} unack", style="bold")
+        self.update(line)
+        self.set_class(link.down or reds > 0, "alarm")
+
+
+def _alarm(name: str, value: str) -> str:
+    return ALARM_STATES.get(("HK", name), {}).get(value, "")
