@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from schemas import model
 
@@ -30,7 +31,9 @@ class Series:
     packet: str
     field: model.Field
     window: float = 60.0
-    points: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=20000))
+    points: deque[tuple[float, float]] = dataclass_field(
+        default_factory=lambda: deque(maxlen=20000)
+    )
 
     @property
     def label(self) -> str:
