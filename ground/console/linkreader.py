@@ -4,7 +4,8 @@ The console codes against the bus's names only (:mod:`ground.console.source` imp
 from one place). This module provides them over :func:`ground.links.open_link`: one thread
 reads the link, decodes, stamps each packet with its ground receive time and hands packets,
 link state (up, lost, back, closed) and statistics to subscribers. A link that goes away is
-reported ``lost`` and reopened with backoff; a capture that ends is ``closed``.
+reported ``lost`` and, when it was named by URL, reopened with backoff; a capture that ends
+is ``closed``.
 """
 
 from __future__ import annotations
@@ -86,7 +87,9 @@ class TelemetryBus:
         self._link: Link | None = None if isinstance(link, str) else link
         self.url = link if isinstance(link, str) else link.url
         self.decoder = decoder if decoder is not None else TelemetryDecoder()
-        self.reconnect = reconnect and not self.url.startswith("file:")
+        # A link given as an object cannot be opened again; a capture ends, it is not lost.
+        self.capture = self.url.startswith("file:")
+        self.reconnect = reconnect and isinstance(link, str) and not self.capture
         self.backoff = backoff
         self.state = "closed"
         self._subscribers: list[Callable[[Event], None]] = []
@@ -159,12 +162,10 @@ class TelemetryBus:
             except LinkClosed as exc:
                 for packet in self.decoder.close():
                     self._publish(Received(packet, time.time(), self.url))
+                self.state = "closed" if self.capture else "lost"
+                self._publish(LinkState(self.state, self.url, time.time(), str(exc)))
                 if not self.reconnect:
-                    self.state = "closed"
-                    self._publish(LinkState("closed", self.url, time.time(), str(exc)))
                     return
-                self.state = "lost"
-                self._publish(LinkState("lost", self.url, time.time(), str(exc)))
                 self._reopen()
                 continue
             if data:
