@@ -18,6 +18,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from schemas import commands
@@ -181,10 +182,13 @@ class ConsoleApp(App[int]):
         """Draw the page in view (and the status bar) from the state as it is now."""
         now = self.clock()
         state = self.state
-        self.status_bar.show(state, now, self.vehicle)
-        page = self.pages.get(self.tabs.active)
-        if page is not None:
-            page.show(state, now)
+        try:
+            self.status_bar.show(state, now, self.vehicle)
+            page = self.pages.get(self.tabs.active)
+            if page is not None:
+                page.show(state, now)
+        except NoMatches:  # the app is closing: its widgets are going
+            return
         self.metrics.redraws += 1
         if self._undrawn is not None:
             oldest, newest = self._undrawn
@@ -199,6 +203,8 @@ class ConsoleApp(App[int]):
     # --- actions ------------------------------------------------------------------------
 
     def action_page(self, page: str) -> None:
+        # Focus left inside the page going away would bring it back: the command line has it.
+        self.command_bar.query_one(CommandInput).focus()
         self.tabs.active = page
         self.redraw()
 

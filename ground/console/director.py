@@ -77,7 +77,9 @@ def _cell(state: ConsoleState, now: float, packet: str, name: str, unit: bool = 
         return Text("—", style="dim")
     f = status.definition.field(name)
     value = status.values[name]
-    colour = "STALE" if status.stale(now) else level_state(packet, f, value)
+    colour = level_state(packet, f, value)
+    if colour in ("", "GREEN") and status.stale(now):
+        colour = "STALE"
     return Text(format_value(value, f.unit if unit else ""), style=STATE_STYLE.get(colour, ""))
 
 

@@ -50,15 +50,15 @@ class ParametersPage(Vertical):
             table.clear()
         previous_group = ""
         for key, r in zip(keys, rows, strict=True):
-            shown = r.shown_state
+            colour = r.state if r.state not in ("", "GREEN") or not r.stale else "STALE"
             value = r.raw if self.raw else r.value
             cells = (
                 Text(r.subsystem if r.subsystem != previous_group else "", style="bold cyan"),
                 r.packet,
                 r.name,
-                Text(format_value(value), style=STATE_STYLE.get(shown, ""), justify="right"),
+                Text(format_value(value), style=STATE_STYLE.get(colour, ""), justify="right"),
                 "raw" if self.raw and r.unit else r.unit,
-                Text(shown or "-", style=STATE_STYLE.get(shown, "dim")),
+                _state_cell(r.state, r.stale),
                 Text(ago(r.age), style="bold magenta" if r.stale else "dim"),
             )
             previous_group = r.subsystem
@@ -67,3 +67,11 @@ class ParametersPage(Vertical):
             else:
                 for index in range(3, len(cells)):
                     table.update_cell(key, table.ordered_columns[index].key, cells[index])
+
+
+def _state_cell(state: str, stale: bool) -> Text:
+    """The limit state, and STALE beside it when the packet is overdue."""
+    text = Text(state or "-", style=STATE_STYLE.get(state, "dim"))
+    if stale:
+        text.append(" STALE", style=STATE_STYLE["STALE"])
+    return text
