@@ -16,9 +16,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
+from textual_plotext import PlotextPlot
 
 from .palette import LINK_STYLE, SEVERITY_STYLE, STATE_STYLE, ago, clock
 from .parameters import format_value
+from .plotpage import draw
 from .state import ConsoleState
 from .vocabulary import bit_names, level_state
 
@@ -49,18 +51,24 @@ class FlightDirector(Grid):
 
     DEFAULT_CSS = """
     FlightDirector { grid-size: 2; grid-columns: 1fr 43; grid-rows: auto 1fr; height: 1fr; }
-    FlightDirector.wide { grid-size: 3; grid-columns: 1fr 43 1fr; }
+    FlightDirector.tall { grid-rows: auto 1fr 2fr; }
+    FlightDirector.wide { grid-size: 3; grid-columns: 1fr 43 1fr; grid-rows: auto 1fr; }
     FlightDirector #fd-events { column-span: 2; height: 1fr; }
     FlightDirector.wide #fd-events { column-span: 1; row-span: 2; }
+    FlightDirector #fd-plot { display: none; column-span: 2; height: 1fr; }
+    FlightDirector.tall #fd-plot { display: block; }
     """
 
     def compose(self) -> ComposeResult:
         yield _Panel("Vehicle", id="fd-vehicle")
         yield _Panel("Fault protection · link", id="fd-fdir")
         yield _Panel("Events", id="fd-events")
+        yield PlotextPlot(id="fd-plot")
 
     def on_resize(self) -> None:
+        """A larger terminal: events beside the panels, and a plot below them."""
         self.set_class(self.size.width >= 120, "wide")
+        self.set_class(self.size.height >= 34, "tall")
 
     def show(self, state: ConsoleState, now: float) -> None:
         self.query_one("#fd-vehicle", Static).update(vehicle_table(state, now))
@@ -68,6 +76,8 @@ class FlightDirector(Grid):
         events = self.query_one("#fd-events", Static)
         rows = max(1, events.content_size.height or 4)
         events.update(recent_events(state, rows))
+        if self.has_class("tall") and state.plots.series:
+            draw(self.query_one("#fd-plot", PlotextPlot), state.plots.series[0], now)
 
 
 def _cell(state: ConsoleState, now: float, packet: str, name: str, unit: bool = True) -> Text:
@@ -162,8 +172,8 @@ def fdir_and_link(state: ConsoleState, now: float) -> Group:
 
 def recent_events(state: ConsoleState, count: int) -> Table:
     t = Table.grid(padding=(0, 1))
-    t.add_column(no_wrap=True, style="dim")
-    t.add_column(no_wrap=True)
+    t.add_column(no_wrap=True, style="dim", min_width=7)
+    t.add_column(no_wrap=True, min_width=4)
     t.add_column(overflow="ellipsis", no_wrap=True)
     entries = list(state.events.entries)[-count:]
     for e in entries:
