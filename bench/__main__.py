@@ -204,10 +204,12 @@ def bench_firmware() -> None:
 
 def main() -> int:
     from .commanding import bench_commanding
+    from .console import bench_console
 
     bench_ground()
     bench_firmware()
     bench_commanding()
+    bench_console()
     return 0
 
 

@@ -53,11 +53,14 @@ class FlightDirector(Grid):
     FlightDirector { grid-size: 2; grid-columns: 1fr 43; grid-rows: auto 1fr; height: 1fr; }
     FlightDirector.tall { grid-rows: auto 1fr 2fr; }
     FlightDirector.wide { grid-size: 3; grid-columns: 1fr 43 1fr; grid-rows: auto 1fr; }
+    FlightDirector #fd-vehicle, FlightDirector #fd-fdir { height: 13; }
     FlightDirector #fd-events { column-span: 2; height: 1fr; }
     FlightDirector.wide #fd-events { column-span: 1; row-span: 2; }
     FlightDirector #fd-plot { display: none; column-span: 2; height: 1fr; }
     FlightDirector.tall #fd-plot { display: block; }
     """
+
+    _plotted = 0.0
 
     def compose(self) -> ComposeResult:
         yield _Panel("Vehicle", id="fd-vehicle")
@@ -71,12 +74,14 @@ class FlightDirector(Grid):
         self.set_class(self.size.height >= 34, "tall")
 
     def show(self, state: ConsoleState, now: float) -> None:
-        self.query_one("#fd-vehicle", Static).update(vehicle_table(state, now))
-        self.query_one("#fd-fdir", Static).update(fdir_and_link(state, now))
+        # Every panel has a fixed size: new content needs no layout of the screen.
+        self.query_one("#fd-vehicle", Static).update(vehicle_table(state, now), layout=False)
+        self.query_one("#fd-fdir", Static).update(fdir_and_link(state, now), layout=False)
         events = self.query_one("#fd-events", Static)
         rows = max(1, events.content_size.height or 4)
-        events.update(recent_events(state, rows))
-        if self.has_class("tall") and state.plots.series:
+        events.update(recent_events(state, rows), layout=False)
+        if self.has_class("tall") and state.plots.series and now - self._plotted >= 0.5:
+            self._plotted = now  # plotext is slow: at most twice a second
             draw(self.query_one("#fd-plot", PlotextPlot), state.plots.series[0], now)
 
 

@@ -48,8 +48,13 @@ class PlotsPage(Vertical):
         grid.styles.grid_size_columns = 1 if len(wanted) < 2 else 2
         grid.mount_all(PlotextPlot(id=_id(label)) for label in wanted)
 
+    _plotted = 0.0
+
     def show(self, state: ConsoleState, now: float) -> None:
         self.place_plots(state)
+        if now - self._plotted < 0.5:  # plotext is slow: at most twice a second
+            return
+        self._plotted = now
         for series in state.plots.series:
             try:
                 widget = self.query_one(f"#{_id(series.label)}", PlotextPlot)

@@ -46,7 +46,7 @@ class StatusBar(Static):
         unack = state.unacknowledged
         if unack:
             line.append(f" {unack} unack", style="bold")
-        self.update(line)
+        self.update(line, layout=False)
         self.set_class(link.down or reds > 0, "alarm")
 
 
