@@ -159,18 +159,12 @@ def bench_ground() -> None:
 
 
 def bench_firmware() -> None:
-    from tests import vm
+    from hil import vm
 
     results = []
     for _ in range(REPEATS):
         proc = subprocess.run(
-            [
-                vm.micropython(),
-                "-X",
-                "heapsize=192K",
-                "-c",
-                f"import sys\nsys.path.insert(0, {str(vm.FIRMWARE)!r})\n" + FIRMWARE_BENCH,
-            ],
+            vm.argv(FIRMWARE_BENCH),
             capture_output=True,
             timeout=300,
             check=True,

@@ -13,7 +13,6 @@ COMMANDS = 200
 
 SCRIPT = r"""
 import sys, time, gc
-sys.path.insert(0, %(firmware)r)
 import hal, packets as P
 from app import App, load_config
 from framing import crc16
@@ -57,12 +56,11 @@ sys.stderr.write("BENCH us_crc=%%f us_mac=%%f us_cmd=%%f alloc=%%f\n" %% fields)
 
 
 def bench_commanding(repeats: int = 5) -> None:
-    from tests import onboard, tcgen, vm
+    from hil import onboard, telecommands, vm
 
-    packet = tcgen.signed("SET_TM_RATE", 10**6, packet="NAV", hz=10).packet
-    frames = b"".join(tcgen.signed("NOOP", c).frame for c in range(1, COMMANDS + 1))
+    packet = telecommands.signed("SET_TM_RATE", 10**6, packet="NAV", hz=10).packet
+    frames = b"".join(telecommands.signed("NOOP", c).frame for c in range(1, COMMANDS + 1))
     script = SCRIPT % {
-        "firmware": str(vm.FIRMWARE),
         "packet": packet.hex(),
         "half": COMMANDS // 2,
         "total": COMMANDS,
@@ -72,7 +70,7 @@ def bench_commanding(repeats: int = 5) -> None:
         with tempfile.TemporaryDirectory() as flash:
             onboard.flash(Path(flash))
             proc = subprocess.run(
-                [vm.micropython(), "-X", "heapsize=192K", "-c", script],
+                vm.argv(script),
                 input=frames,
                 capture_output=True,
                 cwd=flash,

@@ -20,20 +20,21 @@
 import packets as P
 from micropython import const
 
-T_ARM = const(1)
-T_START_DESCENT = const(2)
-T_ABORT = const(3)
-T_SAFE = const(4)
-T_NO_GO = const(5)          # fault protection: not fit for powered descent
-T_PDI = const(6)            # perilune reached: ignition
-T_HIGH_GATE = const(7)
-T_LOW_GATE = const(8)
-T_CONTACT = const(9)
-T_CRASH = const(10)
-T_ORBIT_REACHED = const(11)
-T_HOVER_DONE = const(12)
+# Triggers: the dictionary's TRIGGER enumeration (PHASE_CHANGE names them on the ground).
+T_ARM = P.TRIGGER_ARM
+T_START_DESCENT = P.TRIGGER_START_DESCENT
+T_ABORT = P.TRIGGER_ABORT
+T_SAFE = P.TRIGGER_SAFE
+T_NO_GO = P.TRIGGER_NO_GO              # fault protection: not fit for powered descent
+T_PDI = P.TRIGGER_PDI                  # perilune reached: ignition
+T_HIGH_GATE = P.TRIGGER_HIGH_GATE
+T_LOW_GATE = P.TRIGGER_LOW_GATE
+T_CONTACT = P.TRIGGER_CONTACT
+T_CRASH = P.TRIGGER_CRASH
+T_ORBIT_REACHED = P.TRIGGER_ORBIT_REACHED
+T_HOVER_DONE = P.TRIGGER_HOVER_DONE
 
-_N_TRIGGERS = const(16)
+_N_TRIGGERS = const(256)    # a trigger is a u8 in PHASE_CHANGE
 
 _POWERED = (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL, P.PHASE_ABORT)
 

@@ -1,21 +1,25 @@
-"""The ground's telemetry decoder: a sans-I/O core fed bytes, returning packets.
+"""The ground's telemetry decoder: a sans-I/O core fed bytes, frames or packets.
 
 Every path of the ground (``lander decode``, the monitor, the archive, the MQTT bridge, the
 HIL API) decodes through :class:`TelemetryDecoder`, so they all agree on what a stream
-holds. It does no I/O, keeps no clock and starts no thread: give it bytes as they come, in
-chunks of any size, and it returns the packets they complete.
+holds. It does no I/O, keeps no clock and starts no thread. A serial stream is fed as bytes
+in chunks of any size (:meth:`~TelemetryDecoder.feed`; the framing is
+:class:`~ground.deframer.Deframer`'s); a COBS-decoded frame or an MQTT message, which
+carries one packet, is fed whole (:meth:`~TelemetryDecoder.feed_frame`,
+:meth:`~TelemetryDecoder.feed_packet`). However a stream is chunked, the packets and the
+counters are the same.
 
-Bad input never raises and never hides good data. A serial line's 0x00 delimiter lets the
-receiver resynchronise: every corrupt frame is counted once, in the counter that says why,
-and skipped. Garbage that lands in front of a frame (noise between frames, a lost
-delimiter) is cut off: the decoder looks for an intact packet at the end of a bad frame
-before giving up on it, so the frame after a glitch still decodes.
+Bad input never raises and never hides good data: every corrupt frame is counted once, in
+the counter that says why, and skipped; an intact packet at the end of a bad run (garbage in
+front of it, a lost delimiter) is still found. The sequence count of each APID tells packets
+lost (``gaps``, ``missing``) from packets repeated (``duplicates``) or arriving late
+(``out_of_order``, which give back the packets counted missing).
 
-Speed comes from the dictionary being fixed: one precompiled :class:`struct.Struct` per
-APID (the same layout Construct defines in :mod:`schemas.structs`; a test proves identical
-results), the CRC checked by residue with ``binascii.crc_hqx`` and COBS decoded in C.
-Engineering values are computed when asked for (:attr:`Packet.values`), not for every
-packet of a bulk decode.
+The hot path is the raw path the bus, the bridge and a raw archive need: deframe, check the
+CRC (by residue, ``binascii.crc_hqx``), route by APID and sequence count. A packet keeps its
+raw bytes (:attr:`Packet.data`) and is unpacked, with one precompiled :class:`struct.Struct`
+per APID (the layout Construct defines in :mod:`schemas.structs`; a test proves identical
+results), only when a value is asked for.
 """
 
 from __future__ import annotations
@@ -31,55 +35,73 @@ from cobs.cobs import decode as cobs_decode
 
 from schemas import model, wire
 
-__all__ = ["Packet", "LinkStats", "TelemetryDecoder"]
+from . import events as _events
+from .deframer import MAX_FRAME, Deframer
 
-_HEADER = wire.PRIMARY_HEADER
+__all__ = ["Packet", "LinkStats", "TelemetryDecoder", "MAX_FRAME", "REORDER_WINDOW"]
+
 _TM_WORD0_BASE = 1 << 11  # version 0, type TM, secondary header flag set
 _MIN_PACKET = wire.TM_OVERHEAD
-#: Frames longer than this cannot be telemetry of any dictionary we load; a run of bytes
-#: this long with no delimiter is dropped (and counted once) rather than buffered forever.
-MAX_FRAME = 4096
+_CUC_AT = wire.PRIMARY_HEADER_LEN
+#: A packet at most this many sequence counts behind the next expected one is late or
+#: repeated; further behind, the count jumped (the vehicle restarted, say): a gap.
+REORDER_WINDOW = 1024
 
 
 class _Spec:
     """Decoding plan of one APID, built once from its definition."""
 
-    __slots__ = ("definition", "struct", "size", "length", "names", "converters")
+    __slots__ = ("definition", "struct", "size", "length", "names", "converters", "events")
 
-    def __init__(self, definition: model.PacketDef) -> None:
+    def __init__(self, definition: model.PacketDef, dictionary: model.Dictionary) -> None:
         self.definition = definition
         self.struct = struct.Struct(">HHHIH" + definition.data_format)
         self.size = wire.TM_OVERHEAD + definition.data_size
         self.length = self.size - wire.PRIMARY_HEADER_LEN - 1
         self.names = tuple(f.name for f in definition.fields)
         self.converters: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            f.engineering if (f.states or f.calibration) else None for f in definition.fields
+            f.engineering if (f.states or f.calibration or f.bits) else None
+            for f in definition.fields
+        )
+        #: the packet that carries events: event code -> its definition
+        self.events: dict[int, model.EventDef] | None = (
+            {e.code: e for e in dictionary.events}
+            if definition.name == model.EVENT_PACKET
+            else None
         )
 
 
 class Packet(tuple):
-    """One good telemetry packet: its definition, sequence count, time and raw values.
+    """One good telemetry packet: its raw bytes (header .. CRC) and its definition.
 
-    A tuple underneath, ``(spec, words)`` with ``words`` every number of the packet as
-    unpacked in one ``struct`` call (3 header words, coarse, fine, the fields), because a
-    bulk decode makes hundreds of thousands of them a second and a tuple is the cheapest
-    object Python builds.
+    A tuple underneath, ``(spec, data)``, because the raw path makes a million of them a
+    second and a tuple is the cheapest object Python builds. Nothing is unpacked until asked
+    for: :attr:`seq` and :attr:`apid` come from the header, :attr:`raw` and :attr:`values`
+    unpack the fields each time they are read.
     """
 
     __slots__ = ()
 
     @property
-    def _spec(self) -> _Spec:
-        return self[0]  # type: ignore[no-any-return]
+    def data(self) -> bytes:
+        """The packet as received, CRC included: archivable, re-decodable."""
+        return self[1]  # type: ignore[no-any-return]
 
     @property
     def seq(self) -> int:
-        return self[1][1] & wire.MAX_SEQ  # type: ignore[no-any-return]
+        data = self[1]
+        return ((data[2] << 8) | data[3]) & wire.MAX_SEQ  # type: ignore[no-any-return]
+
+    @property
+    def words(self) -> tuple[Any, ...]:
+        """Every number of the packet in one ``struct`` call: 3 header words, coarse, fine,
+        the fields."""
+        return self[0].struct.unpack_from(self[1])  # type: ignore[no-any-return]
 
     @property
     def raw(self) -> tuple[Any, ...]:
         """(coarse, fine, field values...) exactly as on the wire."""
-        return self[1][3:]  # type: ignore[no-any-return]
+        return self.words[3:]
 
     @property
     def definition(self) -> model.PacketDef:
@@ -96,12 +118,11 @@ class Packet(tuple):
     @property
     def time(self) -> float:
         """Vehicle time (CUC coarse + fine) in seconds."""
-        words = self[1]
-        return wire.cuc_seconds(words[3], words[4])
+        return wire.cuc_seconds(*wire.CUC.unpack_from(self[1], _CUC_AT))
 
     @property
     def raw_values(self) -> dict[str, Any]:
-        return dict(zip(self[0].names, self[1][5:], strict=True))
+        return dict(zip(self[0].names, self.words[5:], strict=True))
 
     @property
     def values(self) -> dict[str, Any]:
@@ -109,22 +130,37 @@ class Packet(tuple):
         spec = self[0]
         return {
             name: (conv(raw) if conv else raw)
-            for name, conv, raw in zip(spec.names, spec.converters, self[1][5:], strict=True)
+            for name, conv, raw in zip(spec.names, spec.converters, self.words[5:], strict=True)
         }
 
+    @property
+    def event(self) -> _events.Event | None:
+        """The event an EVENT packet carries, its arguments named; None for other packets."""
+        table = self[0].events
+        if table is None:
+            return None
+        raw = self.raw_values
+        return _events.from_values(
+            table.get(raw.get(model.EVENT_ID_FIELD)), self.time, raw, self.values, self.definition
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "packet": self.name,
             "apid": self.apid,
             "seq": self.seq,
             "time": self.time,
             "values": self.values,
         }
+        event = self.event
+        if event is not None:
+            record["event"] = event.to_dict()
+        return record
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Packet):
             return NotImplemented
-        return (self.apid, self.seq, self.raw) == (other.apid, other.seq, other.raw)
+        return self[1] == other[1]  # type: ignore[no-any-return]
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -138,8 +174,9 @@ class Packet(tuple):
 
 @dataclass
 class LinkStats:
-    """What the link delivered. Every frame lands in exactly one of the last four counters
-    (``packets``, ``crc_errors``, ``undecodable``, ``unknown_apid``)."""
+    """What the link delivered. Every frame lands in exactly one of ``packets``,
+    ``crc_errors``, ``undecodable`` and ``unknown_apid``; ``resyncs`` and ``oversize_runs``
+    say why some were undecodable; the sequence counters describe the good packets."""
 
     bytes: int = 0
     frames: int = 0
@@ -147,8 +184,15 @@ class LinkStats:
     crc_errors: int = 0
     undecodable: int = 0
     unknown_apid: int = 0
+    #: discontinuities of the sequence count, and the packets they skipped (a late packet
+    #: gives its count back, and a gap whose packets all came late is no gap)
     gaps: int = 0
-    #: per packet name: discontinuities of the sequence count and packets they skipped
+    missing: int = 0
+    duplicates: int = 0
+    out_of_order: int = 0
+    #: intact packets cut out of the end of a bad run; runs too long to be a frame
+    resyncs: int = 0
+    oversize_runs: int = 0
     gaps_by_packet: dict[str, int] = field(default_factory=dict)
     missing_by_packet: dict[str, int] = field(default_factory=dict)
 
@@ -161,6 +205,11 @@ class LinkStats:
             "undecodable": self.undecodable,
             "unknown_apid": self.unknown_apid,
             "gaps": self.gaps,
+            "missing": self.missing,
+            "duplicates": self.duplicates,
+            "out_of_order": self.out_of_order,
+            "resyncs": self.resyncs,
+            "oversize_runs": self.oversize_runs,
         }
 
     @property
@@ -168,8 +217,19 @@ class LinkStats:
         return self.crc_errors + self.undecodable + self.unknown_apid
 
 
+class _Gap:
+    """Packets of one gap not yet seen; when they have all come late, it was no gap."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+
 class TelemetryDecoder:
-    """Sans-I/O telemetry decoder: ``feed(bytes) -> [Packet]``, ``close() -> [Packet]``.
+    """Sans-I/O telemetry decoder: ``feed(bytes) -> [Packet]``, ``close() -> [Packet]``;
+    ``feed_frame(frame) -> [Packet]`` and ``feed_packet(packet) -> Packet | None`` for links
+    that carry whole frames or packets.
 
     >>> decoder = TelemetryDecoder()
     >>> decoder.feed(b"\\x00garbage\\x00")
@@ -180,149 +240,206 @@ class TelemetryDecoder:
 
     def __init__(self, dictionary: model.Dictionary | None = None) -> None:
         self.dictionary = dictionary if dictionary is not None else model.load()
-        self._specs: dict[int, _Spec] = {_TM_WORD0_BASE | p.apid: _Spec(p) for p in self.dictionary}
-        # First two octets of the header -> (spec, length field, packet size, unpack_from):
-        # one dict lookup checks version, type, secondary header flag and APID at once.
+        specs = [_Spec(p, self.dictionary) for p in self.dictionary]
+        self._known_word0 = {_TM_WORD0_BASE | s.definition.apid for s in specs}
+        # First two octets of the header -> (spec, packet size, length field octets): one
+        # dict lookup checks version, type, secondary header flag and APID at once.
         self._plans = {
-            w.to_bytes(2, "big"): (s, s.length, s.size, s.struct.unpack_from)
-            for w, s in self._specs.items()
+            (_TM_WORD0_BASE | s.definition.apid).to_bytes(2, "big"): (
+                s,
+                s.size,
+                s.length.to_bytes(2, "big"),
+            )
+            for s in specs
         }
         #: per APID (by the same key): the sequence count expected next, -1 before the first
-        self._last_seq = dict.fromkeys(self._plans, -1)
-        self._max_packet_frame = max(s.size for s in self._specs.values()) + 2
-        self._partial = b""
-        self._discarding = False
+        self._expected = dict.fromkeys(self._plans, -1)
+        #: per APID: sequence counts skipped by a gap, still hoped for (at most the window)
+        self._lost: dict[bytes, dict[int, _Gap]] = {key: {} for key in self._plans}
+        longest = max(s.size for s in specs) + 2  # COBS adds one octet per 254, and one
+        self._deframer = Deframer(MAX_FRAME, intact=self._intact, longest=longest)
         self.stats = LinkStats()
 
     # --- feeding ---------------------------------------------------------------------
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Packet]:
-        """Take the next bytes of the stream; return the packets they complete."""
+        """Take the next bytes of a serial stream; return the packets they complete."""
+        self.stats.bytes += len(data)
+        runs = self._deframer.split(data)
+        self.stats.frames += len(runs)
+        return self._runs(runs)
+
+    def feed_frame(self, frame: bytes) -> list[Packet]:
+        """One COBS-decoded frame (a packet with its CRC); its packet, if it is good."""
+        packet = self.feed_packet(frame)
+        return [] if packet is None else [packet]
+
+    def feed_packet(self, packet: bytes | bytearray | memoryview) -> Packet | None:
+        """One CCSDS packet with its CRC (an MQTT message); the Packet, or None if bad."""
+        pkt = bytes(packet)
         stats = self.stats
-        stats.bytes += len(data)
-        data = bytes(data)
-        chunks = (self._partial + data).split(b"\x00") if self._partial else data.split(b"\x00")
-        self._partial = chunks.pop()
-        if self._discarding and chunks:
-            # The tail of an over-long run, already counted when it was dropped.
-            chunks[0] = b""
-            self._discarding = False
-        if len(self._partial) > MAX_FRAME:
-            if not self._discarding:
-                stats.frames += 1
-                stats.undecodable += 1
-            self._partial = b""
-            self._discarding = True
-        stats.frames += len(chunks) - chunks.count(b"")
-        # The hot loop: every name local, good packets only; anything odd goes to _bad().
+        stats.bytes += len(pkt)
+        stats.frames += 1
+        if len(pkt) < _MIN_PACKET:
+            stats.undecodable += 1
+            return None
+        if crc_hqx(pkt, 0xFFFF):
+            stats.crc_errors += 1
+            return None
         out: list[Packet] = []
-        append = out.append
-        plans = self._plans
-        last_seq = self._last_seq
-        packet = Packet
-        good = 0
-        for chunk in chunks:
-            if not chunk:
-                continue
-            try:
-                pkt = cobs_decode(chunk)
-            except DecodeError:
-                self._bad(chunk, out, "undecodable")
-                continue
-            if len(pkt) < _MIN_PACKET:
-                self._bad(chunk, out, "undecodable")
-                continue
-            if crc_hqx(pkt, 0xFFFF):
-                self._bad(chunk, out, "crc_errors")
-                continue
-            key = pkt[:2]
-            plan = plans.get(key)
-            if plan is None or plan[2] != len(pkt):
-                self._reject_header(chunk, pkt, out)
-                continue
-            words = plan[3](pkt)
-            if words[2] != plan[1] or words[1] < 0xC000:
-                self._reject_header(chunk, pkt, out)
-                continue
-            seq = words[1] & 0x3FFF
-            if last_seq[key] != seq:
-                self._gap(plan[0], last_seq[key], seq)
-            last_seq[key] = (seq + 1) & 0x3FFF
-            append(packet((plan[0], words)))
-            good += 1
-        stats.packets += good
-        return out
+        if self._intact(pkt):
+            self._emit(pkt, out)
+        else:
+            self._reject_header(pkt)
+        return out[0] if out else None
 
     def close(self) -> list[Packet]:
-        """End of stream: an unterminated last frame is a truncated one."""
-        if self._partial:
-            self.stats.frames += 1
-            out: list[Packet] = []
-            self._bad(self._partial, out, "undecodable")
-            self._partial = b""
-            return out
-        return []
+        """End of stream: an unterminated last run is a packet only if it is intact."""
+        run = self._deframer.end()
+        if not run:
+            return []
+        self.stats.frames += 1
+        out: list[Packet] = []
+        try:
+            pkt: bytes | None = cobs_decode(run) if len(run) <= MAX_FRAME else None
+        except DecodeError:
+            pkt = None
+        if pkt is not None and self._intact(pkt):
+            self._emit(pkt, out)
+        else:
+            self._bad(run, out, "undecodable")  # truncated
+        return out
 
     def decode_all(self, data: bytes) -> list[Packet]:
         """Decode a whole capture (feed + close)."""
         return self.feed(data) + self.close()
 
+    def forget_sequence(self) -> None:
+        """The vehicle restarted (its link came back): its sequence counts start afresh."""
+        for key in self._expected:
+            self._expected[key] = -1
+            self._lost[key].clear()
+
+    # --- the hot loop ----------------------------------------------------------------
+
+    def _runs(self, runs: list[bytes]) -> list[Packet]:
+        # Every name local, good packets only; anything odd goes to _bad / _sequence.
+        out: list[Packet] = []
+        append = out.append
+        plans = self._plans
+        expected = self._expected
+        packet = Packet
+        good = 0
+        for run in runs:
+            try:
+                pkt = cobs_decode(run)
+            except DecodeError:
+                self._bad(run, out, "undecodable")
+                continue
+            if crc_hqx(pkt, 0xFFFF) or len(pkt) < _MIN_PACKET:
+                self._bad(run, out, "crc_errors" if len(pkt) >= _MIN_PACKET else "undecodable")
+                continue
+            key = pkt[:2]
+            plan = plans.get(key)
+            if plan is None or plan[1] != len(pkt) or pkt[4:6] != plan[2] or pkt[2] < 0xC0:
+                self._bad(run, out, "")
+                continue
+            seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF
+            if expected[key] == seq:
+                expected[key] = (seq + 1) & 0x3FFF
+            else:
+                self._sequence(key, plan[0], seq)
+            append(packet((plan[0], pkt)))
+            good += 1
+        self.stats.packets += good
+        return out
+
     # --- internals -------------------------------------------------------------------
 
-    def _gap(self, spec: _Spec, expected: int, seq: int) -> None:
-        if expected < 0:  # first packet of this APID
-            return
-        name = spec.definition.name
-        stats = self.stats
-        stats.gaps += 1
-        stats.gaps_by_packet[name] = stats.gaps_by_packet.get(name, 0) + 1
-        skipped = (seq - expected) & wire.MAX_SEQ
-        stats.missing_by_packet[name] = stats.missing_by_packet.get(name, 0) + skipped
+    def _intact(self, pkt: bytes) -> bool:
+        """A CRC-good packet of a known APID with a header that fits its definition."""
+        if len(pkt) < _MIN_PACKET or crc_hqx(pkt, 0xFFFF):
+            return False
+        plan = self._plans.get(pkt[:2])
+        return plan is not None and plan[1] == len(pkt) and pkt[4:6] == plan[2] and pkt[2] >= 0xC0
 
-    def _emit(self, spec: _Spec, seq: int, pkt: bytes, out: list[Packet]) -> None:
+    def _emit(self, pkt: bytes, out: list[Packet]) -> None:
+        """Route an intact packet: count it, follow its sequence count, hand it on."""
         key = pkt[:2]
-        if self._last_seq[key] != seq:
-            self._gap(spec, self._last_seq[key], seq)
-        self._last_seq[key] = (seq + 1) & wire.MAX_SEQ
+        spec = self._plans[key][0]
+        seq = ((pkt[2] << 8) | pkt[3]) & wire.MAX_SEQ
+        if self._expected[key] == seq:
+            self._expected[key] = (seq + 1) & wire.MAX_SEQ
+        else:
+            self._sequence(key, spec, seq)
         self.stats.packets += 1
-        out.append(Packet((spec, spec.struct.unpack_from(pkt))))
+        out.append(Packet((spec, pkt)))
 
-    def _reject_header(self, chunk: bytes, pkt: bytes, out: list[Packet]) -> None:
-        # A CRC-good packet we cannot decode: an APID we do not know, or a bad header.
+    def _sequence(self, key: bytes, spec: _Spec, seq: int) -> None:
+        """A packet whose sequence count is not the one expected: first, gap, late, repeat."""
+        stats = self.stats
+        expected = self._expected[key]
+        name = spec.definition.name
+        if expected < 0:  # first packet of this APID
+            self._expected[key] = (seq + 1) & wire.MAX_SEQ
+            return
+        ahead = (seq - expected) & wire.MAX_SEQ
+        lost = self._lost[key]
+        if ahead < wire.MAX_SEQ + 1 - REORDER_WINDOW:
+            stats.gaps += 1
+            stats.gaps_by_packet[name] = stats.gaps_by_packet.get(name, 0) + 1
+            stats.missing += ahead
+            stats.missing_by_packet[name] = stats.missing_by_packet.get(name, 0) + ahead
+            # Forget what fell out of the window, then hope for (the last of) these.
+            for old in [s for s in lost if (seq - s) & wire.MAX_SEQ >= REORDER_WINDOW]:
+                del lost[old]
+            gap = _Gap(ahead)
+            for i in range(max(0, ahead - REORDER_WINDOW + 1), ahead):
+                lost[(expected + i) & wire.MAX_SEQ] = gap
+            self._expected[key] = (seq + 1) & wire.MAX_SEQ
+            return
+        late = lost.pop(seq, None)  # behind: expected stays where it is
+        if late is None:
+            stats.duplicates += 1
+            return
+        stats.out_of_order += 1
+        stats.missing -= 1
+        stats.missing_by_packet[name] -= 1
+        late.left -= 1
+        if late.left == 0:
+            stats.gaps -= 1
+            stats.gaps_by_packet[name] -= 1
+
+    def _reject_header(self, pkt: bytes) -> None:
+        """A CRC-good packet we cannot decode: an APID we do not know, or a bad header."""
         word0 = int.from_bytes(pkt[:2], "big")
         known_form = (word0 & ~wire.MAX_APID) == _TM_WORD0_BASE
-        if known_form and word0 not in self._specs:
+        if known_form and word0 not in self._known_word0:
             self.stats.unknown_apid += 1
         else:
-            self._bad(chunk, out, "undecodable")
+            self.stats.undecodable += 1
 
-    def _bad(self, chunk: bytes, out: list[Packet], reason: str) -> None:
-        """Count a bad frame, unless an intact packet ends it (garbage ahead of a frame)."""
-        start = max(1, len(chunk) - self._max_packet_frame)
-        for i in range(start, len(chunk)):
-            found = self._intact(chunk[i:])
-            if found is not None:
-                spec, seq, pkt = found
-                self.stats.undecodable += 1  # the garbage in front
-                self.stats.frames += 1  # ... and the frame it hid
-                self._emit(spec, seq, pkt, out)
-                return
-        setattr(self.stats, reason, getattr(self.stats, reason) + 1)
+    def _bad(self, run: bytes, out: list[Packet], reason: str) -> None:
+        """Count a bad run once, unless an intact packet ends it (garbage in front).
 
-    def _intact(self, candidate: bytes) -> tuple[_Spec, int, bytes] | None:
-        try:
-            pkt = cobs_decode(candidate)
-        except DecodeError:
-            return None
-        if len(pkt) < _MIN_PACKET or crc_hqx(pkt, 0xFFFF):
-            return None
-        word0, word1, length = _HEADER.unpack_from(pkt)
-        spec = self._specs.get(word0)
-        if spec is None or length != spec.length or len(pkt) != spec.size:
-            return None
-        if word1 >> 14 != wire.SEQ_UNSEGMENTED:
-            return None
-        return spec, word1 & wire.MAX_SEQ, pkt
+        ``reason`` is the counter, or "" for a CRC-good packet that did not fit."""
+        stats = self.stats
+        oversize = len(run) > MAX_FRAME
+        if oversize:
+            stats.oversize_runs += 1
+        hidden = self._deframer.resync(run)
+        if hidden is not None:
+            stats.resyncs += 1
+            stats.undecodable += 1  # the garbage in front
+            stats.frames += 1  # ... and the frame it hid
+            self._emit(hidden, out)
+            return
+        if oversize:
+            stats.undecodable += 1
+        elif reason:
+            setattr(stats, reason, getattr(stats, reason) + 1)
+        else:
+            self._reject_header(cobs_decode(run))
 
 
 def decode_stream(chunks: Iterable[bytes], decoder: TelemetryDecoder | None = None) -> list[Packet]:

@@ -19,6 +19,7 @@ Failures a user can cause (no such port, a board unplugged, a missing file) rais
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
@@ -29,11 +30,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import serial
 
 from .errors import LinkUnavailable
+from .portowner import busy_message
 
 __all__ = [
     "Link",
     "LinkError",
     "LinkClosed",
+    "PortBusy",
     "open_link",
     "SerialLink",
     "FileLink",
@@ -46,12 +49,18 @@ class LinkError(LinkUnavailable):
     """A link could not be opened or failed; the message is one line for the user."""
 
 
+class PortBusy(LinkError):
+    """Another process owns the serial port; the message names it and what to do instead."""
+
+
 class LinkClosed(LinkError):
     """The far end went away (end of file, board unplugged, virtual board stopped)."""
 
 
 class Link(Protocol):
     url: str
+    #: whether ``reopen()`` may bring the link back after it was lost (a serial port)
+    reconnectable: bool
 
     def read(self, timeout: float = 0.1) -> bytes:
         """Bytes received within ``timeout`` seconds (``b""`` if none); LinkClosed at the end."""
@@ -65,14 +74,25 @@ class Link(Protocol):
 class SerialLink:
     """A serial port or any pyserial URL."""
 
+    reconnectable = True
+
     def __init__(self, url: str, target: str, baud: int = 115200) -> None:
         self.url = url
         self._target = target
+        self._baud = baud
+        self._open()
+
+    def reopen(self) -> None:
+        """Open the port again (the board came back); LinkError while it is not there."""
+        self._open()
+
+    def _open(self) -> None:
+        target, baud = self._target, self._baud
         try:
             if "://" in target:
                 self._port = serial.serial_for_url(target, baudrate=baud, timeout=0.1)
-            else:
-                self._port = serial.Serial(target, baudrate=baud, timeout=0.1)
+            else:  # a device has one owner (ground.portowner)
+                self._port = serial.Serial(target, baudrate=baud, timeout=0.1, exclusive=True)
         except serial.SerialException as exc:
             if "://" not in target and not os.path.exists(target):
                 raise LinkError(
@@ -80,6 +100,8 @@ class SerialLink:
                     "Pass --link serial:///dev/ttyACMn with the right device "
                     "(`python -m serial.tools.list_ports` lists them)"
                 ) from None
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in str(exc):
+                raise PortBusy(busy_message(target, self.url)) from None
             raise LinkError(f"cannot open {target}: {_reason(exc)}") from None
 
     def read(self, timeout: float = 0.1) -> bytes:
@@ -107,6 +129,7 @@ class FileLink:
     """A raw capture file (``-`` is standard input)."""
 
     CHUNK = 1 << 16
+    reconnectable = False
 
     def __init__(self, url: str, path: str) -> None:
         self.url = url
@@ -132,6 +155,8 @@ class FileLink:
 
 class SilLink(SerialLink):
     """Starts a virtual board with the project's firmware and opens its serial port."""
+
+    reconnectable = False  # a board that stopped does not come back
 
     def __init__(self, url: str, options: dict[str, str]) -> None:
         from sil.board import VirtualBoard

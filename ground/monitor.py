@@ -1,7 +1,8 @@
-"""Live view of decoded telemetry on a terminal: the latest value of every field.
+"""Live view of decoded telemetry on a terminal: the latest value of every field, limits
+coloured, and the recent events as sentences.
 
 A plain refreshing table: the operator console (Textual) is built on the same
-:class:`TelemetryView`, which is sans-I/O: it takes packets and returns rows.
+:class:`TelemetryView`, which is sans-I/O: it takes packets and returns rows and event lines.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from schemas import model
-
 from .decoder import LinkStats, Packet
+from .display import format_value
+from .events import EventLog
+from .limits import limit_state
 
-__all__ = ["TelemetryView", "Row", "render_table"]
+__all__ = ["TelemetryView", "Row", "render_table", "limit_state"]
 
 _COLOURS = {"RED": "\x1b[31;1m", "YELLOW": "\x1b[33;1m", "GREEN": ""}
 _RESET = "\x1b[0m"
@@ -32,14 +34,20 @@ class Row:
 
 @dataclass
 class TelemetryView:
-    """Latest packet per name, and the rows a screen shows for them."""
+    """Latest packet per name, the rows a screen shows for them, and the recent events
+    (events are shown as sentences in their log, not as rows of raw arguments)."""
 
     latest: dict[str, Packet] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    events: EventLog = field(default_factory=EventLog)
 
     def update(self, packets: list[Packet]) -> None:
         for p in packets:
-            self.latest[p.name] = p
+            event = p.event
+            if event is not None:
+                self.events.extend((event,))
+            else:
+                self.latest[p.name] = p
             self.counts[p.name] = self.counts.get(p.name, 0) + 1
 
     def rows(self) -> list[Row]:
@@ -49,18 +57,6 @@ class TelemetryView:
             for f, value in zip(packet.definition.fields, packet.values.values(), strict=True):
                 rows.append(Row(name, f.name, value, f.unit, limit_state(f, value)))
         return rows
-
-
-def limit_state(f: model.Field, value: Any) -> str:
-    if f.limits is None or isinstance(value, str):
-        return ""
-    return f.limits.check(value)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 1e6 else f"{value:.4g}"
-    return str(value)
 
 
 def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
@@ -74,9 +70,16 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
     rows = view.rows()
     width = max((len(row.name) for row in rows), default=0) + 2
     for row in rows:
-        text = f"{row.packet:<10}{row.name:<{width}}{_fmt(row.value):>16} {row.unit:<7}{row.state}"
+        value = format_value(row.value)
+        text = f"{row.packet:<10}{row.name:<{width}}{value:>16} {row.unit:<7}{row.state}"
         if colour and row.state in ("RED", "YELLOW"):
             text = _COLOURS[row.state] + text + _RESET
+        lines.append(text)
+    lines.append("")
+    lines.append(f"events (last {len(view.events)}):" if len(view.events) else "events: none yet")
+    for event, text in zip(view.events, view.events.lines(), strict=True):
+        if colour and event.alarm in ("RED", "YELLOW"):
+            text = _COLOURS[event.alarm] + text + _RESET
         lines.append(text)
     return "\n".join(lines)
 

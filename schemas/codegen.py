@@ -71,6 +71,20 @@ def render(dictionary: model.Dictionary) -> str:
                 names_seen[name] = owner
                 emit(f"{name} = const({value})")
     emit("")
+    emit("# Enumerations, as <ENUM>_<STATE>; <ENUM>_NAMES where the values count from 0.")
+    for enum in dictionary.enums.values():
+        for value, state in sorted(enum.states.items()):
+            name = _const_name(enum.name, state)
+            if name in names_seen:
+                raise model.SchemaError(
+                    f"enums.{enum.name}: constant {name} also made by {names_seen[name]}"
+                )
+            names_seen[name] = f"enums.{enum.name}"
+            emit(f"{name} = const({value})")
+        if sorted(enum.states) == list(range(len(enum.states))):
+            names = "".join(f"{enum.states[v]!r}, " for v in range(len(enum.states)))
+            emit(f"{enum.name}_NAMES = ({names})")
+    emit("")
     emit("# Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.")
     for p in dictionary:
         for f in p.fields:

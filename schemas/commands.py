@@ -256,6 +256,8 @@ def _states_from(
 ) -> dict[int, str]:
     if ref == "packets":
         return {p.apid: p.name for p in telemetry}
+    if ref in telemetry.enums:
+        return dict(telemetry.enums[ref].states)
     owner, _, name = ref.partition(".")
     try:
         if owner in done:
@@ -263,7 +265,8 @@ def _states_from(
         return dict(telemetry[owner].field(name).states)
     except (KeyError, ArgumentError):
         raise SchemaError(
-            f"{where}: states_from {ref!r} names no telemetry field or earlier command argument"
+            f"{where}: states_from {ref!r} names no telemetry field, enumeration "
+            "or earlier command argument"
         ) from None
 
 

@@ -8,16 +8,21 @@ not as a wrong byte on the link.
 
 from __future__ import annotations
 
+import math
 import struct
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
     "FIELD_TYPES",
+    "EVENT_PACKET",
+    "Enum",
+    "EventArg",
+    "EventDef",
     "Field",
     "Limits",
     "PacketDef",
@@ -27,6 +32,10 @@ __all__ = [
 ]
 
 MAX_APID: Final[int] = 0x7FF
+#: The packet that carries events: its ``event_id`` names an ``[events.*]`` entry and its
+#: fields ``arg1``, ``arg2``... carry that event's arguments in order.
+EVENT_PACKET: Final[str] = "EVENT"
+EVENT_ID_FIELD: Final[str] = "event_id"
 #: Wire type -> struct format character (big-endian packing is applied per packet).
 FIELD_TYPES: Final[Mapping[str, str]] = {
     "u8": "B",
@@ -46,15 +55,30 @@ class SchemaError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Yellow and red limits in engineering units; ``None`` where a side has no limit."""
+    """Yellow and red limits: numbers in engineering units (``None`` where a side has no
+    limit) and, for enumerated or bit fields, the state or bit names that raise an alarm
+    (phase CRASHED, mode SAFE, fault-protection row PROP_LEAK)."""
 
     yellow_low: float | None = None
     yellow_high: float | None = None
     red_low: float | None = None
     red_high: float | None = None
+    yellow: frozenset[str] = frozenset()
+    red: frozenset[str] = frozenset()
 
-    def check(self, value: float) -> str:
-        """Return ``"RED"``, ``"YELLOW"`` or ``"GREEN"`` for an engineering value."""
+    def check(self, value: object) -> str:
+        """``"RED"``, ``"YELLOW"`` or ``"GREEN"`` for an engineering value: a number, a state
+        name, or the names of the bits set. A number that is not finite (NaN, infinity) is
+        RED: a measurement that cannot be compared with any limit is never nominal."""
+        if isinstance(value, str):
+            return "RED" if value in self.red else "YELLOW" if value in self.yellow else "GREEN"
+        if isinstance(value, tuple | list | frozenset | set):
+            states = {self.check(v) for v in value if isinstance(v, str)}
+            return "RED" if "RED" in states else "YELLOW" if "YELLOW" in states else "GREEN"
+        if not isinstance(value, int | float):
+            return "RED"
+        if not math.isfinite(value):
+            return "RED"
         if (self.red_low is not None and value < self.red_low) or (
             self.red_high is not None and value > self.red_high
         ):
@@ -77,6 +101,8 @@ class Field:
     calibration: tuple[float, ...] = ()
     states: Mapping[int, str] = field(default_factory=dict)
     limits: Limits | None = None
+    #: a bit field: bit number -> name of the flag it carries
+    bits: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def fmt(self) -> str:
@@ -102,16 +128,97 @@ class Field:
             return (0, (1 << bits) - 1)
         return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
 
-    def engineering(self, raw: float) -> float | int | str:
-        """Raw wire value -> engineering value: a state name, a calibrated number, or raw."""
+    def engineering(self, raw: float) -> float | int | str | tuple[str, ...]:
+        """Raw wire value -> engineering value: a state name, the names of the bits set, a
+        calibrated number, or raw."""
         if self.states:
             return self.states.get(int(raw), f"UNKNOWN({raw})")
+        if self.bits:
+            return set_bits(self.bits, int(raw))
         if self.calibration:
             value = 0.0
             for coefficient in reversed(self.calibration):
                 value = value * raw + coefficient
             return value
         return raw
+
+
+def set_bits(names: Mapping[int, str], raw: int) -> tuple[str, ...]:
+    """Names of the bits set in ``raw``, lowest first (``BIT<n>`` for an unnamed one)."""
+    out = []
+    bit = 0
+    while raw >> bit:
+        if (raw >> bit) & 1:
+            out.append(names.get(bit, f"BIT{bit}"))
+        bit += 1
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Enum:
+    """A named enumeration that fields, event arguments and commands share
+    (``states_from = "TRIGGER"``), generated into the firmware as ``<ENUM>_<STATE>``."""
+
+    name: str
+    description: str
+    states: Mapping[int, str]
+
+
+@dataclass(frozen=True, eq=False)
+class EventArg:
+    """One argument of an event: which raw ``argN`` slot, and what it means."""
+
+    name: str
+    description: str
+    unit: str = ""
+    #: engineering = raw * scale (raw integers carry milli-units and the like)
+    scale: float = 1.0
+    states: Mapping[int, str] = field(default_factory=dict)
+    #: Python format spec of the engineering number in sentences (``.2f``)
+    format: str = "g"
+
+    def engineering(self, raw: int) -> int | float | str:
+        if self.states:
+            return self.states.get(int(raw), f"UNKNOWN({raw})")
+        if self.scale != 1.0:
+            return raw * self.scale
+        return raw
+
+    def text(self, value: object) -> str:
+        """The value as a sentence shows it: a state name, or the number with its unit."""
+        if isinstance(value, str):
+            return value
+        try:
+            number = format(value, self.format)
+        except (TypeError, ValueError):
+            number = str(value)
+        return f"{number} {self.unit}" if self.unit else number
+
+
+@dataclass(frozen=True, eq=False)
+class EventDef:
+    """One event: its code (``EVENT.event_id``), its arguments in ``argN`` order and the
+    sentence an operator reads (``text``: ``{from} -> {to} ({trigger})``)."""
+
+    name: str
+    code: int
+    description: str
+    args: tuple[EventArg, ...] = ()
+    text: str = ""
+
+    def values(self, raw: tuple[int, ...] | list[int]) -> dict[str, int | float | str]:
+        """Named engineering values of the arguments, from the raw ``argN`` values."""
+        return {a.name: a.engineering(r) for a, r in zip(self.args, raw, strict=False)}
+
+    def detail(self, raw: tuple[int, ...] | list[int]) -> str:
+        """What the sentence says after the event's name: ``BRAKING -> APPROACH (HIGH_GATE)``"""
+        values = self.values(raw)
+        texts = {a.name: a.text(values[a.name]) for a in self.args}
+        return self.text.format_map(texts) if self.text else ""
+
+    def sentence(self, raw: tuple[int, ...] | list[int]) -> str:
+        """``PHASE_CHANGE BRAKING -> APPROACH (HIGH_GATE)``"""
+        return f"{self.name} {self.detail(raw)}".rstrip()
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,9 +249,12 @@ class PacketDef:
 
 @dataclass(frozen=True)
 class Dictionary:
-    """All telemetry packets of the vehicle, by name and by APID."""
+    """All telemetry packets of the vehicle, by name and by APID, its events by code and
+    the enumerations they share."""
 
     packets: tuple[PacketDef, ...]
+    events: tuple[EventDef, ...] = ()
+    enums: Mapping[str, Enum] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[PacketDef]:
         return iter(self.packets)
@@ -162,14 +272,45 @@ class Dictionary:
                 return p
         return None
 
+    def event(self, code: int) -> EventDef | None:
+        """The event with this ``EVENT.event_id``, or None for a code the dictionary lacks."""
+        for e in self.events:
+            if e.code == code:
+                return e
+        return None
 
-def _limits(where: str, raw: Mapping[str, float] | None) -> Limits | None:
+    def event_named(self, name: str) -> EventDef:
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise KeyError(f"unknown event {name!r}")
+
+
+_LIMIT_KEYS: Final = {"yellow_low", "yellow_high", "red_low", "red_high", "yellow", "red"}
+
+
+def _limits(where: str, raw: Mapping[str, Any] | None, names: Mapping[int, str]) -> Limits | None:
     if raw is None:
         return None
-    unknown = set(raw) - {"yellow_low", "yellow_high", "red_low", "red_high"}
+    unknown = set(raw) - _LIMIT_KEYS
     if unknown:
         raise SchemaError(f"{where}: unknown limit keys {sorted(unknown)}")
-    limits = Limits(**{k: float(v) for k, v in raw.items()})
+    alarms: dict[str, frozenset[str]] = {}
+    for colour in ("yellow", "red"):
+        listed = [str(n) for n in raw.get(colour, ())]
+        missing = set(listed) - set(names.values())
+        if missing:
+            raise SchemaError(f"{where}: {colour} names unknown states {sorted(missing)}")
+        alarms[colour] = frozenset(listed)
+    numbers = {k: float(v) for k, v in raw.items() if k not in alarms}
+    limits = Limits(
+        yellow_low=numbers.get("yellow_low"),
+        yellow_high=numbers.get("yellow_high"),
+        red_low=numbers.get("red_low"),
+        red_high=numbers.get("red_high"),
+        yellow=alarms["yellow"],
+        red=alarms["red"],
+    )
     if limits.red_low is not None and limits.yellow_low is not None:
         if limits.red_low > limits.yellow_low:
             raise SchemaError(f"{where}: red_low is above yellow_low")
@@ -179,7 +320,46 @@ def _limits(where: str, raw: Mapping[str, float] | None) -> Limits | None:
     return limits
 
 
-def _field(packet: str, raw: Mapping[str, object]) -> Field:
+def _states(where: str, raw: object) -> dict[int, str]:
+    if not isinstance(raw, dict):
+        raise SchemaError(f'{where}: states must be a table {{ 1 = "NAME" }}')
+    try:
+        states = {int(k): str(v) for k, v in raw.items()}
+    except ValueError as exc:
+        raise SchemaError(f"{where}: state keys must be integers") from exc
+    if len(set(states.values())) != len(states):
+        raise SchemaError(f"{where}: duplicate state names")
+    return states
+
+
+class _Refs:
+    """What ``states_from``/``bits_from`` may name: an enumeration, ``events`` (the event
+    codes), ``packets`` (the packets by APID) or a field of a packet defined earlier
+    (``HK.phase``)."""
+
+    def __init__(self, enums: Mapping[str, Enum]) -> None:
+        self.enums = enums
+        self.events: dict[int, str] = {}
+        self.packets: dict[int, str] = {}
+        self.fields: dict[str, Field] = {}
+
+    def states(self, where: str, ref: object) -> dict[int, str]:
+        ref = str(ref)
+        if ref in self.enums:
+            return dict(self.enums[ref].states)
+        if ref == "events":
+            return dict(self.events)
+        if ref == "packets" and self.packets:
+            return dict(self.packets)
+        if ref in self.fields and self.fields[ref].states:
+            return dict(self.fields[ref].states)
+        raise SchemaError(
+            f"{where}: states_from {ref!r} names no enumeration, 'events', 'packets' "
+            "or earlier field"
+        )
+
+
+def _field(packet: str, raw: Mapping[str, Any], refs: _Refs) -> Field:
     name = str(raw.get("name", ""))
     where = f"{packet}.{name or '?'}"
     if not name.isidentifier():
@@ -189,16 +369,22 @@ def _field(packet: str, raw: Mapping[str, object]) -> Field:
         raise SchemaError(f"{where}: type {ftype!r} is not one of {', '.join(FIELD_TYPES)}")
     if not raw.get("description"):
         raise SchemaError(f"{where}: every field needs a description")
-    states_raw = raw.get("states") or {}
-    assert isinstance(states_raw, dict)
-    try:
-        states = {int(k): str(v) for k, v in states_raw.items()}
-    except ValueError as exc:
-        raise SchemaError(f"{where}: state keys must be integers") from exc
-    calibration = tuple(float(c) for c in raw.get("calibration", ()))  # type: ignore[attr-defined]
-    if states and calibration:
-        raise SchemaError(f"{where}: a field has states or a calibration, not both")
-    limits_raw = raw.get("limits")
+    if "states" in raw and "states_from" in raw:
+        raise SchemaError(f"{where}: give states or states_from, not both")
+    if "states_from" in raw:
+        states = refs.states(where, raw["states_from"])
+    else:
+        states = _states(where, raw.get("states", {}))
+    if "bits" in raw and "bits_from" in raw:
+        raise SchemaError(f"{where}: give bits or bits_from, not both")
+    bits = (
+        refs.states(where, raw["bits_from"])
+        if "bits_from" in raw
+        else _states(where, raw.get("bits", {}))
+    )
+    calibration = tuple(float(c) for c in raw.get("calibration", ()))
+    if sum(map(bool, (states, calibration, bits))) > 1:
+        raise SchemaError(f"{where}: a field has states, bits or a calibration, only one")
     f = Field(
         name=name,
         type=str(ftype),
@@ -206,20 +392,111 @@ def _field(packet: str, raw: Mapping[str, object]) -> Field:
         description=str(raw["description"]),
         calibration=calibration,
         states=states,
-        limits=_limits(where, limits_raw),  # type: ignore[arg-type]
+        limits=_limits(where, raw.get("limits"), states or bits),
+        bits=bits,
     )
     lo, hi = f.range
     for value in states:
         if not lo <= value <= hi:
             raise SchemaError(f"{where}: state {value} does not fit in {ftype}")
+    for bit in bits:
+        if f.is_float or not 0 <= bit < f.size * 8:
+            raise SchemaError(f"{where}: bit {bit} does not fit in {ftype}")
     return f
 
 
-def parse(document: Mapping[str, object]) -> Dictionary:
+def _enums(raw: object) -> dict[str, Enum]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SchemaError("[enums] must be a table of [enums.NAME]")
+    out = {}
+    for name, body in raw.items():
+        if not name.isidentifier() or name.upper() != name:
+            raise SchemaError(f"enums.{name}: enumeration names are upper-case identifiers")
+        if not body.get("description"):
+            raise SchemaError(f"enums.{name}: every enumeration needs a description")
+        states = _states(f"enums.{name}", body.get("states"))
+        if not states:
+            raise SchemaError(f"enums.{name}: an enumeration needs states")
+        out[name] = Enum(name, str(body["description"]), states)
+    return out
+
+
+_EVENT_ARG_KEYS: Final = {"name", "description", "unit", "scale", "states", "states_from", "format"}
+
+
+def _event(name: str, body: Mapping[str, Any], slots: int, refs: _Refs) -> EventDef:
+    where = f"events.{name}"
+    if not name.isidentifier() or name.upper() != name:
+        raise SchemaError(f"{where}: event names are upper-case identifiers")
+    code = body.get("code")
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise SchemaError(f"{where}: code must be an integer")
+    if not body.get("description"):
+        raise SchemaError(f"{where}: every event needs a description")
+    args_raw = body.get("args", ())
+    if len(args_raw) > slots:
+        raise SchemaError(f"{where}: {len(args_raw)} arguments, {EVENT_PACKET} carries {slots}")
+    args = []
+    for raw in args_raw:
+        aname = str(raw.get("name", ""))
+        awhere = f"{where}.{aname or '?'}"
+        if not aname.isidentifier():
+            raise SchemaError(f"{awhere}: argument name must be an identifier")
+        unknown = set(raw) - _EVENT_ARG_KEYS
+        if unknown:
+            raise SchemaError(f"{awhere}: unknown keys {sorted(unknown)}")
+        if not raw.get("description"):
+            raise SchemaError(f"{awhere}: every argument needs a description")
+        if "states" in raw and "states_from" in raw:
+            raise SchemaError(f"{awhere}: give states or states_from, not both")
+        states = (
+            refs.states(awhere, raw["states_from"])
+            if "states_from" in raw
+            else _states(awhere, raw.get("states", {}))
+        )
+        fmt = str(raw.get("format", "g"))
+        try:
+            format(1.0, fmt)
+        except ValueError:
+            raise SchemaError(f"{awhere}: format {fmt!r} is not a number format") from None
+        args.append(
+            EventArg(
+                name=aname,
+                description=str(raw["description"]),
+                unit=str(raw.get("unit", "")),
+                scale=float(raw.get("scale", 1.0)),
+                states=states,
+                format=fmt,
+            )
+        )
+    if len({a.name for a in args}) != len(args):
+        raise SchemaError(f"{where}: duplicate argument names")
+    text = str(body.get("text", ""))
+    try:
+        text.format_map({a.name: "" for a in args})
+    except (KeyError, ValueError, IndexError) as exc:
+        raise SchemaError(f"{where}: text names no argument {exc}") from None
+    return EventDef(name, code, str(body["description"]), tuple(args), text)
+
+
+def parse(document: Mapping[str, Any]) -> Dictionary:
     """Build and check a dictionary from the parsed TOML document."""
     packets_raw = document.get("packets")
     if not isinstance(packets_raw, dict) or not packets_raw:
         raise SchemaError("the dictionary defines no [packets.*]")
+    enums = _enums(document.get("enums"))
+    refs = _Refs(enums)
+    events_raw = document.get("events") or {}
+    if not isinstance(events_raw, dict):
+        raise SchemaError("[events] must be a table of [events.NAME]")
+    for name, body in events_raw.items():
+        code = body.get("code") if isinstance(body, dict) else None
+        if isinstance(code, int) and code in refs.events:
+            raise SchemaError(f"events.{name}: code {code} already used by {refs.events[code]}")
+        if isinstance(code, int):
+            refs.events[code] = name
     packets = []
     seen_apids: dict[int, str] = {}
     for name, body in packets_raw.items():
@@ -231,12 +508,14 @@ def parse(document: Mapping[str, object]) -> Dictionary:
         if apid in seen_apids:
             raise SchemaError(f"{name}: apid {apid:#05x} already used by {seen_apids[apid]}")
         seen_apids[apid] = name
-        fields = tuple(_field(name, f) for f in body.get("fields", ()))
+        refs.packets[apid] = name
+        fields = tuple(_field(name, f, refs) for f in body.get("fields", ()))
         if not fields:
             raise SchemaError(f"{name}: a packet needs at least one field")
         names = [f.name for f in fields]
         if len(set(names)) != len(names):
             raise SchemaError(f"{name}: duplicate field names")
+        refs.fields.update({f"{name}.{f.name}": f for f in fields})
         packets.append(
             PacketDef(
                 name=name,
@@ -246,7 +525,18 @@ def parse(document: Mapping[str, object]) -> Dictionary:
                 fields=fields,
             )
         )
-    return Dictionary(tuple(packets))
+    events: tuple[EventDef, ...] = ()
+    if events_raw:
+        carrier = next((p for p in packets if p.name == EVENT_PACKET), None)
+        if carrier is None or EVENT_ID_FIELD not in {f.name for f in carrier.fields}:
+            raise SchemaError(f"events need a packet {EVENT_PACKET} with a field {EVENT_ID_FIELD}")
+        slots = sum(1 for f in carrier.fields if f.name.startswith("arg"))
+        events = tuple(_event(n, b, slots, refs) for n, b in events_raw.items())
+        lo, hi = carrier.field(EVENT_ID_FIELD).range
+        for e in events:
+            if not lo <= e.code <= hi:
+                raise SchemaError(f"events.{e.name}: code {e.code} does not fit in event_id")
+    return Dictionary(tuple(packets), events, enums)
 
 
 def load(path: str | Path | None = None) -> Dictionary:

@@ -4,6 +4,7 @@
 the ground console open as they would a board's /dev/ttyACM0. See sil/board.py.
 """
 
-from .board import BoardError, VirtualBoard, find_micropython
+from .board import VirtualBoard
+from .vm import BoardError, find_micropython
 
 __all__ = ["BoardError", "VirtualBoard", "find_micropython"]

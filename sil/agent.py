@@ -35,7 +35,7 @@ import machine
 import micropython
 import vfs
 
-MAGIC = b"\xf0\x9fVB\x1d\xe4\x8b\xc7"  # must equal sil.board.MAGIC
+MAGIC = b"\xf0\x9fVB\x1d\xe4\x8b\xc7"  # must equal sil.control.MAGIC
 
 _AGENT = sys.argv[0]
 _rd = sys.stdin.buffer.read

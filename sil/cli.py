@@ -13,35 +13,45 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ground import events
 from ground.cli.arguments import positive_float, positive_int
 from ground.decoder import TelemetryDecoder
 from ground.errors import OperationFailed, UsageError
+from ground.keys import DEFAULT_VEHICLE
 from ground.links import open_link
 
 __all__ = ["register_sil", "register_scenario", "register_demo"]
 
 
-def _board_options(p: argparse.ArgumentParser, time_warp: int) -> None:
+def _board_options(p: argparse.ArgumentParser, time_warp: int | None, seed: int | None) -> None:
+    """--time-warp and --seed; None as default leaves the firmware's own (1 and 1)."""
     p.add_argument(
         "--time-warp",
         type=positive_int,
         default=time_warp,
         metavar="N",
-        help="run simulated time N times faster than real time",
+        help=f"run simulated time N times faster than real time (default {time_warp or 1})",
     )
-    p.add_argument("--seed", type=int, default=1, help="seed of the simulation's noise")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=seed,
+        help=f"seed of the simulation's noise (default {seed or 1})",
+    )
 
 
 def register_sil(sub: Any) -> None:
     p = sub.add_parser(
         "sil", help="start a virtual board (the firmware on the MicroPython VM behind a pty)"
     )
-    _board_options(p, time_warp=1)
+    _board_options(p, time_warp=None, seed=None)
+    p.add_argument("--vehicle", default=DEFAULT_VEHICLE, metavar="ID", help="the vehicle's id")
     p.add_argument(
         "--flash",
-        default=".vboard",
+        type=Path,
         metavar="DIR",
-        help="folder holding the board's flash (default .vboard)",
+        help="folder holding the board's flash (default: $LANDER_BOARDS/ID, else "
+        "$XDG_DATA_HOME/lander/boards/ID, i.e. ~/.local/share/lander/boards/ID)",
     )
     p.add_argument(
         "--idle", action="store_true", help="boot idle instead of starting the descent at once"
@@ -54,7 +64,7 @@ def register_sil(sub: Any) -> None:
 
 def register_demo(sub: Any) -> None:
     p = sub.add_parser("demo", help="start a virtual board and watch its telemetry")
-    _board_options(p, time_warp=20)
+    _board_options(p, time_warp=20, seed=1)
     p.add_argument("--duration", type=positive_float, default=30.0, metavar="S")
     p.set_defaults(func=run_demo)
 
@@ -71,27 +81,59 @@ def register_scenario(sub: Any) -> None:
 
 
 def _sil_options(args: argparse.Namespace) -> dict[str, str]:
-    options = {"time_warp": str(args.time_warp), "seed": str(args.seed)}
-    options["autostart"] = "0" if args.idle else "1"
+    """The options the board's config.json gets (those not given keep the firmware's
+    defaults)."""
+    options = {"vehicle": args.vehicle, "autostart": "0" if args.idle else "1"}
+    if args.time_warp is not None:
+        options["time_warp"] = str(args.time_warp)
+    if args.seed is not None:
+        options["seed"] = str(args.seed)
     if args.scenario:
         options["scenario"] = args.scenario
     return options
 
 
+def _given(args: argparse.Namespace) -> list[str]:
+    """The options that would change a board's config.json."""
+    given = [("--time-warp", args.time_warp is not None), ("--seed", args.seed is not None)]
+    given += [("--idle", args.idle), ("--scenario", bool(args.scenario))]
+    return [name for name, present in given if present]
+
+
 def run_sil(args: argparse.Namespace) -> int:
     from ground.links import provision_virtual_board
 
-    from .board import VirtualBoard
+    from .board import BoardError, VirtualBoard
+    from .firmware import boards_dir, was_flashed
 
-    flash = Path(args.flash)
-    provision_virtual_board(flash, _sil_options(args))
-    board = VirtualBoard(flash)
-    board.start()
+    flash: Path = args.flash or boards_dir() / args.vehicle
+    if flash.exists() and not flash.is_dir():
+        raise UsageError(f"--flash {flash}: not a folder; give the folder that holds the flash")
+    if was_flashed(flash):
+        if given := _given(args):
+            raise UsageError(
+                f"the board in {flash} was flashed by `lander flash` and starts as flashed; "
+                f"drop {' '.join(given)}, or flash it again with the settings it should have "
+                "(e.g. --set time_warp=N)"
+            )
+        how = "as flashed"
+    else:
+        try:
+            provision_virtual_board(flash, _sil_options(args))
+        except OSError as exc:
+            raise UsageError(f"cannot write the board's flash in {flash}: {exc.strerror}") from None
+        how = "from the firmware's sources"
+    try:
+        board = VirtualBoard(flash)
+        board.start()
+    except (BoardError, OSError, TimeoutError) as exc:
+        raise OperationFailed(f"the virtual board did not start: {exc}") from None
     try:
         print(board.port, flush=True)
+        warp = f"time warp {args.time_warp}; " if args.time_warp else ""
         print(
-            f"virtual board running the firmware from {flash} "
-            f"(heap 192K, time warp {args.time_warp}); Ctrl-C stops it",
+            f"virtual board {args.vehicle} running {how}, flash {flash} "
+            f"(heap 192K, {warp}Ctrl-C stops it)",
             file=sys.stderr,
         )
         while True:
@@ -125,16 +167,12 @@ def run_scenario(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     decoder = TelemetryDecoder()
     result = scenarios.summary(decoder.decode_all(data))
-    for t, event, severity, response, detail in result["events"]:
-        extra = f"  response {response}" if response != "NONE" else ""
-        print(f"{t:9.1f} s  {event:<22} {severity:<8} {detail}{extra}".rstrip())
+    for event in result["events"]:
+        print(events.line(event))
     td = result["touchdown"]
     line = f"{args.name}: {result['phase']}"
     if td:
-        line += (
-            f" at {td['time']:.1f} s: vertical {-td['vertical']:.2f} m/s, "
-            f"horizontal {abs(td['horizontal']):.2f} m/s, propellant {td['propellant']:.1f} kg"
-        )
+        line += f" at {td['time']:.1f} s: {td['event'].detail}"
     print(line + f" ({decoder.stats.packets} packets" + (f" in {args.out})" if args.out else ")"))
     return 0
 

@@ -1,9 +1,10 @@
-"""Put the project's firmware on a virtual board's flash, as sources.
+"""Put the firmware on a virtual board's flash, as sources.
 
 A real board gets `.mpy` files through `lander flash`; a virtual board started by
-`lander sil` or a `sil://` link runs the sources straight from firmware/, so a change to
-them is on the board at the next start with no build step. The vehicle's telecommand key
-goes to `tc.key` (raw octets, mode 0600), where firmware/auth.py reads it.
+`lander sil` or a `sil://` link runs the sources as installed (ground/firmware.py finds
+them; in a checkout, firmware/ itself), so a change to them is on the board at the next
+start with no build step. The vehicle's telecommand key goes to `tc.key` (raw octets, mode
+0600), where firmware/auth.py reads it.
 """
 
 from __future__ import annotations
@@ -13,15 +14,9 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["FIRMWARE_DIR", "KEY_FILE", "firmware_files", "install_sources"]
+from ground.firmware import CONFIG_FILE, FLASH_MANIFEST, KEY_FILE, firmware_files
 
-FIRMWARE_DIR = Path(__file__).resolve().parent.parent / "firmware"
-KEY_FILE = "tc.key"  # must equal KEY_FILE in firmware/auth.py
-
-
-def firmware_files(folder: Path = FIRMWARE_DIR) -> list[Path]:
-    """The firmware's MicroPython modules (main.py included) in ``folder``."""
-    return sorted(p for p in folder.glob("*.py") if p.name != "manifest.py")
+__all__ = ["boards_dir", "install_sources", "was_flashed"]
 
 
 def install_sources(
@@ -32,10 +27,26 @@ def install_sources(
     flash_dir.mkdir(parents=True, exist_ok=True)
     for path in firmware_files():
         shutil.copyfile(path, flash_dir / path.name)
-    (flash_dir / "config.json").write_text(json.dumps(config or {}) + "\n")
+    (flash_dir / CONFIG_FILE).write_text(json.dumps(config or {}) + "\n")
     if key is not None:
         key_path = flash_dir / KEY_FILE
         key_path.unlink(missing_ok=True)
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key)
+
+
+def boards_dir() -> Path:
+    """Where virtual boards keep their flash, a folder per vehicle: $LANDER_BOARDS, else
+    $XDG_DATA_HOME/lander/boards (~/.local/share/...). A board's flash holds its vehicle's
+    key, so it belongs with the user's data, never in the working directory."""
+    if env := os.environ.get("LANDER_BOARDS"):
+        return Path(env)
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "lander" / "boards"
+
+
+def was_flashed(flash_dir: Path) -> bool:
+    """Whether `lander flash` put the firmware on this flash (it leaves its manifest there):
+    such a board restarts as it was flashed, never with the sources put back."""
+    return (flash_dir / FLASH_MANIFEST).is_file()

@@ -195,28 +195,22 @@ def fly(config: dict[str, Any], timeout: float = 300) -> bytes:
 
 
 def summary(packets: list[Any]) -> dict[str, Any]:
-    """What a flight came to: last phase, touchdown figures (TOUCHDOWN's true vertical and
-    horizontal speed in m/s, propellant in kg), and the events in order as (time, event,
-    severity, fault-protection response, detail)."""
+    """What a flight came to: last phase, touchdown (its EVENT, and its figures: time,
+    descent rate and horizontal speed in m/s, propellant in kg) and the events in order
+    (:class:`ground.events.Event`)."""
     events = []
     touchdown = None
     phase = None
     for p in packets:
         if p.name == "HK":
             phase = p.values["phase"]
-        elif p.name == "EVENT":
-            v = p.values
-            detail = ""
-            if v["event_id"] == "PHASE_CHANGE":
-                detail = f"{PHASES.get(v['arg1'], v['arg1'])} -> {PHASES.get(v['arg2'], v['arg2'])}"
-            events.append((p.time, v["event_id"], v["severity"], v["response"], detail))
-            if v["event_id"] == "TOUCHDOWN":
-                touchdown = {
-                    "time": p.time,
-                    "vertical": v["arg1"] / 1000,
-                    "horizontal": v["arg2"] / 1000,
-                    "propellant": v["arg3"] / 1000,
-                }
-            if v["event_id"] == "PHASE_CHANGE":
-                phase = PHASES.get(v["arg2"], f"UNKNOWN({v['arg2']})")
+            continue
+        event = p.event
+        if event is None:
+            continue
+        events.append(event)
+        if event.name == "TOUCHDOWN":
+            touchdown = {"time": event.time, "event": event, **event.args}
+        elif event.name == "PHASE_CHANGE":
+            phase = event.args["to"]
     return {"phase": phase, "touchdown": touchdown, "events": events}

@@ -1,21 +1,26 @@
-"""Telecommands for tests: hypothesis strategies of valid arguments, signed frames, and the
-packets a ground would never build (wrong key, unknown code, wrong argument length)."""
+"""Hypothesis strategies of telecommand arguments; the telecommands themselves (signed,
+framed, forged) are hil.telecommands', re-exported here for the tests that draw both."""
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
-from cobs import cobs
 from hypothesis import strategies as st
 
-from ground.keys import VehicleKey
-from ground.telecommand import Telecommand, build, encode
-from schemas import commands, wire
+from hil.telecommands import DICTIONARY, KEY, OTHER_KEY, forged, frame, signed, with_crc
+from schemas import commands
 
-DICTIONARY = commands.load()
-KEY = VehicleKey("LANDER-1", 1, bytes(range(100, 132)))
-OTHER_KEY = VehicleKey("LANDER-1", 1, bytes(range(200, 232)))
+__all__ = [
+    "DICTIONARY",
+    "KEY",
+    "OTHER_KEY",
+    "arg_values",
+    "forged",
+    "frame",
+    "raw_args",
+    "signed",
+    "with_crc",
+]
 
 
 def arg_values(a: commands.Argument) -> st.SearchStrategy[Any]:
@@ -30,42 +35,3 @@ def arg_values(a: commands.Argument) -> st.SearchStrategy[Any]:
 @st.composite
 def raw_args(draw: st.DrawFn, command: commands.CommandDef) -> dict[str, Any]:
     return {a.name: draw(arg_values(a)) for a in command.args}
-
-
-def signed(name: str, counter: int, key: VehicleKey = KEY, **args: Any) -> Telecommand:
-    return build(DICTIONARY, name, args, key=key, counter=counter)
-
-
-def frame(packet: bytes) -> bytes:
-    """As the ground writes it: a leading delimiter, the COBS frame, the delimiter."""
-    return b"\x00" + cobs.encode(packet) + b"\x00"
-
-
-def forged(
-    code: int,
-    args: bytes,
-    counter: int,
-    *,
-    key: VehicleKey = KEY,
-    key_id: int | None = None,
-    apid: int | None = None,
-) -> bytes:
-    """A correctly signed packet with any code and argument octets (what no ground builds)."""
-    command = commands.CommandDef("FORGED", code, "test", ())
-    body = encode(
-        command,
-        (),
-        apid=DICTIONARY.apid if apid is None else apid,
-        secret=key.secret,
-        key_id=key.key_id if key_id is None else key_id,
-        counter=counter,
-        seq=counter & wire.MAX_SEQ,
-    )[: -wire.MAC_LEN - wire.CRC_LEN]
-    body += args
-    body = body[:4] + struct.pack(">H", len(body) + wire.MAC_LEN + wire.CRC_LEN - 7) + body[6:]
-    body += wire.tc_mac(key.secret, body)
-    return body + wire.crc16(body).to_bytes(2, "big")
-
-
-def with_crc(body: bytes) -> bytes:
-    return body + wire.crc16(body).to_bytes(2, "big")

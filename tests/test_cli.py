@@ -43,6 +43,11 @@ def test_decode_jsonl_gives_one_object_per_packet_and_stats_last(tmp_path):
             "undecodable": 1,
             "unknown_apid": 0,
             "gaps": 0,
+            "missing": 0,
+            "duplicates": 0,
+            "out_of_order": 0,
+            "resyncs": 1,
+            "oversize_runs": 0,
         }
     }
 

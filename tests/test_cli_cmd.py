@@ -83,6 +83,7 @@ def test_missing_name_or_link_and_an_open_key_file_get_one_line(env, tmp_path):
     )
 
 
+@pytest.mark.pty
 @pytest.mark.parametrize(
     ("answer", "code", "message"), [("n", 1, "ABORT not sent"), ("y", 3, NO_BOARD[9:])]
 )
@@ -106,6 +107,8 @@ def test_a_critical_command_asks_at_a_terminal(env, answer, code, message):
 SIL = "sil://?autostart=0&time_warp=10"
 
 
+@pytest.mark.vm
+@pytest.mark.pty
 def test_a_command_through_a_virtual_board_prints_its_stages_and_is_recorded(env, tmp_path):
     result = lander(env, "cmd", "--link", SIL, "PING", "token=42")
     assert result.returncode == 0, result.stderr
@@ -120,6 +123,8 @@ def test_a_command_through_a_virtual_board_prints_its_stages_and_is_recorded(env
     assert key not in result.stdout + result.stderr + (tmp_path / "history.jsonl").read_text()
 
 
+@pytest.mark.vm
+@pytest.mark.pty
 def test_a_refused_command_exits_1_with_its_reason(env):
     result = lander(env, "cmd", "--link", SIL, "ABORT", "--confirm")  # idle: nothing to abort
     assert result.returncode == 1

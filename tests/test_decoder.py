@@ -175,3 +175,119 @@ def test_engineering_values_apply_calibration_and_states():
     assert v["board_temp"] == pytest.approx(27 - (14000 * 3.3 / 65535 - 0.706) / 0.001721)
     assert decoded.time == 10.5
     assert decoded.to_dict()["packet"] == "HK"
+
+
+# --- streamed and bulk decoding agree; framing defects -----------------------------------
+
+
+def _stream_pieces() -> st.SearchStrategy[bytes]:
+    """Frames, noise without a delimiter (some longer than any frame), and random bytes."""
+    good = tmgen.packets().map(lambda p: tmgen.frame(tmgen.build(p)))
+    long_noise = st.tuples(st.integers(1, 255), st.integers(1, 6000)).map(
+        lambda t: bytes([t[0]]) * t[1]
+    )
+    return st.one_of(good, good, long_noise, st.binary(max_size=60))
+
+
+@FAST
+@given(st.lists(_stream_pieces(), max_size=12), st.lists(st.integers(0, 10**6), max_size=12))
+def test_streamed_and_bulk_decoding_give_the_same_packets_and_counters(pieces, cuts):
+    stream = b"".join(pieces)
+    bulk, bulk_decoder = _decode([stream])
+    streamed, streamed_decoder = _decode(_chunked(stream, cuts))
+    bytewise, bytewise_decoder = _decode([stream[i : i + 1] for i in range(len(stream))][:20000])
+    assert [p.data for p in streamed] == [p.data for p in bulk]
+    assert streamed_decoder.stats == bulk_decoder.stats
+    if len(stream) <= 20000:
+        assert [p.data for p in bytewise] == [p.data for p in bulk]
+        assert bytewise_decoder.stats == bulk_decoder.stats
+    stats = bulk_decoder.stats
+    assert stats.frames == stats.packets + stats.bad_frames
+
+
+def test_an_intact_frame_behind_more_than_4_kb_of_noise_is_kept_when_read_in_small_pieces():
+    good = tmgen.sequence("HK", 1)[0]
+    stream = b"\x55" * 5000 + good
+    for size in (len(stream), 4096, 100, 1):
+        chunks = [stream[i : i + size] for i in range(0, len(stream), size)]
+        packets, decoder = _decode(chunks)
+        assert [p.name for p in packets] == ["HK"], size
+        assert (decoder.stats.undecodable, decoder.stats.oversize_runs) == (1, 1)
+
+
+def test_an_over_long_run_at_the_end_of_input_is_counted_once():
+    decoder = TelemetryDecoder()
+    for _ in range(10):
+        decoder.feed(b"\x55" * 1000)
+    assert decoder.close() == []
+    assert (decoder.stats.frames, decoder.stats.undecodable) == (1, 1)
+    assert decoder.stats.oversize_runs == 1
+
+
+def _nav(order: list[int]) -> bytes:
+    frames = tmgen.sequence("NAV", max(order) + 1)
+    return b"".join(frames[i] for i in order)
+
+
+def test_a_repeated_packet_is_a_duplicate_not_thousands_missing():
+    packets, decoder = _decode([_nav([0, 1, 2, 2, 3, 4])])
+    s = decoder.stats
+    assert len(packets) == 6
+    assert (s.gaps, s.missing, s.duplicates, s.out_of_order) == (0, 0, 1, 0)
+    assert decoder.stats.missing_by_packet.get("NAV", 0) == 0
+
+
+def test_reordered_packets_are_late_not_lost():
+    packets, decoder = _decode([_nav([0, 1, 4, 2, 3, 5, 7, 6])])
+    s = decoder.stats
+    assert [p.seq for p in packets] == [0, 1, 4, 2, 3, 5, 7, 6]
+    assert (s.gaps, s.missing, s.duplicates, s.out_of_order) == (0, 0, 0, 3)
+
+
+def test_a_gap_partly_filled_by_late_packets_keeps_what_is_still_missing():
+    _, decoder = _decode([_nav([0, 5, 2, 6])])
+    s = decoder.stats
+    assert (s.gaps, s.missing, s.out_of_order) == (1, 3, 1)
+    assert s.gaps_by_packet == {"NAV": 1} and s.missing_by_packet == {"NAV": 3}
+
+
+def test_a_jump_far_behind_is_a_gap_not_a_duplicate():
+    frames = tmgen.sequence("NAV", 3, start_seq=5000) + tmgen.sequence("NAV", 3)
+    packets, decoder = _decode([b"".join(frames)])
+    s = decoder.stats
+    assert (s.gaps, s.duplicates) == (1, 0)
+    assert len(packets) == 6
+
+
+# --- one frame, one packet, raw bytes ------------------------------------------------------
+
+
+def test_packets_keep_their_raw_bytes_and_decode_again_from_them():
+    stream = b"".join(tmgen.sequence("NAV", 3) + tmgen.sequence("HK", 2))
+    packets, _ = _decode([stream])
+    again = [TelemetryDecoder().feed_packet(p.data) for p in packets]
+    assert again == packets
+    assert [p.values for p in again] == [p.values for p in packets]
+    assert b"".join(tmgen.frame(p.data) for p in packets) == stream
+
+
+def test_one_packet_or_one_frame_at_a_time_counts_like_a_stream():
+    raw = [tmgen.build(p) for p in [_hk(0), _hk(1), _hk(3)]]
+    bad = bytearray(raw[1])
+    bad[15] ^= 0x10
+    messages = [raw[0], bytes(bad), raw[1], raw[2], b"\x08\x01", raw[1]]
+    decoder = TelemetryDecoder()
+    got = [decoder.feed_packet(m) for m in messages]
+    assert [None if p is None else p.seq for p in got] == [0, None, 1, 3, None, 1]
+    s = decoder.stats
+    assert (s.frames, s.packets, s.crc_errors, s.undecodable) == (6, 4, 1, 1)
+    assert (s.gaps, s.missing, s.out_of_order, s.duplicates) == (1, 1, 0, 1)
+    streamed, stream_decoder = _decode([b"".join(tmgen.frame(m) for m in messages)])
+    assert [p.data for p in streamed] == [p.data for p in got if p is not None]
+    assert stream_decoder.stats.as_dict() == {**s.as_dict(), "bytes": stream_decoder.stats.bytes}
+    frames = TelemetryDecoder()
+    assert [len(frames.feed_frame(m)) for m in messages] == [1, 0, 1, 1, 0, 1]
+
+
+def _hk(seq: int) -> dict:
+    return {"name": "HK", "seq": seq, "coarse": seq, "fine": 0, "values": tmgen.values("HK")}

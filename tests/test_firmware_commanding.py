@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import struct
 
-from . import onboard, tcgen, vm
+import pytest
+
+from hil import onboard, vm
+
+from . import tcgen
+
+pytestmark = [pytest.mark.vm]
 
 D = tcgen.DICTIONARY
 frame = tcgen.frame

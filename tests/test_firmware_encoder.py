@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cobs import cobs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from . import tmgen, vm
+from hil import vm
+
+from . import tmgen
+
+pytestmark = [pytest.mark.vm]
 
 BATCH = r"""
 import json, packets, framing

@@ -9,9 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hil import onboard
 from schemas import wire
 
-from . import onboard, tcgen
+from . import tcgen
+
+pytestmark = [pytest.mark.vm, pytest.mark.slow]
 
 D = tcgen.DICTIONARY
 FUZZ = settings(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ground.decoder import TelemetryDecoder
+import pytest
 
-from . import vm
+from ground.decoder import TelemetryDecoder
+from hil import vm
+
+pytestmark = [pytest.mark.vm]
 
 CYCLES = r"""
 import gc, micropython

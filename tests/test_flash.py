@@ -24,15 +24,19 @@ import pytest
 import serial
 
 from ground.decoder import TelemetryDecoder
+from ground.firmware import KEY_FILE, firmware_files, source_dir
 from ground.flash.build import build_firmware
+from ground.flash.command import default_out
 from ground.flash.progress import Progress
 from ground.flash.uf2 import DRIVES
 from ground.keys import load_key
 from sil.bare import BareBoard
 from sil.board import VirtualBoard
-from sil.firmware import FIRMWARE_DIR, KEY_FILE, install_sources
+from sil.firmware import install_sources
 
 from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
+
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 LANDER = [sys.executable, "-m", "ground.cli", "flash"]
 MPREMOTE = [sys.executable, "-m", "mpremote"]
@@ -81,7 +85,7 @@ def telemetry(port: str, count: int = 3, timeout: float = 10) -> list[str]:
 def firmware(tmp_path: Path) -> Path:
     """A copy of the firmware's sources that a test may change."""
     folder = tmp_path / "src" / "firmware"
-    shutil.copytree(FIRMWARE_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(source_dir(), folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder
 
 
@@ -104,13 +108,13 @@ def previous(flash: Path) -> Iterator[dict[str, bytes]]:
 def test_the_build_is_reproducible_and_its_manifest_hashes_every_file(firmware: Path):
     first, second = build_firmware(), build_firmware()
     assert first.files == second.files  # byte for byte
-    names = {p.stem for p in FIRMWARE_DIR.glob("*.py")}
+    names = {p.stem for p in firmware_files()}
     assert set(first.files) == {"main.py"} | {f"{n}.mpy" for n in names - {"main"}}
     assert all(data.startswith(b"M\x06") for n, data in first.files.items() if n != "main.py")
 
     result = lander_flash("--build-only", "--firmware", str(firmware))
     assert result.returncode == 0, result.stderr
-    manifest = json.loads((firmware.parent / "build" / "firmware" / "manifest.json").read_text())
+    manifest = json.loads((default_out() / "manifest.json").read_text())
     assert manifest == json.loads(json.dumps(first.manifest()))
     assert manifest["march"] == "armv6m"
     assert "mpy-cross" in result.stdout and "manifest" in result.stdout
@@ -123,7 +127,7 @@ def test_flash_from_empty_then_again_with_one_changed_module(firmware: Path, fla
     with VirtualBoard(flash) as board:
         result = lander_flash("--port", board.port, "--firmware", str(firmware))
         assert result.returncode == 0, result.stderr
-        built = json.loads((firmware.parent / "build" / "firmware" / "manifest.json").read_text())
+        built = json.loads((default_out() / "manifest.json").read_text())
         image = [*built["files"], "config.json", KEY_FILE, "firmware.json"]
         assert sorted(copied(result)) == sorted(image)
         assert re.search(r"telemetry flows \(EVENT, ", result.stdout), result.stdout

@@ -3,9 +3,13 @@ with its reason, each reason counted in HK, a replayed capture refused in full."
 
 from __future__ import annotations
 
+import pytest
+
 from . import tcgen
 from .test_firmware_commanding import _bad_frames
 from .vehicle import ground_fixture, read_until, vehicle_fixture  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 
 def _verifications(packets):

@@ -55,3 +55,52 @@ def _doc(**fields):
 def test_bad_dictionary_is_refused_naming_packet_and_field(document, message):
     with pytest.raises(model.SchemaError, match=message):
         model.parse(document)
+
+
+def _events_doc(event: dict[str, object]) -> dict[str, object]:
+    fields = [
+        {"name": n, "type": t, "description": "d"}
+        for n, t in (("event_id", "u16"), ("arg1", "i32"), ("arg2", "i32"))
+    ]
+    return {"packets": {"EVENT": {"apid": 5, "fields": fields}}, "events": {"E": event}}
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"code": 1}, "events.E: every event needs a description"),
+        (
+            {"code": 1, "description": "d", "text": "{nope}", "args": []},
+            "text names no argument",
+        ),
+        (
+            {"code": 1, "description": "d", "args": [{"name": "a", "description": "d"}] * 3},
+            "3 arguments, EVENT carries 2",
+        ),
+        (
+            {
+                "code": 1,
+                "description": "d",
+                "args": [{"name": "a", "description": "d", "states_from": "NOPE"}],
+            },
+            "states_from 'NOPE' names no enumeration",
+        ),
+        ({"code": 70000, "description": "d"}, "does not fit in event_id"),
+    ],
+)
+def test_bad_event_definition_is_refused_naming_it(event, message):
+    with pytest.raises(model.SchemaError, match=message):
+        model.parse(_events_doc(event))
+
+
+def test_enumerations_are_shared_by_fields_events_and_commands():
+    from schemas import commands
+
+    telemetry = model.load()
+    targets = telemetry.enums["FAULT_TARGET"].states
+    assert commands.load()["INJECT_FAULT"].arg("target").states == targets
+    assert telemetry.event_named("FAULT_INJECTED").args[0].states == targets
+    rows = telemetry.enums["FDIR_ROW"].states
+    assert telemetry["HK"].field("fdir_flags").bits == rows
+    event_ids = telemetry["EVENT"].field("event_id").states
+    assert event_ids == {e.code: e.name for e in telemetry.events}

@@ -8,11 +8,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 import serial
 
 from ground.decoder import TelemetryDecoder
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
+
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 
 def _read(port: str, seconds: float) -> bytes:

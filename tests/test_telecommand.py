@@ -8,6 +8,8 @@ from construct import ChecksumError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ground.keys import VehicleKey
+from ground.telecommand import build
 from schemas import structs, wire
 
 from . import tcgen
@@ -21,7 +23,7 @@ def telecommands(draw: st.DrawFn) -> tuple:
     args = draw(tcgen.raw_args(command))
     counter = draw(st.integers(1, wire.MAX_COUNTER))
     secret = draw(st.binary(min_size=16, max_size=64))
-    key = tcgen.VehicleKey("V", draw(st.integers(0, 0xFFFF)), secret)
+    key = VehicleKey("V", draw(st.integers(0, 0xFFFF)), secret)
     return command, args, counter, key
 
 
@@ -29,7 +31,7 @@ def telecommands(draw: st.DrawFn) -> tuple:
 @given(telecommands())
 def test_ground_bytes_equal_construct_build(case):
     command, args, counter, key = case
-    tc = tcgen.build(D, command.name, args, key=key, counter=counter)
+    tc = build(D, command.name, args, key=key, counter=counter)
     reference = structs.tc_struct(command, D.apid)
     built = reference.build(
         {

@@ -17,7 +17,9 @@ import pytest
 import serial
 
 from sil import BoardError, VirtualBoard
-from sil.board import MAGIC
+from sil.control import MAGIC
+
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 

@@ -14,9 +14,12 @@ import pytest
 import serial
 
 from sil.bare import BareBoard
-from sil.board import PICO_FLASH_BYTES, VirtualBoard
+from sil.board import VirtualBoard
+from sil.faults import PICO_FLASH_BYTES
 
 from .test_vboard import boots, no_processes_left_behind, wait_for  # noqa: F401  (autouse)
+
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 COUNT_BOOTS = 'with open("boots.txt", "a") as f:\n    f.write("boot\\n")\n'

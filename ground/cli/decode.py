@@ -9,6 +9,7 @@ import sys
 from typing import IO, Any
 
 from ..decoder import Packet, TelemetryDecoder
+from ..display import format_value
 from ..links import LinkClosed, open_link
 
 __all__ = ["register", "run", "print_packet"]
@@ -65,7 +66,9 @@ def print_packet(packet: Packet, fmt: str, out: IO[str]) -> None:
         record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
         out.write(json.dumps(record) + "\n")
         return
-    values = "  ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in packet.values.items()
-    )
-    out.write(f"{packet.time:12.3f}  {packet.name:<9} {packet.seq:5d}  {values}\n")
+    event = packet.event
+    if event is not None:
+        text = f"{event.severity:<8} {event.sentence}"
+    else:
+        text = "  ".join(f"{k}={format_value(v, '.4g')}" for k, v in packet.values.items())
+    out.write(f"{packet.time:12.3f}  {packet.name:<9} {packet.seq:5d}  {text}\n")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from shutil import which
 
-from sil.firmware import firmware_files
+from ground.firmware import firmware_files
 
 from .errors import FlashError
 

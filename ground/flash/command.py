@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from sil.firmware import FIRMWARE_DIR, firmware_files
+from ground.firmware import firmware_files, source_dir
 
 from .build import Build
 from .errors import FlashError
@@ -53,9 +54,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--firmware",
         type=Path,
-        default=FIRMWARE_DIR,
         metavar="DIR",
-        help="the firmware's sources (default: firmware/); the build goes to DIR/../build",
+        help="the firmware's sources (default: the firmware installed with lander)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where the build and its manifest go (default: $XDG_CACHE_HOME/lander/firmware, "
+        "i.e. ~/.cache/lander/firmware)",
     )
     p.add_argument(
         "--build-only", action="store_true", help="compile and write the manifest; no board"
@@ -86,12 +93,12 @@ def run(args: argparse.Namespace) -> int:
             install_uf2(args.uf2, find_drive(args.uf2_drive), progress)
             return 0
         if args.build_only:
-            _build(args.firmware, progress)
+            _build(args, progress)
             return 0
         key = vehicle_key(args.vehicle, args.key_file)
         provision = Provision(args.vehicle, dict(args.rate), dict(args.set), key)
         port = args.port or find_pico()
-        sources, build = _build(args.firmware, progress)
+        sources, build = _build(args, progress)
         result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
     except FlashError as exc:
         progress.finish()
@@ -112,15 +119,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(firmware: Path, progress: Progress) -> tuple[list[Path], Build]:
-    """Compile the firmware in ``firmware`` and write it, with its manifest, beside it."""
+def default_out() -> Path:
+    """$XDG_CACHE_HOME/lander/firmware (~/.cache/...): a build is remade from the sources at
+    will, and never goes beside an installed package's files."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "lander" / "firmware"
+
+
+def _build(args: argparse.Namespace, progress: Progress) -> tuple[list[Path], Build]:
+    """Compile the firmware (--firmware, else the installed one) and write it, with its
+    manifest, to --out."""
     from .build import build_firmware
 
+    firmware = args.firmware if args.firmware is not None else source_dir()
     sources = firmware_files(firmware)
     if not sources:
         raise FlashError(f"no firmware in {firmware}: it holds no .py files")
     build = build_firmware(sources)
-    out = firmware.resolve().parent / "build" / "firmware"
+    out = args.out if args.out is not None else default_out()
     try:
         manifest = build.write(out)
     except OSError as exc:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ground.firmware import FLASH_MANIFEST
+
 from .build import Build, sha256
 from .provision import Provision
 
 __all__ = ["MANIFEST", "Image"]
 
-MANIFEST = "firmware.json"
+MANIFEST = FLASH_MANIFEST
 
 
 @dataclass(frozen=True)

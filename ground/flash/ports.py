@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
-from pathlib import Path
 
 import serial
 import serial.tools.list_ports
 
+from ..portowner import holders
 from .errors import FlashError
 
 __all__ = ["PICO_VID", "PICO_PID", "find_pico", "why_unavailable", "holders"]
@@ -24,8 +24,8 @@ PICO_VID, PICO_PID = 0x2E8A, 0x0005  # Raspberry Pi, MicroPython's USB CDC on th
 
 def find_pico() -> str:
     """The serial port of the one Pico running MicroPython that is plugged in."""
-    found = sorted(
-        p.device
+    found: list[str] = sorted(
+        str(p.device)
         for p in serial.tools.list_ports.comports()
         if (p.vid, p.pid) == (PICO_VID, PICO_PID)
     )
@@ -63,26 +63,6 @@ def why_unavailable(port: str) -> str:
             )
         return f"cannot open {port}: {str(exc).splitlines()[0]}"
     return f"cannot open {port} (it may be in use by another program)"
-
-
-def holders(port: str) -> list[tuple[int, str]]:
-    """(pid, program) of the processes that have ``port`` open, as far as /proc shows."""
-    try:
-        target = os.path.realpath(port)
-    except OSError:
-        return []
-    found = []
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        pid = int(fd_dir.parent.name)
-        if pid == os.getpid():
-            continue
-        try:
-            if any(os.readlink(fd) == target for fd in fd_dir.iterdir()):
-                name = (fd_dir.parent / "comm").read_text().strip()
-                found.append((pid, name))
-        except OSError:  # another user's process, or it just ended
-            continue
-    return sorted(found)
 
 
 def _errno_in(exc: Exception) -> int | None:

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ground import keys
+from ground.firmware import CONFIG_FILE, KEY_FILE
 from schemas import model
-from sil.firmware import KEY_FILE
 
 from .errors import FlashError
 
 __all__ = ["CONFIG_FILE", "DEFAULT_VEHICLE", "MAX_RATE_HZ", "Provision", "vehicle_key"]
 
-CONFIG_FILE = "config.json"  # firmware/app.py load_config()
 DEFAULT_VEHICLE = keys.DEFAULT_VEHICLE
 MAX_RATE_HZ = 50.0  # the firmware's control cycle is 20 ms: nothing is sent faster
 RESERVED = ("vehicle", "rates", "key_id")  # set by their own options

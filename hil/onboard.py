@@ -18,7 +18,9 @@ from typing import Any
 from ground.decoder import Packet, TelemetryDecoder
 from sil.firmware import install_sources
 
-from . import tcgen, vm
+from . import telecommands, vm
+
+__all__ = ["Run", "flash", "run"]
 
 SCRIPT = r"""
 import json, gc
@@ -83,7 +85,7 @@ class Run:
         for p in self.packets:
             if p.name == "TC_VERIFY":
                 v, raw = p.values, p.raw_values
-                command = tcgen.DICTIONARY.by_code(raw["cmd_code"])
+                command = telecommands.DICTIONARY.by_code(raw["cmd_code"])
                 name = command.name if command else raw["cmd_code"]
                 out.append((name, raw["counter"], v["stage"], v["reason"]))
         return out
@@ -98,7 +100,7 @@ class Run:
 
 def flash(path: Path, config: dict[str, object] | None = None, key: bytes | None = None) -> Path:
     """A board's flash folder with the firmware, config.json and (by default) the test key."""
-    install_sources(path, config or {}, tcgen.KEY.secret if key is None else key)
+    install_sources(path, config or {}, telecommands.KEY.secret if key is None else key)
     return path
 
 
@@ -111,7 +113,8 @@ def run(flash_dir: Path, stream: bytes | list[bytes], *, frames: bool = False) -
         data = stream if isinstance(stream, bytes) else b"".join(stream)
     result = vm.run(SCRIPT % {"frames": frames}, data, cwd=flash_dir)
     match = re.search(rb"RESULT (.*)", result.stderr)
-    assert match, result.stderr.decode(errors="replace")
+    if match is None:
+        raise vm.VmFailed(f"no result from the App:\n{result.stderr.decode(errors='replace')}")
     report = json.loads(match.group(1))
     packets = TelemetryDecoder().decode_all(result.stdout)
     return Run(packets, report["before"], report["after"], report["breaks"], report["free"])

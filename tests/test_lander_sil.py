@@ -1,0 +1,99 @@
+"""`lander sil` as a user runs it: where the board's flash lives, a flashed board restarted as
+it was flashed, and one line for a wrong --flash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ground.cli import main
+from ground.firmware import FLASH_MANIFEST, KEY_FILE
+from sil.firmware import boards_dir
+
+from .test_flash import lander_flash, telemetry
+
+LANDER = [sys.executable, "-m", "ground.cli"]
+
+
+@contextmanager
+def lander_sil(*args: str, cwd: Path) -> Iterator[str]:
+    """`lander sil ARGS` running in ``cwd``: its port, until the block ends (then Ctrl-C)."""
+    proc = subprocess.Popen(
+        [*LANDER, "sil", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().decode().strip()
+        assert port.startswith("/dev/pts/"), proc.communicate(timeout=20)[1].decode()
+        yield port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+
+
+def test_a_flash_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    file = tmp_path / "notes.txt"
+    file.write_text("mine\n")
+    assert main(["sil", "--flash", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"lander sil: --flash {file}: not a folder; give the folder that holds the flash"
+    ]
+    assert file.read_text() == "mine\n"
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_the_boards_flash_is_kept_by_vehicle_in_the_users_data_not_the_working_folder(
+    tmp_path: Path,
+):
+    work = tmp_path / "work"
+    work.mkdir()
+    with lander_sil("--vehicle", "LANDER-3", "--idle", cwd=work) as port:
+        assert port
+    assert list(work.iterdir()) == []
+    flash = Path(os.environ["XDG_DATA_HOME"]) / "lander" / "boards" / "LANDER-3"
+    assert boards_dir() / "LANDER-3" == flash
+    assert (flash / KEY_FILE).stat().st_mode & 0o777 == 0o600
+    assert json.loads((flash / "config.json").read_text())["vehicle"] == "LANDER-3"
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_a_flashed_board_restarts_as_it_was_flashed(tmp_path: Path):
+    flash = boards_dir() / "LANDER-4"
+    with lander_sil("--vehicle", "LANDER-4", "--idle", cwd=tmp_path) as port:
+        result = lander_flash(
+            "--port", port, "--vehicle", "LANDER-4",
+            "--set", "time_warp=20", "--set", "autostart=true",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    manifest = json.loads((flash / FLASH_MANIFEST).read_text())["files"]
+
+    with lander_sil("--vehicle", "LANDER-4", cwd=tmp_path) as port:
+        assert len(telemetry(port)) >= 3  # autostart, as flashed
+    on_flash = {n: hashlib.sha256((flash / n).read_bytes()).hexdigest() for n in manifest}
+    assert on_flash == manifest  # nothing put back: the .mpy build, its config, its key
+    assert sorted(p.name for p in flash.glob("*.py")) == ["main.py"]
+
+    again = subprocess.run(
+        [*LANDER, "sil", "--vehicle", "LANDER-4", "--time-warp", "3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 2
+    assert len(again.stderr.strip().splitlines()) == 1, again.stderr
+    assert "was flashed by `lander flash`" in again.stderr and "--time-warp" in again.stderr
+    assert json.loads((flash / "config.json").read_text())["time_warp"] == 20
