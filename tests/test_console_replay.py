@@ -34,10 +34,10 @@ def test_a_replay_drives_the_console(tmp_path: Path):
         async with app.run_test(size=(100, 30)) as pilot:
             bus.start()
             await wait_for(pilot, lambda: app.state.link.state == "closed", what="end of replay")
-            await wait_for(pilot, lambda: "LINK CLOSED" in screen_text(app), what="status")
+            await wait_for(pilot, lambda: "REPLAY END" in screen_text(app), what="status")
             flight = screen_text(app)
             assert "BRAKING" in flight and "9000.0 m" in flight and "11.500 kg" in flight
-            assert "PHASE_CHANGE BRAKING -> APPROACH" in flight
+            assert "PHASE_CHANGE BRAKING -> APPROACH (HIGH_GATE)" in flight
 
             await pilot.press("f2")
             await pilot.click("#param-search")

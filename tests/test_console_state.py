@@ -11,7 +11,6 @@ from ground.console.eventpage import parse_filter
 from ground.console.limits import LimitMonitor
 from ground.console.parameters import ParameterTable, format_value
 from ground.console.state import ConsoleState
-from ground.console.vocabulary import set_bits
 from schemas import commands, model
 
 from .consolefeed import NOMINAL, URL, link, packet, received
@@ -128,9 +127,11 @@ def test_events_are_sentences_filtered_and_counted_until_acknowledged():
         now=3.0,
     )
     texts = [e.text for e in state.events.filtered()]
-    assert texts[0] == "PHASE_CHANGE BRAKING -> APPROACH"
-    assert texts[2] == "TOUCHDOWN vertical 1.06 m/s, horizontal 0.14 m/s"
-    assert "LAND_NOW" in texts[1]
+    assert texts == [  # the arguments as the dictionary names them
+        "PHASE_CHANGE BRAKING -> APPROACH (HIGH_GATE)",
+        "PROP_LEAK 0.5 kg missing in IDLE, response LAND_NOW",
+        "TOUCHDOWN vertical 1.06 m/s, horizontal 0.14 m/s, propellant 0.0 kg",
+    ]
     assert [e.name for e in state.events.filtered(*parse_filter("sev:warn"))] == ["PROP_LEAK"]
     assert [e.name for e in state.events.filtered(*parse_filter("touchdown"))] == ["TOUCHDOWN"]
     assert state.events.unacknowledged == 1
@@ -138,9 +139,12 @@ def test_events_are_sentences_filtered_and_counted_until_acknowledged():
     assert state.events.unacknowledged == 0
 
 
-def test_fdir_flags_name_their_rows():
-    f = DICTIONARY["HK"].field("fdir_flags")
-    assert set_bits(f, 32 | 1) == ["LRF_INHIBITED", "PROP_LEAK"]
+def test_a_latched_fault_protection_row_is_a_limit_by_name():
+    state = ConsoleState(URL)
+    applied = state.apply(braking(1.0, HK={"fdir_flags": 32 | 1}), now=1.0)
+    [red] = applied.new_red
+    assert (red.entry.name, red.entry.value) == ("HK.fdir_flags", ("LRF_INHIBITED", "PROP_LEAK"))
+    assert "R:" in red.entry.thresholds and "PROP_LEAK" in red.entry.thresholds
 
 
 def test_link_lost_and_back_are_counted_and_timed():

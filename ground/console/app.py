@@ -172,7 +172,12 @@ class ConsoleApp(App[int]):
             elif change.state == "back":
                 self.notify("link back", timeout=5)
             elif change.state == "closed" and change.reason:
-                self.notify(f"link closed: {change.reason}", severity="warning", timeout=10)
+                replay = self.bus.url.startswith("file:")
+                self.notify(
+                    f"{'replay ended' if replay else 'link lost'}: {change.reason}",
+                    severity="warning" if replay else "error",
+                    timeout=10,
+                )
         if applied.link or applied.new_red:
             self.status_bar.show(self.state, self.clock(), self.vehicle)
 

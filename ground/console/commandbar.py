@@ -72,7 +72,7 @@ class CommandInput(Input):
 
 class CommandBar(Vertical):
     DEFAULT_CSS = """
-    CommandBar { height: 2; dock: bottom; }
+    CommandBar { height: 2; }
     CommandBar CommandInput { height: 1; border: none; padding: 0 1; background: $boost; }
     CommandBar #command-hint { height: 1; padding: 0 1; color: $text-muted; }
     CommandBar #command-hint.error { color: $error; text-style: bold; }
@@ -87,8 +87,9 @@ class CommandBar(Vertical):
         yield Static("", id="command-hint")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "command":
-            self.hint(complete(event.value, self.dictionary).hint if event.value else "")
+        # An empty line keeps the last word (what became of the command just sent).
+        if event.input.id == "command" and event.value:
+            self.hint(complete(event.value, self.dictionary).hint)
 
     def hint(self, text: str, error: bool = False) -> None:
         hint = self.query_one("#command-hint", Static)

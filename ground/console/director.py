@@ -18,11 +18,11 @@ from textual.containers import Grid
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from ..limits import limit_state
 from .palette import LINK_STYLE, SEVERITY_STYLE, STATE_STYLE, ago, clock
 from .parameters import format_value
 from .plotpage import draw
 from .state import ConsoleState
-from .vocabulary import bit_names, level_state
 
 __all__ = ["FlightDirector", "attitude"]
 
@@ -92,7 +92,7 @@ def _cell(state: ConsoleState, now: float, packet: str, name: str, unit: bool = 
         return Text("—", style="dim")
     f = status.definition.field(name)
     value = status.values[name]
-    colour = level_state(packet, f, value)
+    colour = limit_state(f, value)
     if colour in ("", "GREEN") and status.stale(now):
         colour = "STALE"
     return Text(format_value(value, f.unit if unit else ""), style=STATE_STYLE.get(colour, ""))
@@ -138,11 +138,11 @@ def vehicle_table(state: ConsoleState, now: float) -> Group:
 def fdir_and_link(state: ConsoleState, now: float) -> Group:
     hk = state.parameters.packets["HK"]
     f = hk.definition.field("fdir_flags")
-    flags = int(hk.values.get("fdir_flags", 0)) if hk.count else 0
+    flags = int(hk.raw.get("fdir_flags", 0)) if hk.count else 0
     rows = Table.grid(padding=(0, 1))
     rows.add_column(no_wrap=True)
     rows.add_column(no_wrap=True)
-    names = list(bit_names(f).items())
+    names = list(f.bits.items())
     half = (len(names) + 1) // 2
     for left, right in zip(names[:half], names[half:] + [(-1, "")], strict=False):
         cells = []
@@ -151,7 +151,8 @@ def fdir_and_link(state: ConsoleState, now: float) -> Group:
                 cells.append(Text(""))
                 continue
             latched = bool(flags >> bit & 1)
-            cells.append(Text(name, style=STATE_STYLE["RED"] if latched else "dim"))
+            style = STATE_STYLE[limit_state(f, (name,))] if latched else "dim"
+            cells.append(Text(name, style=style))
         rows.add_row(*cells)
     link = state.link
     times = Table.grid(padding=(0, 1))

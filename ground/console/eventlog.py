@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..decoder import Packet
-from .vocabulary import event_sentence
 
 __all__ = ["EventEntry", "EventLog", "SEVERITIES"]
 
@@ -45,14 +44,10 @@ class EventLog:
         self.total = 0
 
     def add(self, packet: Packet, ground_time: float) -> EventEntry:
-        values = packet.values
+        event = packet.event
+        assert event is not None, "an EVENT packet carries an event"
         entry = EventEntry(
-            ground_time,
-            packet.time,
-            str(values["event_id"]),
-            str(values["severity"]),
-            event_sentence(values),
-            str(values.get("response", "NONE")),
+            ground_time, packet.time, event.name, event.severity, event.sentence, event.response
         )
         self.entries.append(entry)
         self.total += 1

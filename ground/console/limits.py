@@ -1,9 +1,10 @@
 """Limit monitoring for the console: every parameter out of limits now and since the start.
 
-Sans-I/O: fed decoded values with their times, it returns the transitions they make. Three
-kinds of check: a field's level limits (yellow and red, from the dictionary), alarm states of
-state-valued fields (the phase CRASHED), and rate limits where a level says nothing yet: a
-propellant mass falling with the engine off is a leak long before it is low.
+Sans-I/O: fed decoded values with their times, it returns the transitions they make. Two
+kinds of check: a field's limits in the dictionary (yellow and red levels, alarm states such
+as the phase CRASHED, fault-protection rows such as PROP_LEAK), and rate limits where a level
+says nothing yet: a propellant mass falling with the engine off is a leak long before it is
+low.
 An operator acknowledges a violation; one that worsens afterwards needs acknowledging again.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from schemas import model
 
-from .vocabulary import ALARM_STATES, level_state
+from ..limits import limit_state
 
 __all__ = ["RateLimit", "RATE_LIMITS", "LimitEntry", "Transition", "LimitMonitor", "SEVERITY"]
 
@@ -53,8 +54,11 @@ RATE_LIMITS: tuple[RateLimit, ...] = (
 
 
 def describe_limits(limits: model.Limits, unit: str = "") -> str:
-    """``R<12 Y<14 Y>20.5 R>22 bar``: the thresholds, worst outside."""
+    """``R<12 Y<14 Y>20.5 R>22 bar``, ``R:CRASHED Y:ABORT,SAFE``: the thresholds."""
     parts = []
+    for label, names in (("R", limits.red), ("Y", limits.yellow)):
+        if names:
+            parts.append(f"{label}:{','.join(sorted(names))}")
     for label, value, sign in (
         ("R", limits.red_low, "<"),
         ("Y", limits.yellow_low, "<"),
@@ -63,7 +67,11 @@ def describe_limits(limits: model.Limits, unit: str = "") -> str:
     ):
         if value is not None:
             parts.append(f"{label}{sign}{value:g}")
-    return " ".join(parts) + (f" {unit}" if unit and parts else "")
+    numbers = any(
+        v is not None
+        for v in (limits.red_low, limits.yellow_low, limits.yellow_high, limits.red_high)
+    )
+    return " ".join(parts) + (f" {unit}" if unit and numbers else "")
 
 
 @dataclass
@@ -72,7 +80,7 @@ class LimitEntry:
 
     packet: str
     field: str
-    kind: str  # "level", "state" or "rate"
+    kind: str  # "level" (the dictionary's limits) or "rate"
     thresholds: str
     description: str = ""
     unit: str = ""
@@ -136,8 +144,6 @@ class LimitMonitor:
             for i, f in enumerate(p.fields):
                 if f.limits is not None:
                     checked.append((i, f, "level"))
-                elif (p.name, f.name) in ALARM_STATES:
-                    checked.append((i, f, "state"))
             self._checked[p.name] = tuple(checked)
         self._rates: dict[str, list[_Rate]] = {}
         for r in rate_limits:
@@ -154,7 +160,7 @@ class LimitMonitor:
             items = list(values.values())
             for index, f, kind in checked:
                 value = items[index]
-                state = level_state(packet, f, value)
+                state = limit_state(f, value)
                 self._set(out, packet, f, kind, state, value, ground_time)
         for rate in self._rates.get(packet, ()):
             value = values.get(rate.limit.field)
@@ -184,12 +190,8 @@ class LimitMonitor:
         if entry is None:
             if state in ("GREEN", ""):
                 return
-            if kind == "level":
-                assert f.limits is not None
-                thresholds = describe_limits(f.limits, f.unit)
-            else:
-                alarms = ALARM_STATES[(packet, f.name)]
-                thresholds = " ".join(f"{s}={c[0]}" for s, c in alarms.items())
+            assert f.limits is not None
+            thresholds = describe_limits(f.limits, f.unit)
             entry = LimitEntry(packet, f.name, kind, thresholds, f.description, f.unit)
             entry.limits = f.limits
             self.entries[entry.key] = entry

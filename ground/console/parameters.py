@@ -15,7 +15,8 @@ from typing import Any
 from schemas import model
 
 from ..decoder import Packet
-from .vocabulary import level_state
+from ..display import format_value as _plain
+from ..limits import limit_state
 
 __all__ = ["PacketStatus", "Parameter", "ParameterTable", "subsystem"]
 
@@ -123,7 +124,7 @@ class ParameterTable:
                         value,
                         status.raw[f.name],
                         f.unit,
-                        level_state(d.name, f, value),
+                        limit_state(f, value),
                         stale,
                         age,
                         f.description,
@@ -144,5 +145,5 @@ def format_value(value: Any, unit: str = "") -> str:
         else:
             text = f"{value:.3f}"
     else:
-        text = str(value)
+        text = _plain(value)
     return f"{text} {unit}" if unit else text

@@ -1,7 +1,7 @@
-"""Where the console's telemetry comes from: the telemetry bus, imported from one place."""
+"""Where the console's telemetry comes from: the ground's telemetry bus."""
 
 from __future__ import annotations
 
-from .linkreader import Event, LinkState, LinkStatistics, Received, TelemetryBus
+from ..bus import Event, LinkState, LinkStatistics, Received, TelemetryBus
 
 __all__ = ["Event", "LinkState", "LinkStatistics", "Received", "TelemetryBus"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ..limits import limit_state
 from .palette import LINK_STYLE, STATE_STYLE, ago, clock
 from .state import ConsoleState
-from .vocabulary import ALARM_STATES
 
 __all__ = ["StatusBar"]
 
@@ -22,7 +22,7 @@ class StatusBar(Static):
         link = state.link
         line = Text(f" {vehicle} ", style="bold reverse")
         line.append(" ")
-        label = {"lost": "LINK LOST", "closed": "LINK CLOSED"}.get(link.state, link.state.upper())
+        label = _label(link.state, link.reason, link.url)
         line.append(f" {label} ", style=LINK_STYLE.get(link.state, ""))
         if link.down and link.since:
             line.append(f" {ago(now - link.since)}", style="bold")
@@ -33,7 +33,8 @@ class StatusBar(Static):
             for name in ("phase", "mode"):
                 value = str(hk.values[name])
                 line.append("  ")
-                line.append(value, style=STATE_STYLE.get(_alarm(name, value), "") or "bold")
+                alarm = limit_state(hk.definition.field(name), value)
+                line.append(value, style=STATE_STYLE.get(alarm, "") if alarm != "GREEN" else "bold")
             line.append(f"  T+{hk.vehicle_time:.1f}s")
         line.append(f"  {clock(now)}Z ")
         active = state.limits.now()
@@ -50,5 +51,10 @@ class StatusBar(Static):
         self.set_class(link.down or reds > 0, "alarm")
 
 
-def _alarm(name: str, value: str) -> str:
-    return ALARM_STATES.get(("HK", name), {}).get(value, "")
+def _label(state: str, reason: str, url: str) -> str:
+    """What the operator reads: a link that went away is lost, a replay that ended ended."""
+    if state == "closed":
+        if url.startswith("file:"):
+            return "REPLAY END"
+        return "LINK LOST" if reason else "LINK CLOSED"
+    return {"lost": "LINK LOST"}.get(state, state.upper())
