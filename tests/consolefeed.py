@@ -21,8 +21,11 @@ def frame(name: str, seq: int = 0, t: float = 0.0, **raw: Any) -> bytes:
     return tmgen.frame(tmgen.build({**body, "values": tmgen.values(name, **raw)}))
 
 
+_DECODER = TelemetryDecoder()
+
+
 def packet(name: str, seq: int = 0, t: float = 0.0, **raw: Any) -> Packet:
-    (decoded,) = TelemetryDecoder().feed(frame(name, seq, t, **raw))
+    (decoded,) = _DECODER.feed(frame(name, seq, t, **raw))
     return decoded
 
 
@@ -58,3 +61,59 @@ NOMINAL = {
     },
     "POWER": {"battery_voltage": 31000, "battery_current": 500, "state_of_charge": 90},
 }
+
+
+#: Ground time of the start of the descents below (2026-11-30 09:00:00 UTC).
+T0 = 1796029200.0
+
+
+def descent(seconds: float, leak_at: float | None = None) -> list:
+    """Bus events of a made-up braking phase: NAV at 10 Hz, PROP at 2 Hz, HK and POWER at
+    1 Hz, a few events; with ``leak_at``, propellant falls 0.5 kg/s with the engine off from
+    then on and fault protection latches PROP_LEAK."""
+    out = [link("up", T0)]
+    seqs: dict[str, int] = {}
+    propellant = 260.0
+    for tick in range(int(seconds * 10) + 1):
+        t = tick / 10
+        leaking = leak_at is not None and t >= leak_at
+        due = (
+            ["NAV"]
+            + (["PROP"] if tick % 5 == 0 else [])
+            + (["HK", "POWER"] if tick % 10 == 0 else [])
+        )
+        propellant -= 0.05 if leaking else 0.12
+        for name in due:
+            raw = dict(NOMINAL[name])
+            if name == "NAV":
+                raw.update(
+                    altitude=9000.0 - 45.0 * t,
+                    lrf_range=9030.0 - 45.0 * t,
+                    vel_vertical=-45.0 + 0.2 * t,
+                    vel_horizontal=310.0 - 4.0 * t,
+                    rate_x=2.0 * ((tick % 7) - 3) / 3,
+                    nav_mode=1,
+                    guidance_mode=1,
+                )
+            elif name == "PROP":
+                raw.update(
+                    propellant_mass=propellant,
+                    engine=0 if leaking else 1,
+                    throttle=0 if leaking else 650,
+                    thrust=0.0 if leaking else 2000.0,
+                )
+            elif name == "HK":
+                raw.update(uptime=int(100 + t), fdir_flags=32 if leaking else 0)
+            seq = seqs.get(name, 0)
+            seqs[name] = seq + 1
+            out.append(received(name, T0 + t, seq, 100.0 + t, **raw))
+    events = [
+        (0.0, dict(event_id=2, severity=0, arg1=2, arg2=3, arg3=6)),
+        (seconds * 0.4, dict(event_id=23, severity=1, arg1=3)),
+    ]
+    if leak_at is not None:
+        events.append((leak_at + 2, dict(event_id=24, severity=2, arg1=5000, response=5)))
+    for i, (t, raw) in enumerate(events):
+        out.append(received("EVENT", T0 + t, i, 100.0 + t, **raw))
+    out.sort(key=lambda e: getattr(e, "ground_time", 0.0))
+    return out

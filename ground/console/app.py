@@ -103,7 +103,7 @@ class ConsoleApp(App[int]):
         self.history = history if history is not None else CommandHistory()
         self.metrics = Metrics()
         self._pending: deque[Event] = deque()
-        self._unsubscribe = bus.subscribe(self._pending.append)
+        self._unsubscribe = bus.subscribe(self.receive)
         self._undrawn: tuple[float, float] | None = None
         self._records: dict[Verification, CommandRecord] = {}
         self._commander: CommanderCore | None = None
@@ -143,6 +143,10 @@ class ConsoleApp(App[int]):
         self._unsubscribe()
 
     # --- input: the bus -----------------------------------------------------------------
+
+    def receive(self, event: Event) -> None:
+        """An event from the bus (on its thread): queued for the next :meth:`drain`."""
+        self._pending.append(event)
 
     def drain(self) -> None:
         """Take every event the bus queued into the state; announce what must be."""

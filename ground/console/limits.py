@@ -140,6 +140,10 @@ class LimitMonitor:
     ) -> None:
         self._checked: dict[str, tuple[tuple[int, model.Field, str], ...]] = {}
         for p in dictionary:
+            # Packets sent on occurrence (events, verification) are not states that last:
+            # the events log and the command history show them.
+            if p.rate_hz <= 0:
+                continue
             checked = []
             for i, f in enumerate(p.fields):
                 if f.limits is not None:
