@@ -20,7 +20,9 @@ import gc
 import json
 import time
 
+import commands as C
 import hal
+import identity
 import packets as P
 from clock import Clock
 from commanding import Commanding
@@ -33,7 +35,7 @@ CYCLE_MS = const(20)
 CYCLE_US = const(20000)
 DT = CYCLE_MS / 1000
 WATCHDOG_MS = const(8000)
-MAX_WARP = const(10000)
+MAX_WARP = C.SET_TIME_WARP_FACTOR_MAX   # the dictionary's range of SET_TIME_WARP
 MAX_BURST = const(10)       # cycles per wake before the uplink gets its turn
 DEFAULT_BUDGET_US = CYCLE_US if hal.PORT == "rp2" else 0
 
@@ -114,10 +116,17 @@ class App:
         hk.loop_overruns = self.overruns
 
     def start(self):
-        # Boot: announce, apply what config.json schedules for time 0, then autostart.
+        # Boot: count it, say who we are (IDENT first, so that every packet after it can be
+        # traced to this vehicle, boot, build and dictionary), announce, apply what
+        # config.json schedules for time 0, then autostart.
+        boot = identity.next_boot()
+        identity.fill(self.points[P.IDENT], self.cfg, boot)
+        self.down.send(P.IDENT)
+        self.down.due_ms[P.IDENT] = self.down.period_ms[P.IDENT]
         gc.collect()
         self.points[P.HK].heap_free = gc.mem_free()
-        self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, int(self.warp), 0)
+        self.event(P.EVENT_ID_BOOT, P.SEVERITY_INFO, self.flight.rng.x & 0xFFFF, int(self.warp),
+                   boot)
         self.run_schedule(0)
         if self.cfg.get("autostart"):
             self.flight.arm()

@@ -3,18 +3,23 @@
 #
 # Files on the board's flash:
 #   tc.key         the vehicle key, raw octets (provisioned with the firmware, never sent)
-#   tc_counter.0   the last accepted counter: u32 big-endian + CRC-16 of those 4 octets,
-#   tc_counter.1   written to the two slots in turn (see CounterStore)
+#   tc_counter.0   the last accepted counter and the id of the key it belongs to: u32 + u16
+#   tc_counter.1   big-endian + CRC-16 of those 6 octets, written to the two slots in turn
+#                  (see CounterStore). A record of another key id counts as no record: a new
+#                  key starts a new counter. (A 6-octet record, u32 + CRC, from before key
+#                  ids were kept, belongs to the key the vehicle holds.)
 from hashlib import sha256
 from struct import pack_into, unpack_from
 
+import commands as C
 from framing import crc16
 from micropython import const
 
 KEY_FILE = "tc.key"
-MAC_LEN = const(16)
+MAC_LEN = C.TC_MAC_LEN     # the tag's length is the dictionary's (schemas/wire.py)
 _BLOCK = const(64)  # SHA-256 block size
-_RECORD = const(6)
+_RECORD = const(8)
+_OLD_RECORD = const(6)
 
 
 def load_key(path=KEY_FILE):
@@ -66,9 +71,12 @@ class CounterStore:
     # door to a replay. Two slot files, each a record with its own CRC, are written in turn:
     # a write only ever touches the slot that does not hold the current value, so a power
     # cut mid-write spoils at most that slot and the other still holds the value before it.
-    # At boot the highest valid record wins. The counter can neither be lost nor roll back.
-    def __init__(self, prefix="tc_counter"):
+    # At boot the highest valid record of this key wins. The counter can neither be lost nor
+    # roll back while the key stays; a new key (a new key id) starts from 0, since no command
+    # signed with the old one can pass its tag.
+    def __init__(self, prefix="tc_counter", key_id=1):
         self.paths = (prefix + ".0", prefix + ".1")
+        self.key_id = key_id
         self._rec = bytearray(_RECORD)
         self.value = 0
         self.slot = 1  # slot holding value; the next commit writes the other
@@ -88,18 +96,22 @@ class CounterStore:
                 n = f.readinto(rec)
         except OSError:
             return -1
+        if n == _OLD_RECORD and not crc16(rec, _OLD_RECORD):
+            return unpack_from(">I", rec, 0)[0]
         if n != _RECORD or crc16(rec, _RECORD):
             return -1
+        if unpack_from(">H", rec, 4)[0] != self.key_id:
+            return -1  # another key's counter
         return unpack_from(">I", rec, 0)[0]
 
     def commit(self, value):
         # Persist value (above the current one); OSError when the flash cannot take it, and
         # then nothing changed.
         rec = self._rec
-        pack_into(">I", rec, 0, value)
-        c = crc16(rec, 4)
-        rec[4] = c >> 8
-        rec[5] = c & 0xFF
+        pack_into(">IH", rec, 0, value, self.key_id)
+        c = crc16(rec, 6)
+        rec[6] = c >> 8
+        rec[7] = c & 0xFF
         i = 1 - self.slot
         with open(self.paths[i], "wb") as f:
             f.write(rec)

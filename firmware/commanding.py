@@ -2,7 +2,8 @@
 # answer every one with TC_VERIFY telemetry.
 #
 # A telecommand packet (big-endian; the ground's ground/telecommand.py builds it and
-# schemas/structs.py holds its reference Construct struct):
+# schemas/structs.py holds its reference Construct struct; the offsets are generated from
+# schemas/wire.py into commands.TC_*_AT):
 #   offset  octets  field
 #   0       2       version 0, type 1 (TC), sec. header 1, APID commands.TC_APID
 #   2       2       sequence flags 0b11, 14-bit sequence count
@@ -30,11 +31,10 @@ from struct import unpack_from
 import commands as C
 import hal
 import packets as P
-from auth import MAC_LEN, CounterStore, Hmac, load_key
+from auth import CounterStore, Hmac, load_key
 from framing import cobs_decode, crc16
-from micropython import const
 
-_ARGS_AT = const(14)
+_ARGS_AT = C.TC_ARGS_AT
 _POWERED = (P.PHASE_BRAKING, P.PHASE_APPROACH, P.PHASE_TERMINAL)
 
 # HK counter of each refusal reason.
@@ -59,8 +59,9 @@ class Commanding:
         self.key_id = cfg.get("key_id", 1)
         key = load_key()
         self.hmac = Hmac(key) if key else None
-        self.counters = CounterStore()
+        self.counters = CounterStore(key_id=self.key_id)
         self.hk.tc_counter = self.counters.value
+        self.hk.tc_key_id = self.key_id if self.hmac else 0
         self.pkt = bytearray(C.MAX_TC)
         # What the current frame's TC_VERIFY reports: code, sequence count, counter.
         self.code = 0
@@ -90,8 +91,8 @@ class Commanding:
             return P.REASON_BAD_LENGTH
         self.seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF
         if m >= _ARGS_AT:
-            self.counter = unpack_from(">I", pkt, 8)[0]
-            self.code = (pkt[12] << 8) | pkt[13]
+            self.counter = unpack_from(">I", pkt, C.TC_COUNTER_AT)[0]
+            self.code = (pkt[C.TC_CODE_AT] << 8) | pkt[C.TC_CODE_AT + 1]
         if m < C.MIN_TC:
             return P.REASON_BAD_LENGTH
         if crc16(pkt, m):
@@ -100,9 +101,10 @@ class Commanding:
             return P.REASON_BAD_LENGTH  # not a telecommand header of ours
         if ((pkt[4] << 8) | pkt[5]) + 7 != m:
             return P.REASON_BAD_LENGTH
-        if self.hmac is None or ((pkt[6] << 8) | pkt[7]) != self.key_id:
+        key_at = C.TC_KEY_ID_AT
+        if self.hmac is None or ((pkt[key_at] << 8) | pkt[key_at + 1]) != self.key_id:
             return P.REASON_UNKNOWN_KEY
-        signed = m - MAC_LEN - 2
+        signed = m - C.TC_MAC_LEN - 2
         if not self.hmac.check(pkt, signed):
             return P.REASON_BAD_MAC
         if self.counter <= self.counters.value:
@@ -148,6 +150,8 @@ class Commanding:
         v.counter = self.counter
         v.stage = stage
         v.reason = reason
+        v.mode = self.hk.mode  # what a NOT_ALLOWED was refused in
+        v.phase = self.app.flight.phase
         self.app.down.send(P.TC_VERIFY)
 
     def refuse(self, reason):

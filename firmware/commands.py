@@ -8,6 +8,21 @@ N_COMMANDS = const(13)
 MIN_TC = const(32)
 MAX_TC = const(38)
 
+# Telecommand layout (schemas/wire.py): offsets in the packet, tag length.
+TC_KEY_ID_AT = const(6)
+TC_COUNTER_AT = const(8)
+TC_CODE_AT = const(12)
+TC_ARGS_AT = const(14)
+TC_MAC_LEN = const(16)
+
+# Argument ranges the dictionary sets, as <COMMAND>_<ARGUMENT>_MIN/_MAX.
+SET_TM_RATE_HZ_MIN = 0.0
+SET_TM_RATE_HZ_MAX = 50.0
+SET_TIME_WARP_FACTOR_MIN = const(1)
+SET_TIME_WARP_FACTOR_MAX = const(10000)
+INJECT_FAULT_MAGNITUDE_MIN = -1000000.0
+INJECT_FAULT_MAGNITUDE_MAX = 1000000.0
+
 # Command codes.
 NOOP = const(0x0001)
 PING = const(0x0002)
@@ -37,7 +52,7 @@ CHECKS = (
     ((16, 64, (16, 32, 48, 64)), (0.0, 50.0, None), ),  # SET_TM_RATE
     ((1, 3, (1, 2, 3)), ),  # SET_MODE
     ((0, 4294967295, None), ),  # SET_TIME
-    ((1, 1000, None), ),  # SET_TIME_WARP
+    ((1, 10000, None), ),  # SET_TIME_WARP
     (),  # ARM
     (),  # START_DESCENT
     (),  # ABORT
@@ -46,3 +61,24 @@ CHECKS = (
     ((1, 4, (1, 2, 3, 4)), (1, 8, (1, 2, 3, 4, 5, 6, 7, 8)), (-1000000.0, 1000000.0, None), ),  # INJECT_FAULT
     ((1, 4, (1, 2, 3, 4)), ),  # CLEAR_FAULT
 )
+
+# Faults a command injects: (target << 8 | kind) -> (low, high, above) of the
+# magnitude (above: low itself excluded), or None when the fault is on or off.
+FAULTS = {
+    0x0101: None,  # LRF STUCK
+    0x0102: (0.0, 1.0, True),  # LRF DROPOUT
+    0x0103: (-5000.0, 5000.0, False),  # LRF BIAS
+    0x0104: (0.0, 5000.0, True),  # LRF NOISE
+    0x0105: (10.0, 3000.0, False),  # LRF DEGRADED_RANGE
+    0x0108: None,  # LRF INHIBIT
+    0x0201: None,  # IMU STUCK
+    0x0202: (0.0, 1.0, True),  # IMU DROPOUT
+    0x0203: (-50.0, 50.0, False),  # IMU BIAS
+    0x0204: (0.0, 50.0, True),  # IMU NOISE
+    0x0306: (0.0, 20.0, True),  # PROP LEAK
+    0x0301: (0.0, 10.0, True),  # PROP STUCK
+    0x0303: (-50.0, 50.0, False),  # PROP BIAS
+    0x0407: (0.0, 33.0, True),  # BATTERY UNDERVOLTAGE
+    0x0406: (0.0, 50.0, True),  # BATTERY LEAK
+    0x0403: (-10.0, 10.0, False),  # BATTERY BIAS
+}

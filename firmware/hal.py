@@ -76,6 +76,11 @@ def set_break(enabled):
         micropython.kbd_intr(3 if enabled else -1)
 
 
+def repl_port():
+    # Whether telecommands come in on the REPL's own port (USB), where a break-in must work.
+    return _uart is None
+
+
 def rx_data_ctrl_c():
     # A 0x03 just read from the serial port was data (inside a telecommand frame), not a
     # break-in: the firmware keeps reading. A Pico needs no word of it, since unread bytes

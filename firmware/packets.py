@@ -3,21 +3,25 @@
 from micropython import const
 from struct import pack_into
 
-N_PACKETS = const(8)
+# The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
+DICTIONARY_ID = 0x3dd3d644
+HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
+N_PACKETS = const(9)
 MAX_PACKET = const(84)
 
 # Packet indices, APIDs and default rates (mHz; 0 = sent on occurrence).
 HK = const(0)
-NAV = const(1)
-PROP = const(2)
-POWER = const(3)
-EVENT = const(4)
-TC_VERIFY = const(5)
-PONG = const(6)
-TRUTH = const(7)
-NAMES = ('HK', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
-APIDS = (0x010, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
-RATES_MHZ = (1000, 10000, 2000, 1000, 0, 0, 0, 2000, )
+IDENT = const(1)
+NAV = const(2)
+PROP = const(3)
+POWER = const(4)
+EVENT = const(5)
+TC_VERIFY = const(6)
+PONG = const(7)
+TRUTH = const(8)
+NAMES = ('HK', 'IDENT', 'NAV', 'PROP', 'POWER', 'EVENT', 'TC_VERIFY', 'PONG', 'TRUTH', )
+APIDS = (0x010, 0x011, 0x020, 0x030, 0x040, 0x050, 0x060, 0x070, 0x080, )
+RATES_MHZ = (1000, 100, 10000, 2000, 1000, 0, 0, 0, 2000, )
 
 # Enumerated states, as <FIELD>_<STATE>.
 MODE_BOOT = const(0)
@@ -178,13 +182,32 @@ class HkPoints:
         self.board_temp = 0
         self.loop_overruns = 0
         self.fdir_flags = 0
+        self.tc_key_id = 0
 
 
 def pack_hk(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack HK up to its CRC into buf; return the length packed (60)."""
-    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHH', buf, 0, 0x0810, 0xc000 | seq,
-              55, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags)
-    return 60
+    """Pack HK up to its CRC into buf; return the length packed (62)."""
+    pack_into('>HHHHHHBBIHHIHHHHHHHHHHIIHHHH', buf, 0, 0x0810, 0xc000 | seq,
+              57, coarse_hi, coarse_lo, fine, s.mode, s.phase, s.uptime, s.tc_accepted, s.tc_rejected, s.tc_counter, s.tc_rej_bad_crc, s.tc_rej_bad_length, s.tc_rej_unknown_key, s.tc_rej_bad_mac, s.tc_rej_replay, s.tc_rej_unknown_command, s.tc_rej_bad_arguments, s.tc_rej_out_of_range, s.tc_rej_not_allowed, s.tc_rej_execution_error, s.tm_sent, s.heap_free, s.board_temp, s.loop_overruns, s.fdir_flags, s.tc_key_id)
+    return 62
+
+
+class IdentPoints:
+    """Raw values of IDENT, updated in place by the flight software."""
+
+    def __init__(self):
+        self.vehicle = b''
+        self.boot = 0
+        self.firmware = 0
+        self.dictionary = 0
+        self.key_id = 0
+
+
+def pack_ident(buf, seq, coarse_hi, coarse_lo, fine, s):
+    """Pack IDENT up to its CRC into buf; return the length packed (42)."""
+    pack_into('>HHHHHH16sIIIH', buf, 0, 0x0811, 0xc000 | seq,
+              37, coarse_hi, coarse_lo, fine, s.vehicle, s.boot, s.firmware, s.dictionary, s.key_id)
+    return 42
 
 
 class NavPoints:
@@ -290,13 +313,15 @@ class TcVerifyPoints:
         self.counter = 0
         self.stage = 0
         self.reason = 0
+        self.mode = 0
+        self.phase = 0
 
 
 def pack_tc_verify(buf, seq, coarse_hi, coarse_lo, fine, s):
-    """Pack TC_VERIFY up to its CRC into buf; return the length packed (22)."""
-    pack_into('>HHHHHHHHIBB', buf, 0, 0x0860, 0xc000 | seq,
-              17, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason)
-    return 22
+    """Pack TC_VERIFY up to its CRC into buf; return the length packed (24)."""
+    pack_into('>HHHHHHHHIBBBB', buf, 0, 0x0860, 0xc000 | seq,
+              19, coarse_hi, coarse_lo, fine, s.cmd_code, s.tc_seq, s.counter, s.stage, s.reason, s.mode, s.phase)
+    return 24
 
 
 class PongPoints:
@@ -333,9 +358,9 @@ def pack_truth(buf, seq, coarse_hi, coarse_lo, fine, s):
     return 40
 
 
-PACKERS = (pack_hk, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_pong, pack_truth, )
+PACKERS = (pack_hk, pack_ident, pack_nav, pack_prop, pack_power, pack_event, pack_tc_verify, pack_pong, pack_truth, )
 
 
 def new_points():
     """One points object per packet, in packet-index order."""
-    return (HkPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), PongPoints(), TruthPoints(),)
+    return (HkPoints(), IdentPoints(), NavPoints(), PropPoints(), PowerPoints(), EventPoints(), TcVerifyPoints(), PongPoints(), TruthPoints(),)

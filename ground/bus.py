@@ -127,7 +127,8 @@ class Subscription:
 class AsyncSubscription:
     """An asyncio queue of events on the loop that created it (drops the oldest when full).
 
-    ``await get()``; ``async for event in subscription`` ends after the link is closed."""
+    ``await get()`` (``get_within(timeout)`` gives None when nothing came);
+    ``async for event in subscription`` ends after the link is closed."""
 
     def __init__(self, maxsize: int, unsubscribe: Callable[[AsyncSubscription], None]) -> None:
         self.maxsize = maxsize
@@ -156,6 +157,14 @@ class AsyncSubscription:
             self._ready.clear()
             await self._ready.wait()
         return self._events.popleft()
+
+    async def get_within(self, timeout: float) -> Event | None:
+        """The next event, or None after ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.get()
+        except TimeoutError:
+            return None
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:

@@ -7,10 +7,10 @@ Two layers, as for telemetry:
   follows its verification (:class:`~ground.verifier.Verifier`) from decoded packets and the
   ``now`` the caller passes in. It also learns the vehicle's last accepted counter from HK so
   that the ground never signs with a counter the vehicle would call a replay.
-* :class:`Commander` runs it over a :class:`~ground.links.Link` with asyncio: one task reads
-  the link, decodes with the one :class:`~ground.decoder.TelemetryDecoder` and hands every
-  packet to the core and to any subscriber (a console, the HIL API), so a single link serves
-  telemetry and commanding. ``await commander.send("SET_TM_RATE", packet="NAV", hz=20)``
+* :class:`Commander` runs it with asyncio over the link's :class:`~ground.bus.TelemetryBus`,
+  whose one reader decodes for every user of the link: a task hands each packet to the core
+  and to any subscriber (a console, the HIL API), so a single link serves telemetry and
+  commanding. ``await commander.send("SET_TM_RATE", packet="NAV", hz=20)``
   returns the :class:`~ground.verifier.Verification` when the command completes and raises
   :class:`CommandFailed` or :class:`CommandTimeout` (both :class:`CommandError`) otherwise.
 
@@ -32,9 +32,10 @@ from typing import Any
 from schemas import commands
 from schemas.commands import ArgumentError
 
+from .bus import AsyncSubscription, LinkState, Received, TelemetryBus
 from .decoder import Packet, TelemetryDecoder
 from .errors import OperationFailed
-from .history import CommandHistory
+from .history import CommandHistory, HistoryError
 from .keys import CounterSource, MemoryCounter, VehicleKey  # noqa: F401 (doctest)
 from .links import Link, LinkClosed
 from .telecommand import Telecommand, build
@@ -46,6 +47,7 @@ __all__ = [
     "CommandFailed",
     "CommandTimeout",
     "ConfirmationRequired",
+    "KeyMismatch",
     "CommanderCore",
     "Commander",
 ]
@@ -63,6 +65,10 @@ class ConfirmationRequired(CommandError):
     """A critical command was sent without ``confirm=True`` (COSMOS calls it hazardous)."""
 
 
+class KeyMismatch(CommandError):
+    """HK says the vehicle holds another key than the one this ground signs with."""
+
+
 class CommandFailed(CommandError):
     """The vehicle refused the command or reported it failed (the reason is in the message)."""
 
@@ -78,7 +84,7 @@ def outcome_error(verification: Verification, where: str = "") -> CommandError |
         stages = [s.stage for s in verification.stages[:-1]]
         when = f"after {stages[-1]}" if stages else "refused"
         return CommandFailed(
-            f"{tc.name} failed: {verification.reason} ({when}, counter {tc.counter})",
+            f"{tc.name} failed: {verification.why} ({when}, counter {tc.counter})",
             verification,
         )
     if verification.outcome == "TIMEOUT":
@@ -109,6 +115,8 @@ class CommanderCore:
         self.verifier = Verifier(timeouts)
         #: the vehicle's last accepted counter, from HK (None until an HK is seen)
         self.vehicle_counter: int | None = None
+        #: the id of the key the vehicle holds, from HK (None until an HK is seen)
+        self.vehicle_key_id: int | None = None
 
     def check(self, name: str, args: Mapping[str, Any]) -> commands.CommandDef:
         """The command's definition if ``args`` fit it; ArgumentError says what does not."""
@@ -123,6 +131,13 @@ class CommanderCore:
             raise ConfirmationRequired(
                 f"{command.name} is critical ({command.description}): confirm to send it"
             )
+        if self.vehicle_key_id is not None and self.vehicle_key_id != self.key.key_id:
+            holds = f"holds key id {self.vehicle_key_id}" if self.vehicle_key_id else "holds no key"
+            raise KeyMismatch(
+                f"{self.key.vehicle} {holds} and this ground signs with key id "
+                f"{self.key.key_id}: put this key on the vehicle (lander flash) or sign with "
+                "the vehicle's key (--key-file)"
+            )
         return build(self.dictionary, name, args, key=self.key, counter=self.counter.reserve())
 
     def release(
@@ -136,7 +151,11 @@ class CommanderCore:
         packets = list(packets)
         for packet in packets:
             if packet.name == "HK":
-                board = packet.raw_values["tc_counter"]
+                raw = packet.raw_values
+                self.vehicle_key_id = raw.get("tc_key_id", self.key.key_id)
+                if self.vehicle_key_id != self.key.key_id:
+                    continue  # its counter belongs to another key
+                board = raw["tc_counter"]
                 if self.vehicle_counter is None or board != self.vehicle_counter:
                     self.vehicle_counter = board
                     self.counter.observe(board)
@@ -155,24 +174,33 @@ StageCallback = Callable[[Verification, StageReport], None]
 class Commander:
     """Commanding over a link with asyncio; use as ``async with Commander(link, core):``.
 
+    ``link`` is a :class:`~ground.bus.TelemetryBus` shared with other users of the link, or
+    a :class:`~ground.links.Link` (the commander then reads it through a bus of its own).
     ``subscribe(callback)`` gives every decoded packet to another user of the link.
     ``history`` (a :class:`~ground.history.CommandHistory`) records each command with all its
-    stages when its verification ends.
+    stages when its verification ends; when it cannot, the command's outcome still comes and
+    ``history_error`` holds the last :class:`~ground.history.HistoryError`.
     """
 
     def __init__(
         self,
-        link: Link,
+        link: Link | TelemetryBus,
         core: CommanderCore,
         *,
         decoder: TelemetryDecoder | None = None,
         history: CommandHistory | None = None,
         poll: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
+        hk_timeout: float = 5.0,
     ) -> None:
-        self.link = link
+        self._own_bus = not isinstance(link, TelemetryBus)
+        self.bus = (
+            link
+            if isinstance(link, TelemetryBus)
+            else TelemetryBus(link, decoder=decoder, reconnect=False)
+        )
         self.core = core
-        self.decoder = decoder if decoder is not None else TelemetryDecoder()
+        self.decoder = self.bus.decoder
         self.history = history
         self.poll = poll
         self.clock = clock
@@ -181,8 +209,18 @@ class Commander:
             Verification, tuple[asyncio.Future[Verification], StageCallback | None]
         ] = {}
         self._reader: asyncio.Task[None] | None = None
-        self._closed: BaseException | None = None
+        self._events: AsyncSubscription | None = None
+        self._closed: str | None = None
         self._telemetry = asyncio.Event()
+        self._hk = asyncio.Event()
+        self.history_error: HistoryError | None = None
+        #: how long the first send() waits for the HK that tells the vehicle's counter
+        self.hk_timeout = hk_timeout
+        self._hk_awaited = False
+
+    @property
+    def url(self) -> str:
+        return self.bus.url
 
     async def __aenter__(self) -> Commander:
         self.start()
@@ -193,10 +231,13 @@ class Commander:
 
     def start(self) -> None:
         if self._reader is None:
-            self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+            self._events = self.bus.async_queue()
+            if self._own_bus:
+                self.bus.start()
+            self._reader = asyncio.get_running_loop().create_task(self._follow(self._events))
 
     async def close(self) -> None:
-        """Stop reading (the link stays open: its owner closes it)."""
+        """Stop following the link (a link passed in stays open: its owner closes it)."""
         if self._reader is not None:
             self._reader.cancel()
             try:
@@ -204,6 +245,11 @@ class Commander:
             except asyncio.CancelledError:
                 pass
             self._reader = None
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+        if self._own_bus:
+            await asyncio.to_thread(self.bus.close)
         self._abandon(CommandError("the commander was closed before the command was verified"))
 
     def subscribe(self, callback: Callable[[Packet], None]) -> Callable[[], None]:
@@ -217,8 +263,19 @@ class Commander:
             await asyncio.wait_for(self._telemetry.wait(), timeout)
         except TimeoutError:
             raise CommandError(
-                f"no telemetry from {self.link.url} within {timeout:g} s: is the firmware running?"
+                f"no telemetry from {self.url} within {timeout:g} s: is the firmware running?"
             ) from None
+
+    async def learn_vehicle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for an HK (the vehicle's key id and counter); whether one
+        came. Without one the ground signs with its own counter, which a vehicle that took
+        later ones refuses as REPLAY."""
+        self.start()
+        try:
+            await asyncio.wait_for(self._hk.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def send(
         self,
@@ -230,7 +287,13 @@ class Commander:
         timeouts: StageTimeouts | None = None,
         **args: Any,
     ) -> Verification:
-        """Send a command and await its verification; CommandError if it does not complete."""
+        """Send a command and await its verification; CommandError if it does not complete.
+        The first waits for an HK (up to ``hk_timeout`` s) so that it is signed above the
+        vehicle's counter."""
+        self.core.check(name, args)
+        if not self._hk_awaited:  # once: a link without HK costs one wait, not one a command
+            self._hk_awaited = True
+            await self.learn_vehicle(self.hk_timeout)
         return await self.send_telecommand(
             self.core.prepare(name, args, confirm=confirm), on_stage=on_stage, timeouts=timeouts
         )
@@ -250,27 +313,29 @@ class Commander:
         future: asyncio.Future[Verification] = asyncio.get_running_loop().create_future()
         self._waiters[verification] = (future, on_stage)
         try:
-            self.link.write(tc.frame)
+            self.bus.write(tc.frame)
         except LinkClosed as exc:
             self._waiters.pop(verification, None)
             raise CommandError(f"link closed: {exc}") from None
         return await future
 
-    async def _read_loop(self) -> None:
+    async def _follow(self, events: AsyncSubscription) -> None:
+        """The bus's packets to the core and the subscribers; deadlines checked as time goes."""
         while True:
-            try:
-                data = await asyncio.to_thread(self.link.read, self.poll)
-            except LinkClosed as exc:
-                self._closed = exc
-                self._abandon(CommandError(f"link closed: {exc}"))
-                return
+            event = await events.get_within(self.poll)
             now = self.clock()
-            packets = self.decoder.feed(data) if data else []
-            if packets:
+            packets: list[Packet] = []
+            if isinstance(event, Received):
+                packets.append(event.packet)
                 self._telemetry.set()
-                for packet in packets:
-                    for callback in list(self._subscribers):
-                        callback(packet)
+                if event.packet.name == "HK":
+                    self._hk.set()
+                for callback in list(self._subscribers):
+                    callback(event.packet)
+            elif isinstance(event, LinkState) and event.state == "closed":
+                self._closed = event.reason or "closed"
+                self._abandon(CommandError(f"link closed: {self._closed}"))
+                return
             self._deliver(self.core.receive(packets, now) + self.core.expire(now))
 
     def _deliver(self, updates: list[Update]) -> None:
@@ -284,7 +349,7 @@ class Commander:
             self._waiters.pop(verification, None)
             if future is None or future.done():
                 continue
-            error = outcome_error(verification, self.link.url)
+            error = outcome_error(verification, self.url)
             if error is None:
                 future.set_result(verification)
             else:
@@ -299,9 +364,12 @@ class Commander:
 
     def _record(self, verification: Verification) -> None:
         if self.history is not None:
-            self.history.record(
-                verification,
-                link=self.link.url,
-                vehicle=self.core.key.vehicle,
-                released_ago=self.clock() - verification.released,
-            )
+            try:
+                self.history.record(
+                    verification,
+                    link=self.url,
+                    vehicle=self.core.key.vehicle,
+                    released_ago=self.clock() - verification.released,
+                )
+            except HistoryError as exc:  # the outcome matters more: it still comes
+                self.history_error = exc

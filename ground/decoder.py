@@ -37,6 +37,7 @@ from schemas import model, wire
 
 from . import events as _events
 from .deframer import MAX_FRAME, Deframer
+from .identity import IDENT, IdentityWatch
 
 __all__ = ["Packet", "LinkStats", "TelemetryDecoder", "MAX_FRAME", "REORDER_WINDOW"]
 
@@ -60,7 +61,7 @@ class _Spec:
         self.length = self.size - wire.PRIMARY_HEADER_LEN - 1
         self.names = tuple(f.name for f in definition.fields)
         self.converters: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            f.engineering if (f.states or f.calibration or f.bits) else None
+            f.engineering if (f.states or f.calibration or f.bits or f.is_text) else None
             for f in definition.fields
         )
         #: the packet that carries events: event code -> its definition
@@ -71,7 +72,7 @@ class _Spec:
         )
 
 
-class Packet(tuple):
+class Packet(tuple[Any, ...]):
     """One good telemetry packet: its raw bytes (header .. CRC) and its definition.
 
     A tuple underneath, ``(spec, data)``, because the raw path makes a million of them a
@@ -259,6 +260,11 @@ class TelemetryDecoder:
         longest = max(s.size for s in specs) + 2  # COBS adds one octet per 254, and one
         self._deframer = Deframer(MAX_FRAME, intact=self._intact, longest=longest)
         self.stats = LinkStats()
+        #: which vehicle, boot, firmware and dictionary the packets come from (IDENT)
+        self.identity = IdentityWatch()
+        self._ident_key = next(
+            (k for k, plan in self._plans.items() if plan[0].definition.name == IDENT), b""
+        )
 
     # --- feeding ---------------------------------------------------------------------
 
@@ -267,7 +273,8 @@ class TelemetryDecoder:
         self.stats.bytes += len(data)
         runs = self._deframer.split(data)
         self.stats.frames += len(runs)
-        return self._runs(runs)
+        before = self._expected.get(self._ident_key)
+        return self._observe(self._runs(runs), before)
 
     def feed_frame(self, frame: bytes) -> list[Packet]:
         """One COBS-decoded frame (a packet with its CRC); its packet, if it is good."""
@@ -276,22 +283,32 @@ class TelemetryDecoder:
 
     def feed_packet(self, packet: bytes | bytearray | memoryview) -> Packet | None:
         """One CCSDS packet with its CRC (an MQTT message); the Packet, or None if bad."""
-        pkt = bytes(packet)
+        before = self._expected.get(self._ident_key)
+        out = self._observe(self._packet(bytes(packet)), before)
+        return out[0] if out else None
+
+    def _observe(self, out: list[Packet], ident_before: int | None) -> list[Packet]:
+        """Let the identity watch see IDENT packets (cheaply: only when IDENT's count moved)."""
+        if self._expected.get(self._ident_key) != ident_before:
+            self.identity.observe(p for p in out if p.name == IDENT)
+        return out
+
+    def _packet(self, pkt: bytes) -> list[Packet]:
         stats = self.stats
         stats.bytes += len(pkt)
         stats.frames += 1
         if len(pkt) < _MIN_PACKET:
             stats.undecodable += 1
-            return None
+            return []
         if crc_hqx(pkt, 0xFFFF):
             stats.crc_errors += 1
-            return None
+            return []
         out: list[Packet] = []
         if self._intact(pkt):
             self._emit(pkt, out)
         else:
             self._reject_header(pkt)
-        return out[0] if out else None
+        return out
 
     def close(self) -> list[Packet]:
         """End of stream: an unterminated last run is a packet only if it is intact."""
@@ -299,6 +316,7 @@ class TelemetryDecoder:
         if not run:
             return []
         self.stats.frames += 1
+        before = self._expected.get(self._ident_key)
         out: list[Packet] = []
         try:
             pkt: bytes | None = cobs_decode(run) if len(run) <= MAX_FRAME else None
@@ -308,7 +326,7 @@ class TelemetryDecoder:
             self._emit(pkt, out)
         else:
             self._bad(run, out, "undecodable")  # truncated
-        return out
+        return self._observe(out, before)
 
     def decode_all(self, data: bytes) -> list[Packet]:
         """Decode a whole capture (feed + close)."""

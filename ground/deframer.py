@@ -134,7 +134,7 @@ class Deframer:
             return None
         for i in range(max(1, len(run) - self.longest), len(run)):
             try:
-                frame = cobs_decode(run[i:])
+                frame: bytes = cobs_decode(run[i:])
             except DecodeError:
                 continue
             if intact(frame):

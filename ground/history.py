@@ -27,9 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import OperationFailed
 from .verifier import Verification
 
-__all__ = ["CommandHistory", "default_path"]
+__all__ = ["CommandHistory", "HistoryError", "default_path"]
+
+
+class HistoryError(OperationFailed):
+    """The history file cannot be written (a full disk, a folder, no permission)."""
 
 
 def default_path() -> Path:
@@ -61,7 +66,8 @@ class CommandHistory:
     def record(
         self, verification: Verification, *, link: str, vehicle: str, released_ago: float = 0.0
     ) -> dict[str, Any]:
-        """Append the record of a verification (its outcome so far) and return it.
+        """Append the record of a verification (its outcome so far) and return it;
+        HistoryError when the file cannot take it.
 
         ``released_ago``: seconds since the release (stage times are on the commander's
         monotonic clock; the record is dated on the wall clock).
@@ -84,9 +90,13 @@ class CommandHistory:
             "reason": verification.reason,
             "stages": [s.to_dict() for s in verification.stages],
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, allow_nan=False, default=str) + "\n")
+        line = json.dumps(entry, allow_nan=False, default=str) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
+        except OSError as exc:
+            raise HistoryError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         return entry
 
     def records(self) -> list[dict[str, Any]]:

@@ -33,6 +33,9 @@ __all__ = [
     "CounterSource",
     "CounterFile",
     "MemoryCounter",
+    "CounterExhausted",
+    "free_key_id",
+    "new_key",
     "key_dir",
     "load_key",
     "write_key",
@@ -45,6 +48,10 @@ _VEHICLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 class KeyFileError(UsageError):
     """A key or counter file is missing, unreadable, malformed or too open; one line."""
+
+
+class CounterExhausted(KeyFileError):
+    """Every counter of this key is spent: only a new key (and its new counters) helps."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +69,23 @@ class VehicleKey:
             raise KeyFileError("a key needs at least 16 octets")
 
     @classmethod
-    def generate(cls, vehicle: str, key_id: int = 1) -> VehicleKey:
+    def generate(cls, vehicle: str, key_id: int) -> VehicleKey:
         return cls(vehicle, key_id, secrets.token_bytes(KEY_LEN))
+
+
+def free_key_id(folder: Path) -> int:
+    """A random key id (1..65535) that no key file in ``folder`` uses: every vehicle gets its
+    own, so a command signed for one is refused by another as UNKNOWN_KEY, not BAD_MAC."""
+    used = set()
+    for other in folder.glob("*.key*") if folder.is_dir() else ():  # *.key.old too
+        try:
+            used.add(int(json.loads(other.read_text("utf-8"))["key_id"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    while True:
+        key_id = secrets.randbelow(0xFFFF) + 1
+        if key_id not in used:
+            return key_id
 
 
 def key_dir() -> Path:
@@ -80,8 +102,11 @@ def _check_vehicle(vehicle: str) -> None:
 
 
 def load_key(vehicle: str, path: Path | None = None, *, create: bool = True) -> VehicleKey:
-    """The vehicle's key from its key file, made (mode 0600) on first use when ``create``."""
+    """The vehicle's key from ``path``, else from its key file in :func:`key_dir`, made
+    (mode 0600, a key id of its own) on first use when ``create``."""
     _check_vehicle(vehicle)
+    if path is not None and not path.exists():  # a key named is used, never made
+        raise KeyFileError(f"no key file {path}: name an existing key file")
     path = path if path is not None else key_dir() / f"{vehicle}.key"
     if not path.exists():
         if not create:
@@ -98,11 +123,31 @@ def load_key(vehicle: str, path: Path | None = None, *, create: bool = True) -> 
 
 
 def _create(vehicle: str, path: Path) -> VehicleKey:
-    key = VehicleKey.generate(vehicle)
+    key = VehicleKey.generate(vehicle, free_key_id(path.parent))
     try:
         write_key(key, path)
     except FileExistsError:  # another tool made it first: use theirs
         return load_key(vehicle, path, create=False)
+    return key
+
+
+def new_key(vehicle: str) -> VehicleKey:
+    """Replace the vehicle's key in :func:`key_dir` with a new one (a new key id) and start
+    its counter again; the old key file is kept as ``<vehicle>.key.old``. The vehicle starts
+    a new counter too once it holds the new key (its counter belongs to a key id)."""
+    _check_vehicle(vehicle)
+    path = key_dir() / f"{vehicle}.key"
+    key = VehicleKey.generate(vehicle, free_key_id(path.parent))
+    staged = path.with_name(f"{vehicle}.key.new")
+    staged.unlink(missing_ok=True)
+    write_key(key, staged)
+    try:
+        if path.exists():
+            os.replace(path, path.with_name(f"{vehicle}.key.old"))
+        os.replace(staged, path)
+        path.with_name(f"{vehicle}.counter").unlink(missing_ok=True)
+    except OSError as exc:
+        raise KeyFileError(f"cannot replace key file {path}: {exc.strerror}") from None
     return key
 
 
@@ -167,11 +212,21 @@ class CounterFile:
     @property
     def last(self) -> int:
         try:
-            return int(self.path.read_text().strip() or 0)
+            text = self.path.read_text().strip()
         except FileNotFoundError:
             return 0
+        except OSError as exc:
+            raise KeyFileError(f"cannot read counter file {self.path}: {exc.strerror}") from None
+        try:
+            value = int(text or 0)
         except ValueError:
-            raise KeyFileError(f"counter file {self.path} is malformed") from None
+            value = -1
+        if not 0 <= value <= wire.MAX_COUNTER:
+            raise KeyFileError(
+                f"counter file {self.path} is malformed (it must hold the last counter used, "
+                f"0 to {wire.MAX_COUNTER}): delete it and the ground learns the vehicle's from HK"
+            )
+        return value
 
     def _update(self, step: Callable[[int], int]) -> int:
         try:
@@ -189,5 +244,8 @@ class CounterFile:
 
 def _next(last: int) -> int:
     if last >= wire.MAX_COUNTER:
-        raise KeyFileError("the anti-replay counter is exhausted: provision a new key")
+        raise CounterExhausted(
+            "the anti-replay counter is exhausted: put a new key on the vehicle "
+            "(lander flash --new-key), which starts the ground's and the vehicle's counters again"
+        )
     return last + 1

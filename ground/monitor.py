@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .bus import LinkState, Received, TelemetryBus
 from .decoder import LinkStats, Packet
 from .display import format_value
 from .events import EventLog
+from .identity import IdentityWatch
 from .limits import limit_state
 
 __all__ = ["TelemetryView", "Row", "render_table", "limit_state"]
@@ -40,8 +42,13 @@ class TelemetryView:
     latest: dict[str, Packet] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     events: EventLog = field(default_factory=EventLog)
+    identity: IdentityWatch = field(default_factory=IdentityWatch)
+    #: the dictionary warning, kept on screen once given
+    warnings: list[str] = field(default_factory=list)
 
     def update(self, packets: list[Packet]) -> None:
+        self.identity.observe(packets)
+        self.warnings.extend(self.identity.take_warnings())
         for p in packets:
             event = p.event
             if event is not None:
@@ -66,6 +73,9 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
         f"undecodable {stats.undecodable}  unknown apid {stats.unknown_apid}  gaps {stats.gaps}"
     )
     lines.append(header)
+    if view.identity.current is not None:
+        lines.append(f"vehicle {view.identity.current}")
+    lines.extend(f"warning: {w}" for w in view.warnings)
     lines.append("")
     rows = view.rows()
     width = max((len(row.name) for row in rows), default=0) + 2
@@ -85,33 +95,51 @@ def render_table(view: TelemetryView, stats: LinkStats, colour: bool) -> str:
 
 
 def run_monitor(
-    link: Any, decoder: Any, *, duration: float | None, out: TextIO = sys.stdout
+    bus: TelemetryBus,
+    *,
+    duration: float | None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> int:
-    """Read the link, refresh the table twice a second; return when done or at the end."""
-    from .links import LinkClosed
+    """Follow the bus, refresh the table twice a second; return when done or at the end.
 
+    A board that goes away is waited for (one line says so, one more when it is back); the
+    end of a capture ends the monitor (status 0), a link that cannot come back too (1)."""
     view = TelemetryView()
     tty = out.isatty()
+    events = bus.queue()
     end = None if duration is None else time.monotonic() + duration
     next_draw = 0.0
+    status = 0
     try:
+        bus.start()
         while end is None or time.monotonic() < end:
-            try:
-                data = link.read(0.1)
-            except LinkClosed as exc:
-                view.update(decoder.close())
-                out.write(render_table(view, decoder.stats, tty) + "\n")
-                print(f"link closed: {exc}", file=sys.stderr)
-                # The end of a capture is the natural end; a vehicle going away is not.
-                return 0 if link.url.startswith("file:") else 1
-            view.update(decoder.feed(data))
             now = time.monotonic()
             if now >= next_draw:
                 next_draw = now + 0.5
-                table = render_table(view, decoder.stats, tty)
+                table = render_table(view, bus.stats, tty)
                 out.write(("\x1b[H\x1b[2J" + table) if tty else table + "\n\n")
                 out.flush()
+            wait = next_draw - now if end is None else min(next_draw, end) - now
+            event = events.get(max(wait, 0.0))
+            if isinstance(event, Received):
+                view.update([event.packet])
+            elif isinstance(event, LinkState) and event.state == "lost":
+                print(f"link lost: {event.reason}; waiting for it to come back", file=err)
+            elif isinstance(event, LinkState) and event.state == "back":
+                print("link back", file=err)
+            elif isinstance(event, LinkState) and event.state == "closed":
+                # The end of a capture is the natural end; a vehicle going away is not.
+                if not bus.url.startswith("file:"):
+                    print(f"link closed: {event.reason}", file=err)
+                    status = 1
+                break
     except KeyboardInterrupt:
         pass
-    out.write(("\n" if tty else "") + render_table(view, decoder.stats, False) + "\n")
-    return 0
+    finally:
+        bus.close()
+    while (late := events.get(0)) is not None:  # what came before the end
+        if isinstance(late, Received):
+            view.update([late.packet])
+    out.write(("\n" if tty else "") + render_table(view, bus.stats, False) + "\n")
+    return status

@@ -88,7 +88,8 @@ class Telecommand:
     @property
     def frame(self) -> bytes:
         """What goes on a serial line: 0x00, the COBS-encoded packet, 0x00."""
-        return b"\x00" + cobs.encode(self.packet) + b"\x00"
+        encoded: bytes = cobs.encode(self.packet)
+        return b"\x00" + encoded + b"\x00"
 
     @property
     def ident(self) -> tuple[int, int, int]:

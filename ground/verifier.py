@@ -63,6 +63,8 @@ class StageReport:
     at: float  # ground time (the caller's clock)
     after: float  # seconds since release
     vehicle_time: float | None = None  # the TC_VERIFY packet's time code
+    #: for NOT_ALLOWED, what it was refused in: "in phase IDLE, mode NOMINAL"
+    context: str = ""
 
     @property
     def final(self) -> bool:
@@ -70,12 +72,20 @@ class StageReport:
         return self.stage in ("COMPLETED", "FAILED", "TIMEOUT")
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "stage": self.stage,
             "reason": self.reason,
             "after_s": round(self.after, 6),
             "vehicle_time": self.vehicle_time,
         }
+        if self.context:
+            out["context"] = self.context
+        return out
+
+    @property
+    def why(self) -> str:
+        """The reason with its context, for the operator."""
+        return f"{self.reason} {self.context}" if self.context else self.reason
 
 
 @dataclass(eq=False)
@@ -104,8 +114,15 @@ class Verification:
         """Why it did not complete (a reason code name, or the stage a timeout awaited)."""
         return self.stages[-1].reason if self.stages and self.outcome != "COMPLETED" else ""
 
-    def _report(self, stage: Stage, reason: str, now: float, vehicle_time: float) -> StageReport:
-        report = StageReport(stage.name, reason, now, now - self.released, vehicle_time)
+    @property
+    def why(self) -> str:
+        """The reason with what the vehicle said of it (NOT_ALLOWED: its phase and mode)."""
+        return self.stages[-1].why if self.stages and self.outcome != "COMPLETED" else ""
+
+    def _report(
+        self, stage: Stage, reason: str, now: float, vehicle_time: float, context: str = ""
+    ) -> StageReport:
+        report = StageReport(stage.name, reason, now, now - self.released, vehicle_time, context)
         self.stages.append(report)
         if stage in (Stage.COMPLETED, Stage.FAILED):
             self.outcome = stage.name
@@ -168,7 +185,11 @@ class Verifier:
             except ValueError:
                 self.unmatched += 1
                 continue
-            report = verification._report(stage, str(values["reason"]), now, packet.time)
+            reason = str(values["reason"])
+            context = ""
+            if reason == "NOT_ALLOWED" and "phase" in values:
+                context = f"in phase {values['phase']}, mode {values['mode']}"
+            report = verification._report(stage, reason, now, packet.time, context)
             if verification.done:
                 del self._pending[verification.telecommand.ident]
             updates.append((verification, report))

@@ -104,14 +104,17 @@ def flash(path: Path, config: dict[str, object] | None = None, key: bytes | None
     return path
 
 
-def run(flash_dir: Path, stream: bytes | list[bytes], *, frames: bool = False) -> Run:
-    """Boot the App on ``flash_dir`` and feed it ``stream`` (bytes, or frames to on_frame)."""
+def run(
+    flash_dir: Path, stream: bytes | list[bytes], *, frames: bool = False, prelude: str = ""
+) -> Run:
+    """Boot the App on ``flash_dir`` and feed it ``stream`` (bytes, or frames to on_frame);
+    ``prelude`` runs first (to replace a module's clock, say)."""
     if frames:
         assert isinstance(stream, list)
         data = b"".join(len(f).to_bytes(2, "big") + f for f in stream)
     else:
         data = stream if isinstance(stream, bytes) else b"".join(stream)
-    result = vm.run(SCRIPT % {"frames": frames}, data, cwd=flash_dir)
+    result = vm.run(prelude + SCRIPT % {"frames": frames}, data, cwd=flash_dir)
     match = re.search(rb"RESULT (.*)", result.stderr)
     if match is None:
         raise vm.VmFailed(f"no result from the App:\n{result.stderr.decode(errors='replace')}")

@@ -7,14 +7,17 @@ a Pico's heap allows, without a board or a serial port in between.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 from ground.firmware import source_dir
+from schemas import model
 from sil.vm import find_micropython
 
 __all__ = ["HEAP", "VmFailed", "argv", "run"]
 
-HEAP = "192K"  # a Pico's heap: if it does not fit here it does not fit on the board
+#: a Pico's heap (the dictionary's): if it does not fit here it does not fit on the board
+HEAP = model.load().heapsize
 
 
 class VmFailed(RuntimeError):
@@ -32,9 +35,17 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``script`` in the VM; stdout is bytes.
 
-    ``cwd`` is the board's flash (key and counter files); by default the current folder.
+    ``cwd`` is the board's flash (key, counter and boot files); by default an empty
+    temporary folder, so that nothing the firmware writes lands in the checkout.
     """
-    proc = subprocess.run(argv(script), input=stdin, capture_output=True, timeout=timeout, cwd=cwd)
+    with tempfile.TemporaryDirectory(prefix="lander-vm-") as scratch:
+        proc = subprocess.run(
+            argv(script),
+            input=stdin,
+            capture_output=True,
+            timeout=timeout,
+            cwd=cwd if cwd is not None else scratch,
+        )
     if proc.returncode != 0:
         raise VmFailed(
             f"MicroPython exited {proc.returncode}:\n{proc.stderr.decode(errors='replace')}"

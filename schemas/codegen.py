@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import commands, model, wire
+from . import commands, fingerprint, model, wire
 
 __all__ = ["render", "render_commands", "target_path", "commands_path", "main"]
 
@@ -45,6 +45,9 @@ def render(dictionary: model.Dictionary) -> str:
     emit("from micropython import const")
     emit("from struct import pack_into")
     emit("")
+    emit("# The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).")
+    emit(f"DICTIONARY_ID = {fingerprint.dictionary_id():#010x}")
+    emit(f"HEAP_BYTES = const({dictionary.heap_bytes})  # the flight computer's MicroPython heap")
     emit(f"N_PACKETS = const({len(dictionary.packets)})")
     max_len = max(wire.TM_OVERHEAD + p.data_size for p in dictionary)
     emit(f"MAX_PACKET = const({max_len})")
@@ -58,17 +61,21 @@ def render(dictionary: model.Dictionary) -> str:
     emit("")
 
     names_seen: dict[str, str] = {}
+    values_seen: dict[str, int] = {}
     emit("# Enumerated states, as <FIELD>_<STATE>.")
     for p in dictionary:
         for f in p.fields:
             for value, state in sorted(f.states.items()):
                 name = _const_name(f.name, state)
                 owner = f"{p.name}.{f.name}"
+                if name in names_seen and values_seen[name] == value:
+                    continue  # a field of the same name and states ("states_from")
                 if names_seen.get(name, owner) != owner:
                     raise model.SchemaError(
                         f"{owner}: constant {name} also made by {names_seen[name]}"
                     )
                 names_seen[name] = owner
+                values_seen[name] = value
                 emit(f"{name} = const({value})")
     emit("")
     emit("# Enumerations, as <ENUM>_<STATE>; <ENUM>_NAMES where the values count from 0.")
@@ -100,7 +107,7 @@ def render(dictionary: model.Dictionary) -> str:
         emit("")
         emit("    def __init__(self):")
         for f in p.fields:
-            emit(f"        self.{f.name} = {'0.0' if f.is_float else '0'}")
+            emit(f"        self.{f.name} = {_initial(f)}")
         emit("")
         length = wire.CUC_LEN + p.data_size + wire.CRC_LEN - 1
         word0 = (1 << 11) | p.apid  # version 0, type TM, secondary header present
@@ -127,6 +134,10 @@ def render(dictionary: model.Dictionary) -> str:
     return "\n".join(out) + "\n"
 
 
+def _initial(f: model.Field) -> str:
+    return "b''" if f.is_text else "0.0" if f.is_float else "0"
+
+
 def _number(value: float, is_float: bool) -> str:
     return repr(float(value)) if is_float else str(int(value))
 
@@ -146,6 +157,23 @@ def render_commands(dictionary: commands.CommandDictionary) -> str:
     emit(f"N_COMMANDS = const({len(cmds)})")
     emit(f"MIN_TC = const({wire.TC_OVERHEAD})")
     emit(f"MAX_TC = const({wire.TC_OVERHEAD + dictionary.max_args_size})")
+    emit("")
+    emit("# Telecommand layout (schemas/wire.py): offsets in the packet, tag length.")
+    emit(f"TC_KEY_ID_AT = const({wire.PRIMARY_HEADER_LEN})")
+    emit(f"TC_COUNTER_AT = const({wire.PRIMARY_HEADER_LEN + 2})")
+    emit(f"TC_CODE_AT = const({wire.PRIMARY_HEADER_LEN + wire.TC_SEC_HEADER_LEN})")
+    emit(f"TC_ARGS_AT = const({wire.TC_HEADER_LEN})")
+    emit(f"TC_MAC_LEN = const({wire.MAC_LEN})")
+    emit("")
+    emit("# Argument ranges the dictionary sets, as <COMMAND>_<ARGUMENT>_MIN/_MAX.")
+    for c in cmds:
+        for a in c.args:
+            if a.states or (a.low, a.high) == commands.full_range(a.type):
+                continue
+            for suffix, value in (("MIN", a.low), ("MAX", a.high)):
+                name = _const_name(c.name, a.name, suffix)
+                number = _number(value, a.is_float)
+                emit(f"{name} = {number}" if a.is_float else f"{name} = const({number})")
     emit("")
     emit("# Command codes.")
     for c in cmds:
@@ -169,6 +197,19 @@ def render_commands(dictionary: commands.CommandDictionary) -> str:
             checks.append(f"({low}, {high}, {states}), ")
         emit(f"    ({''.join(checks)}),  # {c.name}")
     emit(")")
+    emit("")
+    emit("# Faults a command injects: (target << 8 | kind) -> (low, high, above) of the")
+    emit("# magnitude (above: low itself excluded), or None when the fault is on or off.")
+    emit("FAULTS = {")
+    for c in cmds:
+        for fault in c.faults.values():
+            key = (fault.target << 8) | fault.kind
+            spec = "None"
+            if fault.magnitude is not None:
+                bottom, top = fault.magnitude
+                spec = f"({float(bottom)!r}, {float(top)!r}, {fault.above})"
+            emit(f"    {key:#06x}: {spec},  # {fault.name}")
+    emit("}")
     return "\n".join(out) + "\n"
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "Argument",
     "ArgumentError",
     "CommandDef",
+    "FaultDef",
     "CommandDictionary",
     "SchemaError",
     "load",
@@ -34,7 +35,9 @@ __all__ = [
 ]
 
 #: Wire types an argument may have (a TC carries no f64: the board's floats are single).
-ARG_TYPES: Final[Mapping[str, str]] = {k: v for k, v in model.FIELD_TYPES.items() if k != "f64"}
+ARG_TYPES: Final[Mapping[str, str]] = {
+    k: v for k, v in model.FIELD_TYPES.items() if k != "f64" and k not in model.TEXT_TYPES
+}
 #: The telemetry field whose states name the vehicle modes a command's ``modes`` lists.
 MODE_FIELD: Final[tuple[str, str]] = ("HK", "mode")
 _F32_MAX: Final[float] = 3.4028234663852886e38
@@ -135,6 +138,40 @@ def _integer(given: Any) -> int | None:
 
 
 @dataclass(frozen=True, eq=False)
+class FaultDef:
+    """One fault a command may inject: target and kind (raw and by name), and the range of
+    its magnitude (None: on or off, the magnitude is ignored)."""
+
+    target: int
+    kind: int
+    target_name: str
+    kind_name: str
+    description: str
+    magnitude: tuple[float, float] | None = None
+    #: the magnitude must be above ``low``, not equal to it
+    above: bool = False
+    unit: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.target_name} {self.kind_name}"
+
+    def allowed(self) -> str:
+        """``0 < magnitude <= 1 kg/s``, or ``no magnitude``."""
+        if self.magnitude is None:
+            return "no magnitude"
+        low, high = self.magnitude
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{low:g} {'<' if self.above else '<='} magnitude <= {high:g}{unit}"
+
+    def accepts(self, magnitude: float) -> bool:
+        if self.magnitude is None:
+            return True
+        low, high = self.magnitude
+        return (low < magnitude if self.above else low <= magnitude) and magnitude <= high
+
+
+@dataclass(frozen=True, eq=False)
 class CommandDef:
     """One telecommand: its code, arguments in wire order, criticality and allowed modes."""
 
@@ -145,6 +182,8 @@ class CommandDef:
     critical: bool = False
     #: vehicle modes (raw HK.mode values) in which the board accepts it; empty: any
     modes: Mapping[int, str] = field(default_factory=dict)
+    #: the (target, kind) pairs it accepts, for a command that injects faults; empty: none
+    faults: Mapping[tuple[int, int], FaultDef] = field(default_factory=dict)
 
     @property
     def args_format(self) -> str:
@@ -172,7 +211,24 @@ class CommandDef:
                     f"{self.name}: missing argument {a.name} ({a.type}, {a.allowed()})"
                 )
             values.append(a.raw(self.name, given[a.name]))
+        if self.faults:
+            self._check_fault(dict(zip((a.name for a in self.args), values, strict=True)))
         return tuple(values)
+
+    def _check_fault(self, raw: Mapping[str, int | float]) -> None:
+        fault = self.faults.get((int(raw["target"]), int(raw["kind"])))
+        target = self.arg("target").states.get(int(raw["target"]), raw["target"])
+        if fault is None:
+            kinds = [f.kind_name for (t, _), f in self.faults.items() if f.target_name == target]
+            raise ArgumentError(
+                f"{self.name}: {target} has no fault {self.arg('kind').states[int(raw['kind'])]}"
+                f" (its faults: {', '.join(kinds) or 'none'})"
+            )
+        if not fault.accepts(float(raw["magnitude"])):
+            raise ArgumentError(
+                f"{self.name}: magnitude={raw['magnitude']:g} is out of range for "
+                f"{fault.name} ({fault.allowed()})"
+            )
 
     def engineering(self, raw: tuple[int | float, ...]) -> dict[str, int | float | str]:
         """Raw argument values -> names with state names where there are states."""
@@ -224,14 +280,66 @@ class CommandDictionary:
 
 
 _ARG_KEYS: Final = {"name", "type", "unit", "description", "range", "states", "states_from", "only"}
+_FAULT_KEYS: Final = {"target", "kind", "description", "magnitude", "above", "unit"}
+
+
+def _faults(
+    command: str, raw: object, args: tuple[Argument, ...]
+) -> dict[tuple[int, int], FaultDef]:
+    if raw is None:
+        return {}
+    by_name = {a.name: a for a in args}
+    if not {"target", "kind", "magnitude"} <= set(by_name):
+        raise SchemaError(f"{command}: faults need arguments target, kind and magnitude")
+    if not isinstance(raw, list):
+        raise SchemaError(f"{command}: faults must be an array of tables [[{command}.faults]]")
+    out: dict[tuple[int, int], FaultDef] = {}
+    for entry in raw:
+        where = f"{command}.faults[{len(out)}]"
+        unknown = set(entry) - _FAULT_KEYS
+        if unknown:
+            raise SchemaError(f"{where}: unknown keys {sorted(unknown)}")
+        codes = []
+        for arg in ("target", "kind"):
+            states = by_name[arg].states
+            code = next((v for v, s in states.items() if s == entry.get(arg)), None)
+            if code is None:
+                raise SchemaError(f"{where}: {arg} {entry.get(arg)!r} is not one of {arg}'s states")
+            codes.append(code)
+        if not entry.get("description"):
+            raise SchemaError(f"{where}: every fault needs a description")
+        magnitude = entry.get("magnitude")
+        if magnitude is not None:
+            magnitude = _range(where, "f32", magnitude)
+            wide = by_name["magnitude"]
+            if not wide.low <= magnitude[0] <= magnitude[1] <= wide.high:
+                raise SchemaError(f"{where}: magnitude {list(magnitude)} outside the argument's")
+        key = (codes[0], codes[1])
+        if key in out:
+            raise SchemaError(f"{where}: {entry['target']} {entry['kind']} listed twice")
+        out[key] = FaultDef(
+            target=codes[0],
+            kind=codes[1],
+            target_name=str(entry["target"]),
+            kind_name=str(entry["kind"]),
+            description=str(entry["description"]),
+            magnitude=magnitude,
+            above=bool(entry.get("above", False)),
+            unit=str(entry.get("unit", "")),
+        )
+    return out
+
+
+def full_range(atype: str) -> tuple[float, float]:
+    """Every value an argument type carries (f32: every finite one)."""
+    if atype == "f32":
+        return (-_F32_MAX, _F32_MAX)
+    bits = struct.calcsize(">" + ARG_TYPES[atype]) * 8
+    return (0, (1 << bits) - 1) if atype[0] == "u" else (-(1 << bits - 1), (1 << bits - 1) - 1)
 
 
 def _range(where: str, atype: str, raw: object) -> tuple[float, float]:
-    if atype == "f32":
-        full: tuple[float, float] = (-_F32_MAX, _F32_MAX)
-    else:
-        bits = struct.calcsize(">" + ARG_TYPES[atype]) * 8
-        full = (0, (1 << bits) - 1) if atype[0] == "u" else (-(1 << bits - 1), (1 << bits - 1) - 1)
+    full = full_range(atype)
     if raw is None:
         return full
     if not (
@@ -368,6 +476,7 @@ def parse(
             args=args,
             critical=bool(body.get("critical", False)),
             modes=modes,
+            faults=_faults(name, body.get("faults"), args),
         )
     return CommandDictionary(apid=apid, commands=tuple(done.values()))
 

@@ -46,7 +46,10 @@ FIELD_TYPES: Final[Mapping[str, str]] = {
     "i32": "i",
     "f32": "f",
     "f64": "d",
+    "str16": "16s",
 }
+#: Text types: ASCII, padded with NULs on the wire (the firmware's points hold bytes or str).
+TEXT_TYPES: Final = frozenset({"str16"})
 
 
 class SchemaError(ValueError):
@@ -113,12 +116,18 @@ class Field:
         return self.type.startswith("f")
 
     @property
+    def is_text(self) -> bool:
+        return self.type in TEXT_TYPES
+
+    @property
     def size(self) -> int:
         return struct.calcsize(">" + self.fmt)
 
     @property
     def range(self) -> tuple[float, float]:
-        """Smallest and largest raw value the wire type carries."""
+        """Smallest and largest raw value the wire type carries (text: its length)."""
+        if self.is_text:
+            return (0, self.size)
         if self.type == "f32":
             return (-3.4028234663852886e38, 3.4028234663852886e38)
         if self.type == "f64":
@@ -128,9 +137,11 @@ class Field:
             return (0, (1 << bits) - 1)
         return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
 
-    def engineering(self, raw: float) -> float | int | str | tuple[str, ...]:
+    def engineering(self, raw: Any) -> float | int | str | tuple[str, ...]:
         """Raw wire value -> engineering value: a state name, the names of the bits set, a
-        calibrated number, or raw."""
+        calibrated number, or raw (text without its padding)."""
+        if self.is_text:
+            return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
         if self.states:
             return self.states.get(int(raw), f"UNKNOWN({raw})")
         if self.bits:
@@ -255,6 +266,14 @@ class Dictionary:
     packets: tuple[PacketDef, ...]
     events: tuple[EventDef, ...] = ()
     enums: Mapping[str, Enum] = field(default_factory=dict)
+    #: the MicroPython heap of the flight computer, in octets ([computer] heap_bytes)
+    heap_bytes: int = 192 * 1024
+
+    @property
+    def heapsize(self) -> str:
+        """The heap as MicroPython's ``-X heapsize=`` takes it: ``192K``."""
+        kib, rest = divmod(self.heap_bytes, 1024)
+        return f"{kib}K" if not rest else str(self.heap_bytes)
 
     def __iter__(self) -> Iterator[PacketDef]:
         return iter(self.packets)
@@ -385,6 +404,8 @@ def _field(packet: str, raw: Mapping[str, Any], refs: _Refs) -> Field:
     calibration = tuple(float(c) for c in raw.get("calibration", ()))
     if sum(map(bool, (states, calibration, bits))) > 1:
         raise SchemaError(f"{where}: a field has states, bits or a calibration, only one")
+    if ftype in TEXT_TYPES and (states or calibration or bits or raw.get("limits")):
+        raise SchemaError(f"{where}: a text field has no states, bits, calibration or limits")
     f = Field(
         name=name,
         type=str(ftype),
@@ -536,7 +557,11 @@ def parse(document: Mapping[str, Any]) -> Dictionary:
         for e in events:
             if not lo <= e.code <= hi:
                 raise SchemaError(f"events.{e.name}: code {e.code} does not fit in event_id")
-    return Dictionary(tuple(packets), events, enums)
+    computer = document.get("computer") or {}
+    heap = computer.get("heap_bytes", Dictionary.heap_bytes) if isinstance(computer, dict) else None
+    if not isinstance(heap, int) or isinstance(heap, bool) or heap <= 0:
+        raise SchemaError("computer.heap_bytes must be a positive integer")
+    return Dictionary(tuple(packets), events, enums, heap)
 
 
 def load(path: str | Path | None = None) -> Dictionary:

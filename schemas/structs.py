@@ -50,6 +50,7 @@ FIELD_CONSTRUCTS: dict[str, Construct] = {
     "i32": Int32sb,
     "f32": Float32b,
     "f64": Float64b,
+    "str16": Bytes(16),
 }
 
 primary_header = BitStruct(

@@ -18,7 +18,6 @@ from ground.cli.arguments import positive_float, positive_int
 from ground.decoder import TelemetryDecoder
 from ground.errors import OperationFailed, UsageError
 from ground.keys import DEFAULT_VEHICLE
-from ground.links import open_link
 
 __all__ = ["register_sil", "register_scenario", "register_demo"]
 
@@ -178,17 +177,14 @@ def run_scenario(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from ground.bus import TelemetryBus
     from ground.monitor import run_monitor
 
     url = f"sil://?time_warp={args.time_warp}&seed={args.seed}"
     print(f"starting a virtual board ({url}) and decoding its telemetry...", file=sys.stderr)
-    link = open_link(url)
-    decoder = TelemetryDecoder()
-    try:
-        run_monitor(link, decoder, duration=args.duration)
-    finally:
-        link.close()
-    s = decoder.stats
+    bus = TelemetryBus(url)
+    run_monitor(bus, duration=args.duration)
+    s = bus.stats
     print(
         f"demo: {s.packets} packets decoded, {s.crc_errors} CRC errors, "
         f"{s.gaps} sequence gaps over {args.duration:g} s",

@@ -22,15 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schemas import model
+from schemas import commands, model
 
 from .board import find_micropython
 from .firmware import install_sources
 
 __all__ = ["Scenario", "SCENARIOS", "PHASES", "scenario_config", "fly", "summary"]
 
-MAX_WARP = 10000
-HEAP = "192K"
+#: the dictionary's range of SET_TIME_WARP, and the flight computer's heap
+MAX_WARP = int(commands.load()["SET_TIME_WARP"].arg("factor").high)
+HEAP = model.load().heapsize
 
 # Terrain along the track (metres from powered-descent initiation, height above the landing
 # datum): the firmware's default mare, with a 600 m crater rim rising over 50 m under the

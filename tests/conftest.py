@@ -1,10 +1,31 @@
-"""Keep every test away from the user's own ground files: keys, counters, history, boards'
+"""Fixtures every test module shares.
+
+Every test is kept away from the user's own ground files: keys, counters, history, boards'
 flash and builds go to the test's temporary folder (a `sil://` board or `lander sil` makes a
-key on first use)."""
+key on first use). Tests that run the VM or open a pty must leave no process behind.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from ground.keys import write_key
+from ground.links import Link, open_link
+from hil.telecommands import KEY
+
+SIL = "sil://?autostart=0&time_warp=10&seed=3"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the `vehicle` fixture runs the VM behind a pty."""
+    for item in items:
+        if "vehicle" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.vm)
+            item.add_marker(pytest.mark.pty)
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +35,47 @@ def private_ground_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv("LANDER_HISTORY", str(home / "history.jsonl"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
+def children() -> set[int]:
+    """Processes (zombies included) whose parent is this process."""
+    me, found = os.getpid(), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_processes_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that runs the VM or opens a pty leaves no child process (nor zombie) behind."""
+    if not any(request.node.get_closest_marker(m) for m in ("vm", "pty")):
+        yield
+        return
+    before = children()
+    yield
+    assert children() - before == set()
+
+
+@pytest.fixture(name="ground")
+def ground_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Key folder holding the bench key for LANDER-1; history file; both under tmp_path."""
+    key_dir = tmp_path / "keys"
+    write_key(KEY, key_dir / f"{KEY.vehicle}.key")
+    monkeypatch.setenv("LANDER_KEY_DIR", str(key_dir))
+    monkeypatch.setenv("LANDER_HISTORY", str(tmp_path / "history.jsonl"))
+    return tmp_path
+
+
+@pytest.fixture(name="vehicle")
+def vehicle_fixture(ground: Path) -> Iterator[Link]:
+    """An idle virtual board with the bench key; its flash is ground/flash."""
+    link = open_link(f"{SIL}&flash={ground / 'flash'}")
+    try:
+        yield link
+    finally:
+        link.close()

@@ -34,4 +34,13 @@ def arg_values(a: commands.Argument) -> st.SearchStrategy[Any]:
 
 @st.composite
 def raw_args(draw: st.DrawFn, command: commands.CommandDef) -> dict[str, Any]:
-    return {a.name: draw(arg_values(a)) for a in command.args}
+    """Raw values the command allows (for a fault, one of its fault table's)."""
+    args = {a.name: draw(arg_values(a)) for a in command.args}
+    if command.faults:
+        fault = draw(st.sampled_from(list(command.faults.values())))
+        args |= {"target": fault.target, "kind": fault.kind}
+        if fault.magnitude is not None:
+            low, high = fault.magnitude
+            magnitude = draw(st.floats(low, high, width=32, exclude_min=fault.above))
+            args["magnitude"] = magnitude
+    return args

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from ground.bus import LinkState, LinkStatistics, Received, TelemetryBus
 from ground.decoder import TelemetryDecoder
 from ground.links import LinkClosed
+from hil.conditions import wait_for
 
 from . import tmgen
 
@@ -41,13 +42,6 @@ class Pty:
     def unplug(self) -> None:
         os.close(self.master)
         os.close(self.slave)
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, f"gave up waiting for {what or condition}"
-        time.sleep(0.01)
 
 
 @pytest.fixture

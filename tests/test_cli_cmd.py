@@ -15,6 +15,8 @@ import pytest
 
 from schemas import commands
 
+from . import tmgen
+
 LANDER = [sys.executable, "-m", "ground.cli"]
 NO_BOARD = "serial:///dev/ttyNOPE0"
 
@@ -114,8 +116,10 @@ def test_a_command_through_a_virtual_board_prints_its_stages_and_is_recorded(env
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "PING token=42  -> LANDER-1 (counter 1)"
-    assert [line.split()[0] for line in lines[1:]] == ["ACCEPTED", "STARTED", "COMPLETED"]
-    assert all(line.split()[1].startswith("+") for line in lines[1:])
+    assert [line.split() for line in lines if "PONG" in line] == [["PONG", "token=42"]]
+    stages = [line for line in lines[1:] if "PONG" not in line]
+    assert [line.split()[0] for line in stages] == ["ACCEPTED", "STARTED", "COMPLETED"]
+    assert all(line.split()[1].startswith("+") for line in stages)
     [record] = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert record["command"] == "PING" and record["args"] == {"token": 42}
     assert record["user"] == getpass.getuser() and record["outcome"] == "COMPLETED"
@@ -128,8 +132,69 @@ def test_a_command_through_a_virtual_board_prints_its_stages_and_is_recorded(env
 def test_a_refused_command_exits_1_with_its_reason(env):
     result = lander(env, "cmd", "--link", SIL, "ABORT", "--confirm")  # idle: nothing to abort
     assert result.returncode == 1
-    last = result.stdout.splitlines()[-1].split()
-    assert (last[0], last[-1]) == ("FAILED", "NOT_ALLOWED")
+    assert result.stdout.splitlines()[-1].split()[0] == "FAILED"
+    assert result.stdout.splitlines()[-1].endswith("NOT_ALLOWED in phase IDLE, mode NOMINAL")
     assert (
-        result.stderr.strip() == "lander cmd: ABORT failed: NOT_ALLOWED (after STARTED, counter 1)"
+        result.stderr.strip()
+        == "lander cmd: ABORT failed: NOT_ALLOWED in phase IDLE, mode NOMINAL (after STARTED, "
+        "counter 1)"
     )
+
+
+@pytest.mark.parametrize("history", ["/dev/full", "a folder"])
+def test_an_unwritable_history_is_reported_after_the_outcome_and_lander_cmd_exits(
+    env, tmp_path, history
+):
+    if history == "a folder":
+        history = str(tmp_path)
+    result = lander(env, "cmd", "--link", SIL, "--history", history, "PING", "token=7")
+    assert "Traceback" not in result.stderr
+    stages = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert stages == ["ACCEPTED", "STARTED", "PONG", "COMPLETED"]
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    lost = "lander cmd: PING completed but was not recorded: cannot write"
+    assert line.startswith(f"{lost} {history}:")
+
+
+def test_a_restored_ground_learns_the_counter_from_hk_and_loses_no_command(env, tmp_path):
+    link = f"{SIL}&flash={tmp_path / 'board'}"  # the vehicle keeps its flash between runs
+    first = lander(env, "cmd", "--link", link, "PING", "token=1")
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "keys" / "LANDER-1.counter").unlink()  # a new ground machine with the key
+    again = lander(env, "cmd", "--link", link, "PING", "token=2")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0] == "PING token=2  -> LANDER-1 (counter 2)"
+
+
+def test_a_missing_key_file_is_an_error_never_a_new_key(env, tmp_path):
+    missing = tmp_path / "typo.key"
+    result = lander(env, "cmd", "--link", SIL, "--key-file", str(missing), "NOOP")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"lander cmd: no key file {missing}: name an existing key file"
+    assert not missing.exists() and not (tmp_path / "keys").exists()
+
+
+def test_a_capture_file_is_refused_before_a_counter_is_spent(env, tmp_path):
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(b"".join(tmgen.sequence("HK", 5)))
+    for link in (f"file://{capture}", str(capture)):
+        result = lander(env, "cmd", "--link", link, "NOOP")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == (
+            f"lander cmd: --link {link}: a capture file is read-only; commands need a live "
+            "link (serial://, tcp:// or sil://)"
+        )
+    assert not (tmp_path / "keys").exists()  # no key made, no counter spent
+
+
+def test_a_negative_counter_file_is_one_line(env, tmp_path):
+    (tmp_path / "keys").mkdir(mode=0o700)
+    counter = tmp_path / "keys" / "LANDER-1.counter"
+    counter.write_text("-3\n")
+    result = lander(env, "cmd", "--link", SIL, "NOOP")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"lander cmd: counter file {counter} is malformed (it must hold the last counter used, "
+        "0 to 4294967295): delete it and the ground learns the vehicle's from HK"
+    ]

@@ -66,8 +66,8 @@ def test_an_operator_may_give_names_or_numbers():
             "unknown argument 'x' (arguments: packet, hz)",
         ),
         ("NOOP", {"x": 1}, "NOOP: unknown argument 'x' (it takes no arguments)"),
-        ("SET_TIME_WARP", {"factor": "2.5"}, "factor='2.5' is not a whole number (u16, 1..1000)"),
-        ("SET_TIME_WARP", {"factor": 0}, "factor=0 is out of range (u16, 1..1000)"),
+        ("SET_TIME_WARP", {"factor": "2.5"}, "factor='2.5' is not a whole number (u16, 1..10000)"),
+        ("SET_TIME_WARP", {"factor": 0}, "factor=0 is out of range (u16, 1..10000)"),
         ("PING", {"token": -1}, "token=-1 is out of range (u32, 0..4294967295)"),
         (
             "INJECT_FAULT",

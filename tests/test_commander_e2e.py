@@ -10,14 +10,19 @@ import getpass
 
 import pytest
 
-from ground.commander import Commander, CommanderCore, CommandFailed, CommandTimeout
+from ground.commander import (
+    Commander,
+    CommanderCore,
+    CommandFailed,
+    CommandTimeout,
+    KeyMismatch,
+)
 from ground.history import CommandHistory
-from ground.keys import MemoryCounter
+from ground.keys import MemoryCounter, VehicleKey
 from ground.links import open_link
 from ground.verifier import StageTimeouts
 
 from . import tcgen
-from .vehicle import ground_fixture, vehicle_fixture  # noqa: F401 (fixtures)
 
 
 class Seen:
@@ -124,7 +129,7 @@ def test_a_vehicle_that_does_not_answer_times_out_with_a_clear_message(tmp_path)
     core = CommanderCore(tcgen.KEY, MemoryCounter(), timeouts=StageTimeouts(accepted=0.2))
 
     async def session() -> None:
-        async with Commander(link, core, history=history) as commander:
+        async with Commander(link, core, history=history, hk_timeout=0) as commander:
             await commander.send("NOOP")
 
     try:
@@ -137,3 +142,32 @@ def test_a_vehicle_that_does_not_answer_times_out_with_a_clear_message(tmp_path)
     )
     [record] = history.records()
     assert record["outcome"] == "TIMEOUT" and record["stages"][0]["stage"] == "TIMEOUT"
+
+
+def test_a_new_ground_learns_the_vehicles_counter_before_it_signs(vehicle):
+    async def session(counter: MemoryCounter) -> list[str]:
+        async with Commander(vehicle, CommanderCore(tcgen.KEY, counter)) as commander:
+            verification = await commander.send("NOOP")
+            return [s.stage for s in verification.stages]
+
+    assert asyncio.run(session(MemoryCounter(last=40))) == ["ACCEPTED", "STARTED", "COMPLETED"]
+    restored = MemoryCounter()  # a new or restored ground machine: the key, no counter
+    assert asyncio.run(session(restored)) == ["ACCEPTED", "STARTED", "COMPLETED"]
+    assert restored.last == 42
+
+
+def test_a_vehicle_holding_another_key_is_told_before_a_counter_is_spent(vehicle):
+    other = VehicleKey("LANDER-1", 2, tcgen.OTHER_KEY.secret)
+    counter = MemoryCounter()
+
+    async def session() -> None:
+        async with Commander(vehicle, CommanderCore(other, counter)) as commander:
+            await commander.send("NOOP")
+
+    with pytest.raises(KeyMismatch) as info:
+        asyncio.run(session())
+    assert str(info.value) == (
+        "LANDER-1 holds key id 1 and this ground signs with key id 2: put this key on the "
+        "vehicle (lander flash) or sign with the vehicle's key (--key-file)"
+    )
+    assert counter.last == 0

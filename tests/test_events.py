@@ -137,7 +137,7 @@ def _run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[
 def capture(tmp_path: Path) -> Path:
     path = tmp_path / "events.bin"
     path.write_bytes(
-        _event(_code("BOOT"), 7, 10, seq=0)
+        _event(_code("BOOT"), 7, 10, 3, seq=0)
         + _event(_code("TOUCHDOWN"), -1060, 140, 53400, seq=1)
         + b"".join(tmgen.sequence("HK", 1))
     )
@@ -162,7 +162,7 @@ def test_decode_table_shows_events_as_sentences(capture: Path):
     result = _run("decode", str(capture))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].endswith("INFO     BOOT time warp 10, noise state 7")
+    assert lines[0].endswith("INFO     BOOT #3, time warp 10, noise state 7")
     assert "TOUCHDOWN vertical 1.06 m/s, horizontal 0.14 m/s" in lines[1]
     assert "arg1" not in result.stdout
 

@@ -170,3 +170,31 @@ def test_the_counter_store_survives_a_power_cut_mid_write(tmp_path):
     # Fresh: 0. After 5, 6, 7: 7. With the newest slot spoilt any way: 6, the value before,
     # never less. Then a new commit on top.
     assert result.stdout.decode().strip() == "[0, 7, 6, 6, 6, 6, 9]"
+
+
+KEYED_COUNTERS = r"""
+from auth import CounterStore
+from framing import crc16
+s = CounterStore(key_id=7)
+s.commit(500)
+out = [CounterStore(key_id=7).value, CounterStore(key_id=8).value]
+s = CounterStore(key_id=8)  # a new key: its own counter, from 0
+s.commit(3)
+out += [CounterStore(key_id=8).value, CounterStore(key_id=7).value]
+# A record from before key ids were kept (u32 + CRC) belongs to the key held.
+rec = bytearray(b"\x00\x00\x01\x00\x00\x00")
+c = crc16(rec, 4)
+rec[4], rec[5] = c >> 8, c & 0xFF
+for path in ("old.0",):
+    with open(path, "wb") as f:
+        f.write(rec)
+out.append(CounterStore("old", key_id=9).value)
+print(out)
+"""
+
+
+def test_each_key_has_its_own_counter_and_an_old_record_belongs_to_the_key_held(tmp_path):
+    result = vm.run(KEYED_COUNTERS, cwd=tmp_path)
+    # Key 8 took the slot key 7's counter was in: a key put back starts from 0 (never reuse
+    # one; the ground gives every new key an id no key file of its folder has).
+    assert result.stdout.decode().strip() == "[500, 0, 3, 0, 256]"

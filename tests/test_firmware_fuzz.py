@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ground.telecommand import build
 from hil import onboard
 from schemas import wire
 
@@ -34,7 +35,7 @@ def corrupted(draw: st.DrawFn) -> bytes:
     """A valid command with octets changed, then its CRC made good again (or not)."""
     command = draw(st.sampled_from(D.commands))
     args = draw(tcgen.raw_args(command))
-    packet = bytearray(tcgen.build(D, command.name, args, key=tcgen.KEY, counter=1).packet)
+    packet = bytearray(build(D, command.name, args, key=tcgen.KEY, counter=1).packet)
     for _ in range(draw(st.integers(1, 4))):
         packet[draw(st.integers(0, len(packet) - 1))] = draw(st.integers(0, 255))
     if draw(st.booleans()):

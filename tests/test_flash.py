@@ -15,42 +15,31 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import serial
 
-from ground.decoder import TelemetryDecoder
 from ground.firmware import KEY_FILE, firmware_files, source_dir
 from ground.flash.build import build_firmware
 from ground.flash.command import default_out
 from ground.flash.progress import Progress
 from ground.flash.uf2 import DRIVES
 from ground.keys import load_key
+from hil.telemetry import first_packets
+from hil.tools import lander, mpremote
 from sil.bare import BareBoard
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
 
-from .test_vboard import no_processes_left_behind  # noqa: F401  (autouse)
-
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
-LANDER = [sys.executable, "-m", "ground.cli", "flash"]
-MPREMOTE = [sys.executable, "-m", "mpremote"]
 PREVIOUS = {"autostart": True, "time_warp": 20}  # firmware already on a board: it floods
 
 
 def lander_flash(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LANDER, *args], capture_output=True, text=True, timeout=120)
-
-
-def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=60
-    )
+    return lander("flash", *args)
 
 
 def copied(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -68,17 +57,10 @@ def fails_in_one_line(result: subprocess.CompletedProcess[str], *words: str) -> 
 
 
 def files(flash: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in flash.iterdir() if p.is_file()}
-
-
-def telemetry(port: str, count: int = 3, timeout: float = 10) -> list[str]:
-    """Names of the first ``count`` packets a board sends (fewer if it goes quiet)."""
-    decoder, names = TelemetryDecoder(), []
-    with serial.Serial(port, timeout=0.1) as link:
-        end = time.monotonic() + timeout
-        while len(names) < count and time.monotonic() < end:
-            names += [p.name for p in decoder.feed(link.read(4096))]
-    return names
+    """The flash's files, but for the count of boots the firmware keeps there itself."""
+    return {
+        p.name: p.read_bytes() for p in flash.iterdir() if p.is_file() and p.name != "boot.count"
+    }
 
 
 @pytest.fixture
@@ -130,11 +112,12 @@ def test_flash_from_empty_then_again_with_one_changed_module(firmware: Path, fla
         built = json.loads((default_out() / "manifest.json").read_text())
         image = [*built["files"], "config.json", KEY_FILE, "firmware.json"]
         assert sorted(copied(result)) == sorted(image)
-        assert re.search(r"telemetry flows \(EVENT, ", result.stdout), result.stdout
+        assert re.search(r"telemetry flows \(IDENT, EVENT, ", result.stdout), result.stdout
 
         # the real mpremote, on its own, finds the same files with the same hashes
         listing = mpremote(board.port, "ls").stdout
-        assert sorted(re.findall(r"^\s*\d+ (\S+)$", listing, re.M)) == sorted(image)
+        on_board = set(re.findall(r"^\s*\d+ (\S+)$", listing, re.M)) - {"boot.count"}
+        assert sorted(on_board) == sorted(image)
         sums = mpremote(board.port, "sha256sum", *[f":{name}" for name in built["files"]])
         found = dict(re.findall(r"^sha256sum :(\S+)\n([0-9a-f]{64})$", sums.stdout, re.M))
         assert found == {name: entry["sha256"] for name, entry in built["files"].items()}
@@ -178,7 +161,7 @@ def test_flash_writes_the_vehicles_config_and_key(flash: Path):
 
 def test_flash_over_firmware_that_floods_the_port(flash: Path, previous: dict[str, bytes]):
     with VirtualBoard(flash) as board:
-        assert len(telemetry(board.port)) >= 3  # the previous firmware runs and sends
+        assert len(first_packets(board.port)) >= 3  # the previous firmware runs and sends
         result = lander_flash("--port", board.port)
         assert result.returncode == 0, result.stderr
         # its modules' sources would shadow the new .mpy files: they go
@@ -203,23 +186,30 @@ def test_dry_run_changes_nothing_and_the_firmware_runs_again(
         assert "would copy flight.mpy (" in result.stdout
         assert "would remove flight.py (it would shadow flight.mpy)" in result.stdout
         assert files(flash) == previous
-        assert len(telemetry(board.port)) >= 3
+        assert len(first_packets(board.port)) >= 3
 
 
 # -- bad cases -----------------------------------------------------------------------------
 
 
+def no_key_made() -> bool:
+    return not list(Path(os.environ["LANDER_KEY_DIR"]).glob("*.key"))
+
+
 def test_no_board_found():
     fails_in_one_line(lander_flash(), "no board found", "--port")
+    assert no_key_made()
 
 
 def test_no_such_port():
     fails_in_one_line(lander_flash("--port", "/dev/ttyNOPE7"), "no serial port /dev/ttyNOPE7")
+    assert no_key_made()
 
 
 def test_a_busy_port(flash: Path):
     with VirtualBoard(flash) as board, serial.Serial(board.port, exclusive=True):
         fails_in_one_line(lander_flash("--port", board.port), "is busy", "close it")
+    assert no_key_made()
 
 
 def test_a_board_without_micropython():
@@ -230,6 +220,7 @@ def test_a_board_without_micropython():
             "BOOTSEL",
             "micropython.org/download/RPI_PICO",
         )
+    assert no_key_made()  # the key is made once a MicroPython board answers
 
 
 def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
@@ -246,7 +237,7 @@ def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
     assert staged  # it was cut off mid-copy
     assert {n: d for n, d in files(flash).items() if n not in staged} == previous
     with VirtualBoard(flash) as board:
-        assert len(telemetry(board.port)) >= 3  # the previous firmware runs
+        assert len(first_packets(board.port)) >= 3  # the previous firmware runs
         result = lander_flash("--port", board.port)  # and a new flash finishes the job
         assert result.returncode == 0, result.stderr
         assert f"remove {staged[0]} (left by an interrupted flash)" in result.stdout
@@ -260,7 +251,7 @@ def test_a_full_filesystem(flash: Path, previous: dict[str, bytes]):
             lander_flash("--port", board.port), "filesystem is full", "previous firmware is intact"
         )
         assert files(flash) == previous  # the staged part is gone again
-        assert len(telemetry(board.port)) >= 3
+        assert len(first_packets(board.port)) >= 3
 
 
 def test_a_hash_mismatch_after_copy(flash: Path, previous: dict[str, bytes]):

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from ground.decoder import TelemetryDecoder
-
-from .test_flash import telemetry
+from hil.telemetry import first_packets
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["ground", "schemas", "sil", "hil", "firmware", "pyproject.toml", "README.md"]
@@ -92,6 +91,19 @@ def test_every_kind_of_command_works_outside_the_checkout(installed: Path, tmp_p
     packets = [line for line in decoded.stdout.splitlines() if '"packet":' in line]
     assert len(packets) == count > 1000
 
+    captured = lander(
+        installed, "capture", "--link", "sil://?time_warp=20", "--out", "live.bin",
+        "--duration", "2", cwd=tmp_path,
+    )  # fmt: skip
+    assert captured.returncode == 0, captured.stderr
+    assert TelemetryDecoder().decode_all((tmp_path / "live.bin").read_bytes())
+
+    pinged = lander(
+        installed, "cmd", "--link", "sil://?autostart=0", "PING", "token=7", cwd=tmp_path
+    )
+    assert pinged.returncode == 0, pinged.stderr
+    assert "COMPLETED" in pinged.stdout
+
     built = lander(installed, "flash", "--build-only", "--out", "build", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert (tmp_path / "build" / "manifest.json").is_file()
@@ -117,7 +129,7 @@ def test_a_virtual_board_runs_and_takes_a_flash_outside_the_checkout(
         )  # fmt: skip
         assert flashed.returncode == 0, flashed.stderr
         assert "telemetry flows" in flashed.stdout
-        assert len(telemetry(port)) >= 3
+        assert len(first_packets(port)) >= 3
     finally:
         board.send_signal(signal.SIGINT)
         _, err = board.communicate(timeout=20)

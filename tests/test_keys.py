@@ -21,7 +21,7 @@ def test_a_key_is_made_on_first_use_with_mode_0600_and_then_reused(key_dir):
     path = key_dir / "LANDER-7.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(key_dir.stat().st_mode) == 0o700
-    assert len(key.secret) == 32 and key.key_id == 1
+    assert len(key.secret) == 32 and 1 <= key.key_id <= 0xFFFF
     assert keys.load_key("LANDER-7") == key
     assert key.secret.hex() not in repr(key) and key.secret.hex() not in str(key)
 
@@ -54,3 +54,22 @@ def test_counters_rise_across_instances_and_never_fall_below_the_vehicle(key_dir
     assert a.reserve() == 41
     a.observe(10)  # an older report changes nothing
     assert b.reserve() == 42
+
+
+def test_every_vehicle_gets_its_own_key_id(key_dir):
+    ids = [keys.load_key(f"LANDER-{n}").key_id for n in range(50)]
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_malformed_or_negative_counter_file_is_one_line(key_dir):
+    key_dir.mkdir(mode=0o700)
+    for text in ("-5", "4294967296", "seven"):
+        (key_dir / "V.counter").write_text(text + "\n")
+        with pytest.raises(keys.KeyFileError, match="V.counter is malformed"):
+            keys.CounterFile.for_vehicle("V").reserve()
+
+
+def test_a_key_file_named_is_never_made(tmp_path):
+    with pytest.raises(keys.KeyFileError, match="no key file"):
+        keys.load_key("V", tmp_path / "typo.key")
+    assert not (tmp_path / "typo.key").exists()

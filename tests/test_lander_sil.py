@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,11 +16,9 @@ import pytest
 
 from ground.cli import main
 from ground.firmware import FLASH_MANIFEST, KEY_FILE
+from hil.telemetry import first_packets
+from hil.tools import LANDER, lander
 from sil.firmware import boards_dir
-
-from .test_flash import lander_flash, telemetry
-
-LANDER = [sys.executable, "-m", "ground.cli"]
 
 
 @contextmanager
@@ -74,25 +71,20 @@ def test_the_boards_flash_is_kept_by_vehicle_in_the_users_data_not_the_working_f
 def test_a_flashed_board_restarts_as_it_was_flashed(tmp_path: Path):
     flash = boards_dir() / "LANDER-4"
     with lander_sil("--vehicle", "LANDER-4", "--idle", cwd=tmp_path) as port:
-        result = lander_flash(
-            "--port", port, "--vehicle", "LANDER-4",
+        result = lander(
+            "flash",            "--port", port, "--vehicle", "LANDER-4",
             "--set", "time_warp=20", "--set", "autostart=true",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
     manifest = json.loads((flash / FLASH_MANIFEST).read_text())["files"]
 
     with lander_sil("--vehicle", "LANDER-4", cwd=tmp_path) as port:
-        assert len(telemetry(port)) >= 3  # autostart, as flashed
+        assert len(first_packets(port)) >= 3  # autostart, as flashed
     on_flash = {n: hashlib.sha256((flash / n).read_bytes()).hexdigest() for n in manifest}
     assert on_flash == manifest  # nothing put back: the .mpy build, its config, its key
     assert sorted(p.name for p in flash.glob("*.py")) == ["main.py"]
 
-    again = subprocess.run(
-        [*LANDER, "sil", "--vehicle", "LANDER-4", "--time-warp", "3"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = lander("sil", "--vehicle", "LANDER-4", "--time-warp", "3")
     assert again.returncode == 2
     assert len(again.stderr.strip().splitlines()) == 1, again.stderr
     assert "was flashed by `lander flash`" in again.stderr and "--time-warp" in again.stderr

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from ground.links import PortBusy, open_link
+from hil.conditions import wait_for
+from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
-
-from .processes import Lander, wait_for
-from .vehicle import ground_fixture  # noqa: F401  (fixture)
 
 
 def test_monitor_then_cmd_on_one_port_the_second_is_told_who_owns_it(ground: Path):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from hil.telemetry import read_until
+
 from . import tcgen
 from .test_firmware_commanding import _bad_frames
-from .vehicle import ground_fixture, read_until, vehicle_fixture  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import pytest
 import serial
 
 from ground.decoder import TelemetryDecoder
+from hil.conditions import wait_for
+from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
 
@@ -88,19 +91,35 @@ def _port_alive(port: str) -> bool:
 
 
 def test_monitor_says_one_line_when_the_board_goes_away(tmp_path):
+    """... and one when it comes back: a Pico re-enumerates when it resets (here a new
+    virtual board's pty behind the same, symlinked, port name)."""
     install_sources(tmp_path, {"autostart": True, "time_warp": 5})
+    port = tmp_path / "ttyLANDER"
     board = VirtualBoard(tmp_path).start()
+    port.symlink_to(board.port)
+    monitor = Lander("monitor", "--link", f"serial://{port}")
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ground.cli", "monitor", "--link", f"serial://{board.port}"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        try:
+            monitor.wait_for_output(r"packets [1-9]")
+        finally:
+            board.stop()
+        monitor.wait_for_output(r"link lost", stream="err")
+        (line,) = monitor.err.strip().splitlines()
+        assert line.startswith(f"link lost: lost {port}: ") and line.endswith(
+            "waiting for it to come back"
         )
-        time.sleep(2.0)
+        board = VirtualBoard(tmp_path).start()
+        port.unlink()
+        port.symlink_to(board.port)
+        monitor.wait_for_output(r"link back", stream="err")
+        before = _packets_shown(monitor.out)
+        wait_for(lambda: _packets_shown(monitor.out) > before, what="packets after the return")
     finally:
+        assert monitor.stop() == 0, monitor.err
         board.stop()
-    out, err = proc.communicate(timeout=20)
-    lines = err.decode().strip().splitlines()
-    assert proc.returncode == 1
-    assert len(lines) == 1 and lines[0].startswith("link closed: lost"), err
-    assert b"packets" in out
+    assert monitor.err.strip().splitlines()[1:] == ["link back"]
+
+
+def _packets_shown(out: str) -> int:
+    """The packet count of the monitor's last table."""
+    return int(re.findall(r"packets (\d+)", out)[-1])

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import serial
 
+from hil.conditions import wait_for
+from hil.tools import mpremote
 from sil import BoardError, VirtualBoard
 from sil.control import MAGIC
 
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
-
-MPREMOTE = [sys.executable, "-m", "mpremote"]
 
 FIRMWARE_WITH_KBD_INTR_DISABLED = """
 import micropython, select, sys
@@ -51,26 +49,6 @@ with open("boots.txt", "a") as f:
 """
 
 
-def children() -> set[int]:
-    """Processes (zombies included) whose parent is this process."""
-    me, found = os.getpid(), set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me:
-            found.add(int(stat.parent.name))
-    return found
-
-
-@pytest.fixture(autouse=True)
-def no_processes_left_behind() -> Iterator[None]:
-    before = children()
-    yield
-    assert children() - before == set()
-
-
 @pytest.fixture
 def flash(tmp_path: Path) -> Path:
     return tmp_path / "flash"
@@ -79,12 +57,6 @@ def flash(tmp_path: Path) -> Path:
 def write(flash: Path, name: str, text: str) -> None:
     flash.mkdir(parents=True, exist_ok=True)
     (flash / name).write_text(text)
-
-
-def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=30
-    )
 
 
 def read_until(port: serial.Serial, marker: bytes, timeout: float = 5) -> bytes:
@@ -98,13 +70,6 @@ def read_until(port: serial.Serial, marker: bytes, timeout: float = 5) -> bytes:
 def boots(flash: Path) -> int:
     path = flash / "boots.txt"
     return len(path.read_text().splitlines()) if path.exists() else 0
-
-
-def wait_for(condition, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_main_py_output_reaches_a_pyserial_reader(tmp_path: Path):

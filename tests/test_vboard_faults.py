@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import serial
 
+from hil.conditions import wait_for
+from hil.tools import mpremote
 from sil.bare import BareBoard
 from sil.board import VirtualBoard
 from sil.faults import PICO_FLASH_BYTES
 
-from .test_vboard import boots, no_processes_left_behind, wait_for  # noqa: F401  (autouse)
+from .test_vboard import boots
 
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
-MPREMOTE = [sys.executable, "-m", "mpremote"]
 COUNT_BOOTS = 'with open("boots.txt", "a") as f:\n    f.write("boot\\n")\n'
-
-
-def mpremote(port: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=30
-    )
 
 
 def test_the_flash_is_a_picos_size_and_fills_up(tmp_path: Path):

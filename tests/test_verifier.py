@@ -23,8 +23,8 @@ STAGE = {"ACCEPTED": 1, "STARTED": 2, "COMPLETED": 3, "FAILED": 4}
 REASON = {"NONE": 0, "BAD_CRC": 1, "BAD_LENGTH": 2, "BAD_MAC": 4, "NOT_ALLOWED": 9}
 
 
-def verify_packet(code, seq, counter, stage, reason="NONE"):
-    values = [code, seq, counter, STAGE[stage], REASON[reason]]
+def verify_packet(code, seq, counter, stage, reason="NONE", mode=1, phase=0):
+    values = [code, seq, counter, STAGE[stage], REASON[reason], mode, phase]
     raw = tmgen.build({"name": "TC_VERIFY", "seq": 0, "coarse": 100, "fine": 0, "values": values})
     return TelemetryDecoder().decode_all(tmgen.frame(raw))
 
@@ -87,6 +87,22 @@ def test_a_refusal_ends_the_verification_with_its_reason():
     assert c.expire(now=100.0) == []  # over: no timeout later
 
 
+def test_not_allowed_names_the_phase_and_mode_it_was_refused_in():
+    c = core()
+    tc = c.prepare("START_DESCENT", {}, confirm=True)
+    v = c.release(tc, now=0.0)
+    c.receive(verify_packet(tc.code, tc.seq, tc.counter, "ACCEPTED"), now=0.1)
+    c.receive(verify_packet(tc.code, tc.seq, tc.counter, "STARTED"), now=0.1)
+    failed = verify_packet(tc.code, tc.seq, tc.counter, "FAILED", "NOT_ALLOWED", mode=2, phase=7)
+    [(_, report)] = c.receive(failed, now=0.2)
+    assert report.reason == "NOT_ALLOWED" and report.context == "in phase SAFE, mode SAFE"
+    assert str(outcome_error(v)) == (
+        f"START_DESCENT failed: NOT_ALLOWED in phase SAFE, mode SAFE (after STARTED, counter "
+        f"{tc.counter})"
+    )
+    assert report.to_dict()["context"] == "in phase SAFE, mode SAFE"
+
+
 def test_an_unreadable_frame_is_matched_by_its_sequence_count():
     # A frame the vehicle could not read echoes what it could: here a garbled counter.
     c = core()
@@ -107,7 +123,8 @@ def test_counters_rise_and_skip_past_what_the_vehicle_reports_in_hk():
     c = core()
     first = c.prepare("NOOP", {}).counter
     hk = tmgen.DICTIONARY["HK"]
-    values = [500 if f.name == "tc_counter" else 0 for f in hk.fields]
+    given = {"tc_counter": 500, "tc_key_id": tcgen.KEY.key_id}
+    values = [given.get(f.name, 0) for f in hk.fields]
     packet = tmgen.build({"name": "HK", "seq": 0, "coarse": 0, "fine": 0, "values": values})
     c.receive(TelemetryDecoder().decode_all(tmgen.frame(packet)), now=0.0)
     assert c.vehicle_counter == 500

@@ -13,6 +13,8 @@ DICTIONARY = model.load()
 
 
 def field_values(f: model.Field) -> st.SearchStrategy[Any]:
+    if f.is_text:  # the firmware packs text as str or bytes; build() pads it
+        return st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=f.size)
     if f.type == "f32":
         return st.floats(width=32, allow_nan=False, allow_infinity=False)
     if f.type == "f64":
@@ -39,7 +41,7 @@ def values(name: str, **given: Any) -> list[Any]:
     fields = DICTIONARY[name].fields
     unknown = set(given) - {f.name for f in fields}
     assert not unknown, f"{name} has no field {unknown}"
-    return [given.get(f.name, 0.0 if f.is_float else 0) for f in fields]
+    return [given.get(f.name, "" if f.is_text else 0.0 if f.is_float else 0) for f in fields]
 
 
 def build(p: dict[str, Any]) -> bytes:
@@ -48,9 +50,16 @@ def build(p: dict[str, Any]) -> bytes:
     body = {
         "header": {"seq": p["seq"]},
         "time": {"coarse": p["coarse"], "fine": p["fine"]},
-        "data": dict(zip([f.name for f in d.fields], p["values"], strict=True)),
+        "data": {f.name: _wire(f, v) for f, v in zip(d.fields, p["values"], strict=True)},
     }
     return structs.packet_struct(d).build({"body": {"value": body}})
+
+
+def _wire(f: model.Field, value: Any) -> Any:
+    if f.is_text:
+        data = value.encode("ascii") if isinstance(value, str) else bytes(value)
+        return data.ljust(f.size, b"\0")
+    return value
 
 
 def frame(packet: bytes) -> bytes:
@@ -62,7 +71,7 @@ def sequence(name: str, count: int, start_seq: int = 0) -> list[bytes]:
     d = DICTIONARY[name]
     out = []
     for i in range(count):
-        values = [0.5 * i if f.is_float else (i % 2) for f in d.fields]
+        values = ["" if f.is_text else 0.5 * i if f.is_float else (i % 2) for f in d.fields]
         out.append(
             frame(
                 build(

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from schemas import commands
 
-from ..commander import Commander, CommanderCore, CommandError
+from ..commander import Commander, CommanderCore, CommandError, KeyMismatch
+from ..decoder import Packet
 from ..errors import UsageError
 from ..history import CommandHistory
-from ..keys import DEFAULT_VEHICLE, CounterFile, key_dir, load_key
+from ..keys import DEFAULT_VEHICLE, CounterExhausted, CounterFile, key_dir, load_key
 from ..links import Link, open_link
 from ..verifier import StageReport, StageTimeouts, Verification
 from .arguments import positive_float
 
 __all__ = ["register", "run", "render_command_list"]
+
+HK_WAIT = 5.0  # s: for the HK that tells the vehicle's key id and counter (HK is 1 Hz)
 
 
 def register(sub: Any) -> None:
@@ -103,8 +107,21 @@ def _vehicle(args: argparse.Namespace) -> str:
     if args.link.startswith("sil:"):
         options = parse_qs(urlsplit(args.link).query)
         if "vehicle" in options:
-            return options["vehicle"][-1]
+            return str(options["vehicle"][-1])
     return DEFAULT_VEHICLE
+
+
+def _port_option(url: str) -> str:
+    """`` --port PATH`` for a serial link's device (lander flash finds a Pico by itself)."""
+    parts = urlsplit(url)
+    return f" --port {unquote(parts.netloc + parts.path)}" if parts.scheme == "serial" else ""
+
+
+def _is_capture(url: str) -> bool:
+    """Whether ``url`` names a capture file (`file://`, a bare path to a file, `-`)."""
+    if "://" in url:
+        return urlsplit(url).scheme == "file"
+    return url == "-" or os.path.isfile(url)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,14 +139,20 @@ def run(args: argparse.Namespace) -> int:
         command.raw_values(given)
     except commands.ArgumentError as exc:
         raise UsageError(str(exc)) from None
+    if _is_capture(args.link):
+        raise UsageError(
+            f"--link {args.link}: a capture file is read-only; commands need a live link "
+            "(serial://, tcp:// or sil://)"
+        )
     vehicle = _vehicle(args)
-    if not _confirmed(args, command, vehicle):
-        print(f"{command.name} not sent", file=sys.stderr)
-        return 1
     key = load_key(vehicle, args.key_file)
     counter = CounterFile(
         args.key_file.with_suffix(".counter") if args.key_file else key_dir() / f"{vehicle}.counter"
     )
+    counter.last  # noqa: B018 (a malformed counter file is one line, before anything is sent)
+    if not _confirmed(args, command, vehicle):
+        print(f"{command.name} not sent", file=sys.stderr)
+        return 1
     timeouts = StageTimeouts(*(3 * [args.timeout])) if args.timeout else StageTimeouts()
     core = CommanderCore(key, counter, dictionary=dictionary, timeouts=timeouts)
     history = CommandHistory(args.history)
@@ -143,17 +166,51 @@ def run(args: argparse.Namespace) -> int:
 async def _send_and_show(
     link: Link, core: CommanderCore, history: CommandHistory, name: str, given: dict[str, str]
 ) -> int:
+    echoed: list[int] = []  # PONG tokens, shown in order with the stages
+
     def show(verification: Verification, report: StageReport) -> None:
-        reason = f"  {report.reason}" if report.stage in ("FAILED", "TIMEOUT") else ""
+        if report.final:
+            for token in echoed:
+                print(f"  {'PONG':<10} token={token}", flush=True)
+            echoed.clear()
+        reason = f"  {report.why}" if report.stage in ("FAILED", "TIMEOUT") else ""
         print(f"  {report.stage:<10} +{report.after:.3f} s{reason}", flush=True)
+
+    def pong(packet: Packet) -> None:
+        if packet.name == "PONG" and name == "PING":
+            echoed.append(packet.raw_values["token"])
 
     async with Commander(link, core, history=history) as commander:
         await commander.wait_for_telemetry(timeout=10.0)
-        tc = core.prepare(name, given, confirm=True)
+        if not await commander.learn_vehicle(HK_WAIT):
+            print(
+                f"lander cmd: no HK from {link.url} within {HK_WAIT:g} s: signing with this "
+                "ground's counter",
+                file=sys.stderr,
+            )
+        try:
+            tc = core.prepare(name, given, confirm=True)
+        except KeyMismatch as exc:
+            raise UsageError(str(exc)) from None
+        except CounterExhausted:
+            vehicle = core.key.vehicle
+            raise UsageError(
+                f"every anti-replay counter of {vehicle}'s key (id {core.key.key_id}) is spent: "
+                f"put a new key on it with `lander flash{_port_option(link.url)} --vehicle "
+                f"{vehicle} --new-key`; both counters then start again"
+            ) from None
+        commander.subscribe(pong)
         print(f"{tc.describe()}  -> {core.key.vehicle} (counter {tc.counter})", flush=True)
         try:
             await commander.send_telecommand(tc, on_stage=show)
         except CommandError as exc:
             print(f"lander cmd: {exc}", file=sys.stderr)
-            return 1
-    return 0
+            status = 1
+        else:
+            status = 0
+        if commander.history_error is not None:
+            ended = "completed" if status == 0 else "ended"
+            lost = commander.history_error
+            print(f"lander cmd: {tc.name} {ended} but was not recorded: {lost}", file=sys.stderr)
+            status = 1
+    return status

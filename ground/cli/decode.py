@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from ..decoder import Packet, TelemetryDecoder
 from ..display import format_value
+from ..identity import Identity, IdentityWatch
 from ..links import LinkClosed, open_link
 
 __all__ = ["register", "run", "print_packet"]
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     decoder = TelemetryDecoder()
     out = sys.stdout
     count = 0
+    stamp = IdentityWatch()  # per packet: which boot each one belongs to
     try:
         while True:
             try:
@@ -36,10 +38,14 @@ def run(args: argparse.Namespace) -> int:
                 break
             for packet in decoder.feed(data):
                 count += 1
-                print_packet(packet, args.format, out)
+                stamp.observe((packet,))
+                print_packet(packet, args.format, out, stamp.current)
+            _warn(decoder)
         for packet in decoder.close():
             count += 1
-            print_packet(packet, args.format, out)
+            stamp.observe((packet,))
+            print_packet(packet, args.format, out, stamp.current)
+        _warn(decoder)
     finally:
         link.close()
     stats = decoder.stats.as_dict()
@@ -53,17 +59,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn(decoder: TelemetryDecoder) -> None:
+    for warning in decoder.identity.take_warnings():
+        print(f"lander decode: warning: {warning}", file=sys.stderr)
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
 
 
-def print_packet(packet: Packet, fmt: str, out: IO[str]) -> None:
-    """One packet as a JSON object (``jsonl``) or a table line."""
+def print_packet(packet: Packet, fmt: str, out: IO[str], identity: Identity | None = None) -> None:
+    """One packet as a JSON object (``jsonl``, with the identity of the boot it came from
+    once an IDENT has been seen) or a table line."""
     if fmt == "jsonl":
         record = packet.to_dict()
         record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
+        if identity is not None:
+            record["identity"] = identity.to_dict()
         out.write(json.dumps(record) + "\n")
         return
     event = packet.event

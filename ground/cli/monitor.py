@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..decoder import TelemetryDecoder
-from ..links import open_link
+from ..bus import TelemetryBus
 from .arguments import positive_float
 
 __all__ = ["register", "run"]
@@ -24,8 +23,4 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..monitor import run_monitor
 
-    link = open_link(args.link)
-    try:
-        return run_monitor(link, TelemetryDecoder(), duration=args.duration)
-    finally:
-        link.close()
+    return run_monitor(TelemetryBus(args.link), duration=args.duration)

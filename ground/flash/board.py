@@ -160,7 +160,9 @@ class Board:
         deadline = time.monotonic() + timeout
         with self._talking("stopping its firmware"):
             while True:
-                self._serial.write(b"\r\x03")  # interrupt whatever runs
+                # interrupt whatever runs; the 0x00 first ends a telecommand frame left
+                # half-written, inside which the firmware takes a Ctrl-C for data
+                self._serial.write(b"\x00\r\x03")
                 heard += len(self._read_until(b">>> ", PROMPT_WAIT)[1])
                 self._serial.write(b"\r\x01")  # the raw REPL
                 found, data = self._read_until(RAW_BANNER + b">", BANNER_WAIT)

@@ -7,13 +7,15 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from ground import keys
 from ground.firmware import firmware_files, source_dir
 
 from .build import Build
 from .errors import FlashError
-from .ports import PICO_PID, PICO_VID, find_pico
+from .ports import PICO_PID, PICO_VID, find_pico, why_unavailable
 from .progress import Progress, size_text
 from .provision import DEFAULT_VEHICLE, Provision, vehicle_key
 
@@ -50,6 +52,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="the vehicle's telecommand key file (default: the ground's key for the vehicle)",
+    )
+    p.add_argument(
+        "--new-key",
+        action="store_true",
+        help="replace the ground's key for the vehicle with a new one (a new key id; the old "
+        "is kept as NAME.key.old) and flash it: both anti-replay counters start again",
     )
     p.add_argument(
         "--firmware",
@@ -95,9 +103,19 @@ def run(args: argparse.Namespace) -> int:
         if args.build_only:
             _build(args, progress)
             return 0
-        key = vehicle_key(args.vehicle, args.key_file)
-        provision = Provision(args.vehicle, dict(args.rate), dict(args.set), key)
+        provision = Provision(args.vehicle, dict(args.rate), dict(args.set))  # checks them
         port = args.port or find_pico()
+        if "://" not in port and not os.path.exists(port):
+            raise FlashError(why_unavailable(port))  # before a key is made for nothing
+        if args.new_key:
+            if args.key_file or args.dry_run:
+                raise FlashError("--new-key makes a key: not with --key-file or --dry-run")
+            try:
+                made = keys.new_key(args.vehicle)
+            except keys.KeyFileError as exc:
+                raise FlashError(str(exc)) from None
+            progress.say(f"new key for {args.vehicle}: key id {made.key_id}")
+        provision = replace(provision, key_source=lambda: vehicle_key(args.vehicle, args.key_file))
         sources, build = _build(args, progress)
         result = flash(port, sources, provision, progress, build=build, dry_run=args.dry_run)
     except FlashError as exc:

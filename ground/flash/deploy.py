@@ -54,6 +54,7 @@ def flash(
     """Flash the board at ``port`` with ``build`` (rebuilt from ``sources`` if it must be)."""
     with Board(port) as board:
         board.take_over()
+        provision = provision.keyed()  # a board answers: now its key may be made
         try:
             return _deploy(board, sources, provision, progress, build, dry_run)
         except BoardLost:

@@ -11,7 +11,8 @@ not copied again.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ground import keys
@@ -44,6 +45,8 @@ class Provision:
     rates: dict[str, float] = field(default_factory=dict)
     settings: dict[str, object] = field(default_factory=dict)
     key: BoardKey | None = None
+    #: makes or loads ``key`` once a board has answered (no key is made for no board)
+    key_source: Callable[[], BoardKey] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         names = [p.name for p in model.load()]
@@ -55,6 +58,12 @@ class Provision:
         for key in self.settings:
             if key in RESERVED:
                 raise FlashError(f"--set {key}: use --{key.replace('_', '-')} for that")
+
+    def keyed(self) -> Provision:
+        """This provision with its key, from ``key_source`` if it has none yet."""
+        if self.key is not None or self.key_source is None:
+            return self
+        return replace(self, key=self.key_source(), key_source=None)
 
     def config(self) -> dict[str, object]:
         config: dict[str, object] = {**self.settings, "vehicle": self.vehicle}

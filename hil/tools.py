@@ -1,4 +1,9 @@
-"""A `lander` subprocess whose output a test can wait on (never a fixed sleep)."""
+"""The tools a vehicle's users run, run as they run them: each a process of its own.
+
+`lander` is this project's command (run to its end, or :class:`Lander` running while a test
+watches its output), `mpremote` MicroPython's own tool, used on its own to check what
+`lander flash` did to a board.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,38 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
+from io import BufferedReader
+from pathlib import Path
+from typing import Any
+
+from .conditions import wait_for
+
+__all__ = ["LANDER", "MPREMOTE", "Lander", "lander", "mpremote"]
 
 LANDER = [sys.executable, "-m", "ground.cli"]
+MPREMOTE = [sys.executable, "-m", "mpremote"]
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 30, what: str = "") -> None:
-    """Poll ``condition`` until it holds; AssertionError after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, f"gave up waiting for {what or condition}"
-        time.sleep(0.02)
+def lander(
+    *args: str, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`lander ARGS`; its output as text."""
+    return subprocess.run(
+        [*LANDER, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
+
+
+def mpremote(port: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`mpremote connect PORT ARGS`, e.g. ``mpremote(port, "ls")``; its output as text."""
+    return subprocess.run(
+        [*MPREMOTE, "connect", port, *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 class Lander:
     """``lander ARGS...`` running; ``out`` and ``err`` grow as it writes them."""
 
-    def __init__(self, *args: str, **popen: object) -> None:
+    def __init__(self, *args: str, **popen: Any) -> None:
         self.proc = subprocess.Popen(
             [*LANDER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
         )
@@ -39,7 +58,7 @@ class Lander:
             reader.start()
 
     @staticmethod
-    def _drain(pipe, into: list[bytes]) -> None:
+    def _drain(pipe: BufferedReader, into: list[bytes]) -> None:
         for chunk in iter(lambda: pipe.read1(65536), b""):
             into.append(chunk)
 
@@ -59,9 +78,10 @@ class Lander:
         )
         assert re.search(pattern, getattr(self, stream)), (self.out[-2000:], self.err)
 
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
-        """Send ``sig`` (if still running) and wait; the exit status."""
-        if self.proc.poll() is None:
+    def stop(self, sig: int | None = signal.SIGINT, timeout: float = 30) -> int:
+        """Send ``sig`` (if still running; None: let it end on its own) and wait; the exit
+        status (it is killed after ``timeout`` seconds)."""
+        if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout)
