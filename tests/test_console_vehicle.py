@@ -4,15 +4,18 @@ critical command held until confirmed, and the board going away shown without a 
 
 from __future__ import annotations
 
+import pytest
+
 from ground.console.app import ConsoleApp
 from ground.console.confirm import ConfirmCommand
 from ground.console.source import TelemetryBus
 from ground.history import CommandHistory
 
 from .consolepilot import run, screen_text, type_text, wait_for
-from .vehicle import ground_fixture, vehicle_fixture  # noqa: F401 (fixtures)
 
 
+@pytest.mark.vm
+@pytest.mark.pty
 def test_operating_the_virtual_board_from_the_console(vehicle, ground):
     bus = TelemetryBus(vehicle)
     history = CommandHistory(ground / "history.jsonl")

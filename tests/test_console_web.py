@@ -61,6 +61,9 @@ def wait_for_port(port: int, server: subprocess.Popen, timeout: float = 30) -> N
     raise AssertionError(f"nothing listens on {port}")
 
 
+@pytest.mark.vm
+@pytest.mark.pty
+@pytest.mark.slow
 def test_the_console_in_a_browser_shows_live_values(tmp_path: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
