@@ -68,10 +68,11 @@ def readme_phase_rows() -> set[tuple[str, str, str]]:
 
 @pytest.mark.vm
 def test_the_phase_table_and_the_commands_help_agree_with_the_firmware():
+    from ground.firmware import source_dir
     from hil import vm
     from schemas import commands
 
-    source = (vm.FIRMWARE / "phases.py").read_text()
+    source = (source_dir() / "phases.py").read_text()
     n_triggers = int(re.search(r"_N_TRIGGERS = const\((\d+)\)", source).group(1))  # folded
     result = vm.run(PHASE_TABLE % {"triggers": COMMANDED, "n_triggers": n_triggers})
     firmware = {
