@@ -25,6 +25,7 @@ class ParametersPage(Vertical):
 
     raw = False
     _keys: list[str] | None = None
+    _shown: dict[tuple[str, int], object] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -48,8 +49,16 @@ class ParametersPage(Vertical):
         self._keys = keys
         if rebuild:
             table.clear()
+            self._shown = {}
+        # Only the rows in view are brought up to date (the others when scrolled to), and
+        # only the cells whose text or colour changed: drawing costs per cell.
+        first = int(table.scroll_y)
+        last = first + table.size.height
         previous_group = ""
-        for key, r in zip(keys, rows, strict=True):
+        for index, (key, r) in enumerate(zip(keys, rows, strict=True)):
+            if not rebuild and not first - 1 <= index <= last + 1:
+                previous_group = r.subsystem
+                continue
             colour = r.state if r.state not in ("", "GREEN") or not r.stale else "STALE"
             value = r.raw if self.raw else r.value
             cells = (
@@ -65,8 +74,13 @@ class ParametersPage(Vertical):
             if rebuild:
                 table.add_row(*cells, key=key)
             else:
-                for index in range(3, len(cells)):
-                    table.update_cell(key, table.ordered_columns[index].key, cells[index])
+                for column in range(3, len(cells)):
+                    cell = cells[column]
+                    look = _look(cell)
+                    if self._shown.get((key, column)) == look:
+                        continue
+                    self._shown[(key, column)] = look
+                    table.update_cell(key, table.ordered_columns[column].key, cell)
 
 
 def _state_cell(state: str, stale: bool) -> Text:
@@ -75,3 +89,10 @@ def _state_cell(state: str, stale: bool) -> Text:
     if stale:
         text.append(" STALE", style=STATE_STYLE["STALE"])
     return text
+
+
+def _look(cell: Text | str) -> object:
+    """What a cell shows: its text and styles (Rich's ``==`` ignores a Text's own style)."""
+    if isinstance(cell, str):
+        return cell
+    return (cell.plain, str(cell.style), tuple(cell.spans))
