@@ -27,6 +27,8 @@ SIZE = (120, 40)
 class PacedLink:
     """A link that delivers the frames of a capture at ``rate`` frames per second, looping."""
 
+    reconnectable = False
+
     def __init__(self, capture: bytes, rate: float) -> None:
         self.url = f"bench://{rate:g}"
         self.frames = [f + b"\x00" for f in capture.split(b"\x00") if f]
@@ -55,7 +57,7 @@ class PacedLink:
 
 def measure(capture: bytes, rate: float, page: str) -> dict[str, float]:
     link = PacedLink(capture, rate)
-    bus = TelemetryBus(link, reconnect=False)  # type: ignore[arg-type]
+    bus = TelemetryBus(link, reconnect=False)
     app = ConsoleApp(bus, vehicle="BENCH", refresh_hz=5.0)
     delivered = 0
 

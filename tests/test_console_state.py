@@ -185,3 +185,14 @@ def test_completion_offers_names_arguments_and_states():
     ]
     assert complete("SET_TM_RATE NAV ", COMMANDS).hint.startswith("hz: f32 0..50 Hz")
     assert complete("INJECT_FAULT LRF B", COMMANDS).candidates == ["INJECT_FAULT LRF BIAS "]
+
+
+def test_the_vehicle_is_named_by_its_identity_and_a_foreign_dictionary_said_once():
+    state = ConsoleState(URL)
+    ident = {"vehicle": "LANDER-9", "boot": 4, "firmware": 0xABCDEF01, "dictionary": 0x12345678}
+    first = state.apply([received("IDENT", 1.0, **ident)], now=1.0)
+    again = state.apply([received("IDENT", 2.0, 1, **ident)], now=2.0)
+    assert state.identity.current is not None
+    assert (state.identity.current.vehicle, state.identity.current.boot) == ("LANDER-9", 4)
+    [warning] = first.warnings
+    assert "dictionary 12345678" in warning and not again.warnings

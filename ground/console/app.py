@@ -161,6 +161,8 @@ class ConsoleApp(App[int]):
         self._announce(applied)
 
     def _announce(self, applied: Applied) -> None:
+        for warning in applied.warnings:
+            self.notify(warning, title="Dictionary", severity="warning", timeout=20)
         for transition in applied.new_red:
             entry = transition.entry
             self.bell()

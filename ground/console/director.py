@@ -159,7 +159,14 @@ def fdir_and_link(state: ConsoleState, now: float) -> Group:
     times.add_column(style="bold cyan", no_wrap=True)
     times.add_column(no_wrap=True)
     vt = f"{hk.vehicle_time:.1f} s" if hk.count else "—"
-    times.add_row("Vehicle", Text(vt))
+    identity = state.identity.current
+    ident = Text("—", style="dim")
+    if identity is not None:
+        ident = Text(f"{identity.vehicle} boot {identity.boot} dict {identity.dictionary}")
+        if identity.dictionary != state.identity.own_dictionary:
+            ident.stylize(STATE_STYLE["YELLOW"])
+    times.add_row("Vehicle", ident)
+    times.add_row("Time", Text(vt))
     times.add_row("UTC", Text(clock(now)))
     health = Text(link.state.upper(), style=LINK_STYLE.get(link.state, ""))
     if link.down and link.since:

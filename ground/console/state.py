@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from schemas import model
 
 from ..decoder import Packet
+from ..identity import IDENT, IdentityWatch
 from ..verifier import StageReport, Verification
 from .eventlog import EventEntry, EventLog
 from .limits import LimitMonitor, Transition
@@ -84,6 +85,8 @@ class Applied:
     transitions: list[Transition] = field(default_factory=list)
     events: list[EventEntry] = field(default_factory=list)
     link: list[LinkState] = field(default_factory=list)
+    #: one-line warnings to show once (a vehicle on another dictionary)
+    warnings: list[str] = field(default_factory=list)
     newest: float = 0.0  # ground time of the newest packet in the batch
     oldest: float = 0.0  # ... and of the oldest
 
@@ -113,6 +116,8 @@ class ConsoleState:
         self.link = LinkHealth(url)
         self.commands: list[CommandRecord] = []
         self.received = 0
+        #: which vehicle, boot, firmware and dictionary the telemetry comes from
+        self.identity = IdentityWatch()
 
     def apply(self, events: Iterable[Event], now: float) -> Applied:
         """A batch of bus events; returns what in it must be announced."""
@@ -141,6 +146,9 @@ class ConsoleState:
         self.plots.add(packet.name, values, ground_time)
         if packet.name == "EVENT":
             applied.events.append(self.events.add(packet, ground_time))
+        elif packet.name == IDENT:
+            self.identity.observe([packet])
+            applied.warnings += self.identity.take_warnings()
 
     def _link_state(self, event: LinkState) -> None:
         link = self.link

@@ -20,7 +20,9 @@ class StatusBar(Static):
 
     def show(self, state: ConsoleState, now: float, vehicle: str) -> None:
         link = state.link
-        line = Text(f" {vehicle} ", style="bold reverse")
+        identity = state.identity.current
+        name = identity.vehicle if identity is not None and identity.vehicle else vehicle
+        line = Text(f" {name} ", style="bold reverse")
         line.append(" ")
         label = _label(link.state, link.reason, link.url)
         line.append(f" {label} ", style=LINK_STYLE.get(link.state, ""))
