@@ -18,18 +18,30 @@ from ground.cli.arguments import positive_float, positive_int
 from ground.decoder import TelemetryDecoder
 from ground.errors import OperationFailed, UsageError
 from ground.keys import DEFAULT_VEHICLE
+from schemas import model
 
 __all__ = ["register_sil", "register_scenario", "register_demo"]
+
+
+def _time_warp(text: str) -> int:
+    """argparse type: a time warp the firmware takes (SET_TIME_WARP's range, 1..10000)."""
+    from .scenarios import MAX_WARP
+
+    value = int(positive_int(text))
+    if value > MAX_WARP:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WARP}")
+    return value
 
 
 def _board_options(p: argparse.ArgumentParser, time_warp: int | None, seed: int | None) -> None:
     """--time-warp and --seed; None as default leaves the firmware's own (1 and 1)."""
     p.add_argument(
         "--time-warp",
-        type=positive_int,
+        type=_time_warp,
         default=time_warp,
         metavar="N",
-        help=f"run simulated time N times faster than real time (default {time_warp or 1})",
+        help=f"run simulated time N times faster than real time, up to 10000 "
+        f"(default {time_warp or 1})",
     )
     p.add_argument(
         "--seed",
@@ -132,7 +144,7 @@ def run_sil(args: argparse.Namespace) -> int:
         warp = f"time warp {args.time_warp}; " if args.time_warp else ""
         print(
             f"virtual board {args.vehicle} running {how}, flash {flash} "
-            f"(heap 192K, {warp}Ctrl-C stops it)",
+            f"(heap {model.load().heapsize}, {warp}Ctrl-C stops it)",
             file=sys.stderr,
         )
         while True:
