@@ -200,6 +200,9 @@ class Commanding:
     def do_set_tm_rate(self, apid, hz):
         index = P.APIDS.index(apid)
         mhz = int(hz * 1000 + 0.5)
+        if index == P.HK and mhz == 0:
+            # HK never stops: a ground learns the vehicle's key id and counter from it.
+            return P.REASON_OUT_OF_RANGE
         self.app.down.set_rate_mhz(index, mhz)
         self.app.event(P.EVENT_ID_TM_RATE_CHANGED, P.SEVERITY_INFO, apid, mhz)
         return 0

@@ -198,3 +198,15 @@ def test_each_key_has_its_own_counter_and_an_old_record_belongs_to_the_key_held(
     # Key 8 took the slot key 7's counter was in: a key put back starts from 0 (never reuse
     # one; the ground gives every new key an id no key file of its folder has).
     assert result.stdout.decode().strip() == "[500, 0, 3, 0, 256]"
+
+
+def test_hk_never_stops_the_ground_learns_the_counter_from_it(tmp_path):
+    stream = [
+        tcgen.signed("SET_TM_RATE", 1, packet="HK", hz=0).frame,
+        tcgen.signed("SET_TM_RATE", 2, packet="HK", hz=0.1).frame,
+    ]
+    got = onboard.run(onboard.flash(tmp_path), stream).verifications()
+    assert [(c, s, r) for _, c, s, r in got if s in ("COMPLETED", "FAILED")] == [
+        (1, "FAILED", "OUT_OF_RANGE"),
+        (2, "COMPLETED", "NONE"),
+    ]

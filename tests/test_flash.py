@@ -265,6 +265,7 @@ def test_a_hash_mismatch_after_copy(flash: Path, previous: dict[str, bytes]):
 def test_user_mistakes_in_options():
     fails_in_one_line(lander_flash("--rate", "WARP=5"), "--rate WARP: no such packet")
     fails_in_one_line(lander_flash("--rate", "NAV=500"), "--rate NAV=500")
+    fails_in_one_line(lander_flash("--rate", "HK=0"), "HK never stops")
     fails_in_one_line(lander_flash("--set", "vehicle=X"), "use --vehicle")
 
 

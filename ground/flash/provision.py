@@ -55,6 +55,10 @@ class Provision:
                 raise FlashError(f"--rate {name}: no such packet (packets: {', '.join(names)})")
             if not 0 <= hz <= MAX_RATE_HZ:
                 raise FlashError(f"--rate {name}={hz:g}: give 0 (off) to {MAX_RATE_HZ:g} Hz")
+            if name == "HK" and hz == 0:
+                raise FlashError(
+                    "--rate HK=0: HK never stops (the ground learns the counter from it)"
+                )
         for key in self.settings:
             if key in RESERVED:
                 raise FlashError(f"--set {key}: use --{key.replace('_', '-')} for that")
