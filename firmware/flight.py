@@ -144,7 +144,10 @@ class Flight:
         # data sheet. Beyond the test limits the vehicle is lost (CRASHED); within them the
         # flight software notices the legs' switches and lands.
         self._touched = True
-        vz, vx, slope, prop = self.world.touchdown
+        td = self.world.touchdown
+        if td is None:
+            return
+        vz, vx, slope, prop = td
         vz_design, vx_design, vz_max, vx_max, slope_max = self.world.limits
         ok = -vz <= vz_max and abs(vx) <= vx_max and slope <= slope_max
         if -vz <= vz_design and abs(vx) <= vx_design and ok:
