@@ -221,6 +221,13 @@ def _schedule(cfg):
     # (names and arguments as schemas/commands.toml defines them; sil/scenarios.py writes
     # them from a scenario file), as a list of (vehicle ms, name, arguments) in time order.
     out = []
+    for f in cfg.get("faults", ()):
+        # the short form of INJECT_FAULT (and CLEAR_FAULT at clear_s), as hil/schedule.py
+        # writes it: {"target", "kind", "magnitude", "at_s", "clear_s"}
+        args = (f.get("target", 0), f.get("kind", 0), f.get("magnitude", 0.0))
+        out.append((int(f.get("at_s", 0) * 1000), "INJECT_FAULT", args))
+        if "clear_s" in f:
+            out.append((int(f["clear_s"] * 1000), "CLEAR_FAULT", (f.get("target", 0),)))
     for c in cfg.get("commands", ()):
         out.append((int(c.get("at_s", 0) * 1000), c.get("name", ""), c.get("args", ())))
     out.sort(key=lambda e: e[0])

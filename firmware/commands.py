@@ -89,5 +89,5 @@ FAULTS = {
     0x050c: None,  # ENGINE NO_CUTOFF
     0x050d: (1.0, 6.0, False),  # ENGINE THRUSTER_OUT
     0x060e: None,  # STAR_TRACKER LOST
-    0x0710: None,  # DOWNLINK BLACKOUT
+    0x0710: None,  # DOWNLINK OUTAGE
 }

@@ -52,7 +52,7 @@ EFFECTS = {
     _key(TARGET_ENGINE, P.FAULT_KIND_NO_CUTOFF): ("vehicle", "no_cutoff", True),
     _key(TARGET_ENGINE, P.FAULT_KIND_THRUSTER_OUT): ("vehicle", "tdt_failed", None),
     _key(TARGET_STAR_TRACKER, P.FAULT_KIND_LOST): ("star_tracker", "lost", True),
-    _key(TARGET_DOWNLINK, P.FAULT_KIND_BLACKOUT): ("downlink", "blackout", True),
+    _key(TARGET_DOWNLINK, P.FAULT_KIND_OUTAGE): ("downlink", "blackout", True),
 }
 
 # Healthy value of every field a target's faults touch (CLEAR_FAULT restores them; None:

@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 # The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
-DICTIONARY_ID = 0xed64c330
+DICTIONARY_ID = 0xea8b0334
 HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
 N_PACKETS = const(9)
 MAX_PACKET = const(100)
@@ -181,7 +181,7 @@ FAULT_KIND_NO_CUTOFF = const(12)
 FAULT_KIND_THRUSTER_OUT = const(13)
 FAULT_KIND_LOST = const(14)
 FAULT_KIND_VALVE_STUCK = const(15)
-FAULT_KIND_BLACKOUT = const(16)
+FAULT_KIND_OUTAGE = const(16)
 
 # Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.
 CAL_HK_BOARD_TEMP = (437.22661243463097, -0.029259019325449265)
