@@ -90,7 +90,7 @@ def test_abort_during_braking_returns_to_a_safe_orbit(vehicle):
     vehicle.plot("TRUTH.altitude", title="true altitude (m)")
     vehicle.plot("TRUTH.vel_horizontal", title="true horizontal velocity (m/s)")
     start_descent(vehicle)
-    vehicle.await_telemetry("NAV.vel_horizontal", below=1400, within=100)
+    vehicle.await_telemetry("NAV.vel_horizontal", below=1400, within=150)
     vehicle.send("ABORT", confirm=True)
     vehicle.await_event("ABORT", severity="CRITICAL", within=10)
     vehicle.await_event("PHASE_CHANGE", to="ABORT", trigger="ABORT", within=10)
