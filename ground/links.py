@@ -10,6 +10,8 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``file://capture.bin``                 a raw capture, read once to the end
 ``sil://?time_warp=10&seed=1``         starts a virtual board and opens its serial port
 ``sil://?scenario=crater_rim``         ... flying a named scenario (``lander scenario --list``)
+``mqtt://host:1883/LANDER-1``          a vehicle's telemetry through ``lander ground``'s
+``mqtts://user:pw@host:8883/LANDER-1``  broker (:mod:`ground.mqtt.link`)
 =====================================  =====================================================
 
 Adapters only move bytes; every link is decoded by the same :class:`TelemetryDecoder`.
@@ -257,11 +259,13 @@ def open_link(url: str) -> Link:
         return SilLink(url, options)
     if scheme in ("socket", "loop", "rfc2217", "spy", "alt", "hwgrep"):
         return SerialLink(url, url)
-    if scheme == "mqtt":
-        raise LinkError("mqtt:// links are not available in this version yet")
+    if scheme in ("mqtt", "mqtts"):  # a vehicle's telemetry through the ground segment
+        from .mqtt.link import MqttLink
+
+        return MqttLink(url)
     raise LinkError(
         f"unknown link {url!r}: use serial:///dev/ttyACM0, tcp://host:port, "
-        "file://capture.bin or sil://"
+        "file://capture.bin, sil:// or mqtt://host:port/VEHICLE"
     )
 
 
