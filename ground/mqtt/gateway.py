@@ -259,8 +259,10 @@ class CommandGateway:
 
     def seen(self, request_id: str) -> bool:
         """Whether this request was taken already (a copy delivered again is dropped)."""
-        return request_id in self.state.done or any(
-            p.request.id == request_id for p in self._pending.values()
+        return (
+            request_id in self.state.done
+            or any(p.request.id == request_id for p in self._pending.values())
+            or any(p["request"]["id"] == request_id for p in self._restored)
         )
 
     def refuse(self, request: Request, reason: str, message: str) -> Ack:
