@@ -22,8 +22,11 @@ from tests import tmgen
 KEY = VehicleKey("LANDER-1", 7, bytes(range(32)))
 
 
-def gateway(state: GatewayState | None = None, history: CommandHistory | None = None,
-            counter: MemoryCounter | None = None) -> CommandGateway:
+def gateway(
+    state: GatewayState | None = None,
+    history: CommandHistory | None = None,
+    counter: MemoryCounter | None = None,
+) -> CommandGateway:
     counter = counter or MemoryCounter()
 
     def keys(vehicle: str) -> VehicleKey:
@@ -48,7 +51,9 @@ def packet(name: str, seq: int = 0, **values: object):
 
 
 def verify(tc: Telecommand, stage: int, seq: int = 1):
-    return packet("TC_VERIFY", seq, cmd_code=tc.code, tc_seq=tc.seq, counter=tc.counter, stage=stage)
+    return packet(
+        "TC_VERIFY", seq, cmd_code=tc.code, tc_seq=tc.seq, counter=tc.counter, stage=stage
+    )
 
 
 def test_refusals_say_why_before_anything_is_signed() -> None:
@@ -75,8 +80,9 @@ def test_a_command_the_vehicles_mode_forbids_is_refused_with_the_mode() -> None:
     assert isinstance(ack, Ack) and ack.body["reason"] == "NOT_ALLOWED"
     assert ack.body["message"] == "ARM is allowed in mode NOMINAL; LANDER-1 is in mode SAFE"
     g.receive("LANDER-1", [packet("HK", seq=1, mode=1, tc_key_id=KEY.key_id)], now=1.0)  # NOMINAL
-    assert isinstance(g.request(Request("n", "LANDER-1", "ops", "ARM", {}, True), known=True),
-                      Telecommand)
+    assert isinstance(
+        g.request(Request("n", "LANDER-1", "ops", "ARM", {}, True), known=True), Telecommand
+    )
 
 
 def test_two_operators_never_share_a_counter() -> None:
@@ -101,7 +107,9 @@ def test_every_stage_is_acknowledged_and_recorded_with_the_requester(tmp_path: P
     assert isinstance(tc, Telecommand)
     sent = g.released(r, tc, now=1000.0, link="sil://")
     assert sent.body["stage"] == "SENT" and sent.body["counter"] == tc.counter
-    stages = [a.body["stage"] for s in (1, 2, 3) for a in g.receive("LANDER-1", [verify(tc, s)], 1000.1)]
+    stages = [
+        a.body["stage"] for s in (1, 2, 3) for a in g.receive("LANDER-1", [verify(tc, s)], 1000.1)
+    ]
     assert stages == ["ACCEPTED", "STARTED", "COMPLETED"]
     (record,) = history.records()
     assert record["requester"] == "ops" and record["outcome"] == "COMPLETED"

@@ -39,6 +39,7 @@ class EmbeddedBroker:
                 self.port = s.getsockname()[1]
         else:
             with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the broker will
                 try:
                     s.bind((self.host, self.port))
                 except OSError:

@@ -9,8 +9,9 @@ A request (JSON on ``cmd/request/<account>``)::
     {"id": "5f0c...", "command": "SET_TM_RATE", "args": {"packet": "NAV", "hz": 20},
      "confirm": false}
 
-Every step is published on ``cmd/ack/<id>`` as one JSON object with the stages so far,
-retained so that a client that reconnects sees where its command is::
+Every step is published on ``cmd/ack/<id>`` as one JSON object with the stages so far; a
+client that reconnected asks again with the same id and gets the latest step again (not
+retained messages: the embedded broker hands those to subscribers of other topics)::
 
     {"id": "5f0c...", "vehicle": "LANDER-1", "requester": "ops", "command": "SET_TM_RATE",
      "stage": "ACCEPTED", "reason": "NONE", "final": false, "counter": 17,
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +212,8 @@ class CommandGateway:
         self._pending: dict[Verification, _Pending] = {}
         self._restored = list(self.state.pending)
         self._keyless: set[str] = set()
+        #: the last Ack of recent requests, for a client that asks again
+        self._last: OrderedDict[str, Ack] = OrderedDict()
 
     # --- the vehicles -------------------------------------------------------------
 
@@ -391,7 +394,16 @@ class CommandGateway:
             "reason": reason,
             **extra,
         }
-        return Ack(request.vehicle, request.id, body)
+        ack = Ack(request.vehicle, request.id, body)
+        self._last[request.id] = ack
+        self._last.move_to_end(request.id)
+        if len(self._last) > REMEMBERED:
+            self._last.popitem(last=False)
+        return ack
+
+    def last_ack(self, request_id: str) -> Ack | None:
+        """The latest step of a recent request (None: unknown, or from before a restart)."""
+        return self._last.get(request_id)
 
     def _remember(self, request_id: str) -> None:
         self.state.done.append(request_id)

@@ -68,7 +68,8 @@ class _Wait:
         self.on_stage = on_stage
         self.sent = asyncio.Event()
         self.done: asyncio.Future[RemoteVerification] = loop.create_future()
-        self.shown = 0  # stages handed to on_stage (a retained copy repeats them)
+        self.shown = 0  # stages handed to on_stage (an answer asked again repeats them)
+        self.request: str | None = None  # the request as published
 
 
 class RemoteCommander:
@@ -83,6 +84,7 @@ class RemoteCommander:
         self._client: Any = None
         self._subacks: dict[int, Callable[[], None]] = {}
         self._early: set[int] = set()
+        self._request_topic = topics.cmd_request(self.vehicle, self.address.account)
 
     async def __aenter__(self) -> RemoteCommander:
         await self.start()
@@ -112,10 +114,13 @@ class RemoteCommander:
                 wait.done.set_exception(CommandError("the commander was closed"))
 
     def _resubscribe(self, client: Any) -> None:
+        """After a reconnection: listen again, and ask again where each command is (the
+        gateway answers a request id it knows with its latest step, never sends it twice)."""
         with self._lock:
-            ids = list(self._waits)
-        for request_id in ids:
-            client.subscribe(topics.cmd_ack(self.vehicle, request_id), qos=1)
+            waits = [w for w in self._waits.values() if w.request is not None]
+        for wait in waits:
+            client.subscribe(topics.cmd_ack(self.vehicle, wait.verification.request_id), qos=1)
+            client.publish(self._request_topic, wait.request, qos=1)
 
     def _message(self, client: Any, userdata: Any, message: Any) -> None:
         request_id = message.topic.rsplit("/", 1)[-1]
@@ -188,11 +193,8 @@ class RemoteCommander:
             self._on_suback(mid, acknowledged)
             await asyncio.wait_for(subscribed.wait(), ANSWER_TIMEOUT)
             request = {"id": request_id, "command": name, "args": args, "confirm": confirm}
-            client.publish(
-                topics.cmd_request(self.vehicle, self.address.account),
-                json.dumps(request, default=str),
-                qos=1,
-            )
+            wait.request = json.dumps(request, default=str)
+            client.publish(self._request_topic, wait.request, qos=1)
             try:
                 await asyncio.wait_for(wait.sent.wait(), ANSWER_TIMEOUT)
             except TimeoutError:

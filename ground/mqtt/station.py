@@ -295,8 +295,11 @@ class GroundStation:
                 bad = Request(request_id, name, account, "", {})
                 self._acks([gateway.refuse(bad, "BAD_REQUEST", str(exc))])
             return
-        if gateway.seen(request.id):
-            return  # delivered again (QoS 1, or the client's resend after a reconnect)
+        if gateway.seen(request.id):  # delivered again, or asked again after a reconnect
+            last = gateway.last_ack(request.id)
+            if last is not None:
+                self._acks([last])
+            return
         vehicle = self.vehicles.get(name)
         outcome = gateway.request(request, known=vehicle is not None)
         if isinstance(outcome, Ack):
@@ -325,7 +328,6 @@ class GroundStation:
                 topics.cmd_ack(ack.vehicle, ack.request_id),
                 json.dumps(ack.body),
                 qos=1,
-                retain=True,
             )
 
 

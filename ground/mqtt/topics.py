@@ -17,7 +17,7 @@ topic                      who publishes   what
 ``cmd/request/<account>``  an operator     a command request (JSON); the broker's ACL
                                            (``pattern write lander/+/cmd/request/%u``) makes
                                            ``<account>`` the requester's own account name
-``cmd/ack/<request id>``   ground          every stage of that request (JSON, retained)
+``cmd/ack/<request id>``   ground          every stage of that request (JSON)
 =========================  ==============  ==================================================
 """
 
