@@ -7,6 +7,10 @@
    per telemetry frame, VM time per frame, VM time per control cycle over a whole nominal
    descent (flight model, navigation, fault protection, guidance and telemetry), heap in use.
 
+3. The ground segment over MQTT (bench/ground_segment.py): packets/s and latency through
+   mosquitto and ``lander ground`` against a bare paho pair, and how many vehicles one
+   ``lander ground`` keeps up with on one core.
+
 Timings are medians of repeated runs on whatever machine this is: compare the ratios.
 """
 
@@ -203,10 +207,12 @@ def bench_firmware() -> None:
 
 def main() -> int:
     from .commanding import bench_commanding
+    from .ground_segment import bench_ground_segment
 
     bench_ground()
     bench_firmware()
     bench_commanding()
+    bench_ground_segment()
     return 0
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import select
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -20,7 +22,7 @@ import paho.mqtt.client as paho
 
 from ..links import LinkError
 
-__all__ = ["BrokerAddress", "parse", "connect", "is_mqtt"]
+__all__ = ["BrokerAddress", "parse", "connect", "is_mqtt", "Pump"]
 
 CONNECT_TIMEOUT = 10.0  # s for the broker's CONNACK
 _ids = itertools.count(1)
@@ -97,10 +99,12 @@ def connect(
     on_message: Any = None,
     will: tuple[str, bytes] | None = None,
     timeout: float = CONNECT_TIMEOUT,
+    threaded: bool = True,
 ) -> paho.Client:
     """A paho client connected to ``address`` with its network thread running, which
     reconnects by itself (1 s doubling to 5 s). ``on_connect(client)`` runs at each
     (re)connection: subscribe there so that subscriptions survive a broker restart.
+    ``threaded=False``: no network thread; the caller drives the client (:class:`Pump`).
     LinkError when the broker cannot be reached or refuses the login."""
     client = paho.Client(
         paho.CallbackAPIVersion.VERSION2,
@@ -143,10 +147,64 @@ def connect(
             f"no MQTT broker at {address.host}:{address.port} ({reason}): is `lander ground` "
             "or mosquitto running there?"
         ) from None
-    client.loop_start()
-    if not answered.wait(timeout) or refused:
+    if threaded:
+        client.loop_start()
+        answered.wait(timeout)
+    else:
+        pump = Pump(client)
+        end = time.monotonic() + timeout
+        while not answered.is_set() and time.monotonic() < end:
+            pump.turn(0.05)
+    if not answered.is_set() or refused:
         client.loop_stop()
         client.disconnect()
         why = refused[0] if refused else f"no answer within {timeout:g} s"
         raise LinkError(f"broker {address.host}:{address.port} refused the connection: {why}")
     return client
+
+
+class Pump:
+    """Drives a paho client from the caller's own thread (``connect(threaded=False)``).
+
+    Why: with paho's network thread, every publish from another thread costs a wake-up
+    write and a thread switch. Driven here, messages are handled in ``on_message`` on this
+    thread, what they publish is queued and written together after the read, and the
+    client reconnects (every ``retry`` s) when the broker went away."""
+
+    def __init__(self, client: paho.Client, retry: float = 1.0) -> None:
+        self.client = client
+        self.retry = retry
+        self._next_try = 0.0
+
+    def turn(self, timeout: float, also: list[int] | None = None) -> list[int]:
+        """Wait up to ``timeout`` s for the broker or the descriptors ``also``; handle what
+        the broker sent, write what is queued; the descriptors of ``also`` that are ready."""
+        client = self.client
+        sock = client.socket()
+        if sock is None:
+            self._reconnect()
+            ready, _, _ = select.select(also or [], [], [], timeout)
+            return list(ready)
+        fd = sock.fileno()
+        wlist = [fd] if client.want_write() else []
+        ready, _, _ = select.select([fd, *(also or [])], wlist, [], timeout)
+        if fd in ready:
+            for _ in range(1000):  # a burst: read until nothing is left
+                if client.loop_read(100) != paho.MQTT_ERR_SUCCESS:
+                    break
+                if not select.select([fd], [], [], 0)[0]:
+                    break
+        if client.want_write():
+            client.loop_write()
+        client.loop_misc()
+        return [other for other in ready if other != fd]
+
+    def _reconnect(self) -> None:
+        now = time.monotonic()
+        if now < self._next_try:
+            return
+        self._next_try = now + self.retry
+        try:
+            self.client.reconnect()
+        except (OSError, ssl.SSLError):
+            pass

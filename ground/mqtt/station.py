@@ -1,10 +1,11 @@
 """``lander ground``: owns vehicle links, publishes what they say, gates commands.
 
 One process, threads at the edges and one worker at the core: each owned link has its
-:class:`~ground.bus.TelemetryBus` reader, the MQTT client its network thread, and both only
-put work on one queue. The worker decodes the ``tm`` of vehicles that publish themselves
-(each vehicle its own decoder and statistics), publishes decoded packets, events, alarms
-and link statistics, and runs the :class:`~ground.mqtt.gateway.CommandGateway`, so the
+:class:`~ground.bus.TelemetryBus` reader, which only puts work on a queue; the worker drives
+the MQTT client itself (:class:`~ground.mqtt.address.Pump`: no thread hop per message,
+publications written in bursts), takes that queue, decodes the ``tm`` of vehicles that
+publish themselves (each vehicle its own decoder and statistics), publishes decoded
+packets, events, alarms and link statistics, and runs the :class:`~ground.mqtt.gateway.CommandGateway`, so the
 gateway's counters and verifications are touched by one thread only.
 
 For a link it owns, the ground also publishes the raw packets on ``tm``: clients decode the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -26,6 +28,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import paho.mqtt.client as paho
 
+from schemas import model
+
 from ..bus import LinkState, LinkStatistics, Received, TelemetryBus
 from ..cli.decode import packet_record
 from ..decoder import Packet, TelemetryDecoder
@@ -34,7 +38,7 @@ from ..limits import LimitWatch
 from ..links import LinkClosed, LinkError
 from ..telecommand import Telecommand
 from . import topics
-from .address import BrokerAddress, connect
+from .address import BrokerAddress, Pump, connect
 from .gateway import Ack, BadRequest, CommandGateway, Request, parse_request, request_id_of
 from .link import RedeliveryFilter
 
@@ -94,11 +98,15 @@ class GroundStation:
         self.vehicle_tm = vehicle_tm
         self.clock = clock
         self.vehicles: dict[str, Vehicle] = {}
+        self.dictionary = model.load()  # once: a decoder a vehicle, made in microseconds
         self._owned = [_Owned(TelemetryBus(url, reconnect=True)) for url in links]
         self._work: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._client: paho.Client | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wake = os.pipe()  # the bus readers wake the worker
+        os.set_blocking(self._wake[0], False)
+        os.set_blocking(self._wake[1], False)
         #: packets published on packet/<NAME> (all vehicles)
         self.published = 0
 
@@ -107,8 +115,13 @@ class GroundStation:
     def start(self) -> GroundStation:
         """Connect to the broker and open the links (LinkError says which cannot be)."""
         self._client = connect(
-            self.broker, "ground", on_connect=self._subscribe, on_message=self._message
+            self.broker,
+            "ground",
+            on_connect=self._subscribe,
+            on_message=self._message,
+            threaded=False,
         )
+        self._pump = Pump(self._client)
         try:
             for owned in self._owned:
                 owned.bus.subscribe(functools.partial(self._enqueue_bus, owned))
@@ -139,8 +152,13 @@ class GroundStation:
                 if owned.vehicle is not None:
                     self._publish(topics.status(owned.vehicle.name), b"offline", qos=1, retain=True)
             self._client.disconnect()
-            self._client.loop_stop()
             self._client = None
+        for fd in self._wake:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._wake = (-1, -1)
 
     def __enter__(self) -> GroundStation:
         return self.serve()
@@ -152,6 +170,10 @@ class GroundStation:
 
     def _enqueue_bus(self, owned: _Owned, event: Any) -> None:
         self._work.put(("bus", owned, event))
+        try:
+            os.write(self._wake[1], b"!")
+        except (BlockingIOError, OSError):
+            pass  # the worker has a wake-up pending already
 
     def _subscribe(self, client: paho.Client) -> None:
         client.subscribe(topics.ALL_REQUESTS, qos=1)
@@ -159,7 +181,8 @@ class GroundStation:
             client.subscribe(topics.ALL_TM, qos=1)
 
     def _message(self, client: Any, userdata: Any, message: Any) -> None:
-        self._work.put(("mqtt", message.topic, bytes(message.payload), self.clock()))
+        """On the worker (the pump reads): handled at once, publications queued."""
+        self._handle(("mqtt", message.topic, bytes(message.payload), self.clock()))
 
     def _publish(
         self, topic: str, payload: bytes | str, *, qos: int = 0, retain: bool = False
@@ -174,20 +197,22 @@ class GroundStation:
         """Do the ground's work until ``stop`` (or :meth:`close`) is set."""
         stop = stop if stop is not None else self._stop
         work = self._work
+        wake = self._wake[0]
         while not stop.is_set() and not self._stop.is_set():
             now = self.clock()
             deadline = self.gateway.next_deadline()
             wait = 0.2 if deadline is None else min(0.2, max(0.0, deadline - now))
-            try:
-                item = work.get(timeout=wait)
-            except queue.Empty:
-                item = None
-            while item is not None:
-                self._handle(item)
+            if self._pump.turn(wait, [wake]):
+                try:
+                    os.read(wake, 4096)
+                except BlockingIOError:
+                    pass
+            while True:
                 try:
                     item = work.get_nowait()
                 except queue.Empty:
-                    item = None
+                    break
+                self._handle(item)
             now = self.clock()
             self._acks(self.gateway.expire(now))
             self._statistics(now)
@@ -214,7 +239,7 @@ class GroundStation:
     def _tm(self, name: str, payload: bytes, now: float) -> None:
         vehicle = self.vehicles.get(name)
         if vehicle is None:
-            vehicle = self.vehicles[name] = Vehicle(name, TelemetryDecoder())
+            vehicle = self.vehicles[name] = Vehicle(name, TelemetryDecoder(self.dictionary))
         if vehicle.bus is not None or not vehicle.redelivery.fresh(payload):
             return  # our own republication of a link we own, or the broker's copy
         packet = vehicle.decoder.feed_packet(payload)
