@@ -6,7 +6,8 @@ the MQTT client itself (:class:`~ground.mqtt.address.Pump`: no thread hop per me
 publications written in bursts), takes that queue, decodes the ``tm`` of vehicles that
 publish themselves (each vehicle its own decoder and statistics), publishes decoded
 packets, events, alarms and link statistics, and runs the command gateway
-(:class:`~ground.mqtt.gateway.CommandGateway`), so the gateway's counters and verifications are touched by one thread only.
+(:class:`~ground.mqtt.gateway.CommandGateway`), so the gateway's counters and
+verifications are touched by one thread only.
 
 For a link it owns, the ground also publishes the raw packets on ``tm``: clients decode the
 same packets with the same decoder as on a direct link.
