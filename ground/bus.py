@@ -2,7 +2,9 @@
 
 A link has one reader. :class:`TelemetryBus` owns it: a thread reads the link, decodes with
 the one :class:`~ground.decoder.TelemetryDecoder`, stamps every packet with the time its
-last byte was read on the ground, and fans out to its subscribers:
+last byte was read on the ground and with the vehicle, boot, firmware and dictionary it
+came from (the last IDENT before it, :class:`~ground.identity.Identity`), and fans out to
+its subscribers:
 
 * :class:`Received` for each packet, :class:`LinkState` when the link comes up, is lost,
   comes back or is closed, and :class:`LinkStatistics` about once a second;
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .decoder import LinkStats, Packet, TelemetryDecoder
+from .identity import IDENT, Identity, from_packet
 from .links import Link, LinkClosed, LinkError, open_link
 
 __all__ = [
@@ -58,6 +61,8 @@ class Received:
     packet: Packet
     ground_time: float  # time.time() when its last byte was read (UTC epoch s)
     link: str  # the link's URL
+    #: vehicle, boot, firmware and dictionary of the last IDENT before it (None before one)
+    identity: Identity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +217,7 @@ class TelemetryBus:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed_sent = False
+        self._identity: Identity | None = None
 
     # --- life -----------------------------------------------------------------------
 
@@ -359,8 +365,12 @@ class TelemetryBus:
     def _deliver(self, packets: list[Packet], now: float) -> None:
         if packets:
             url = self.url
+            identity = self._identity
             for packet in packets:
-                self._publish(Received(packet, now, url))
+                if packet.name == IDENT:
+                    identity = from_packet(packet)
+                self._publish(Received(packet, now, url, identity))
+            self._identity = identity
 
     def _set_state(self, state: str, reason: str = "") -> None:
         self.state, self.reason = state, reason

@@ -151,7 +151,8 @@ class Field:
             for coefficient in reversed(self.calibration):
                 value = value * raw + coefficient
             return value
-        return raw
+        number: float | int = raw
+        return number
 
 
 def set_bits(names: Mapping[int, str], raw: int) -> tuple[str, ...]:

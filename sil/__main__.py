@@ -20,7 +20,9 @@ from .board import BoardError, VirtualBoard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sil", description=__doc__)
     parser.add_argument("--flash", metavar="DIR", help="flash folder (default: a temporary one)")
-    parser.add_argument("--heap", default="192K", help="MicroPython heap size (default 192K)")
+    parser.add_argument(
+        "--heap", help="MicroPython heap size (default: the dictionary's, a Pico's 192K)"
+    )
     parser.add_argument("--micropython", metavar="PATH", help="the MicroPython executable")
     parser.add_argument("--no-autorun", action="store_true", help="do not run main.py at boot")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")

@@ -42,6 +42,8 @@ import tty
 from pathlib import Path
 from types import TracebackType
 
+from schemas import model
+
 from .control import (
     Done,
     Hello,
@@ -98,7 +100,7 @@ class VirtualBoard:
         self,
         flash_dir: str | os.PathLike[str],
         *,
-        heap: str = "192K",
+        heap: str | None = None,
         micropython: str | os.PathLike[str] | None = None,
         env: dict[str, str] | None = None,
         autorun: bool = True,
@@ -111,6 +113,7 @@ class VirtualBoard:
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.faults = Faults(flash_size, bad_flash, unplug_after, reset_on_open)
         exe = find_micropython(micropython)
+        heap = heap or model.load().heapsize  # the flight computer's, from the dictionary
         self._argv = [exe, "-X", f"heapsize={heap}", str(AGENT), str(self.flash_dir)]
         self._argv += self.faults.agent_args()
         self._cable = Cable(self.faults)

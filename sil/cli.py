@@ -18,18 +18,30 @@ from ground.cli.arguments import positive_float, positive_int
 from ground.decoder import TelemetryDecoder
 from ground.errors import OperationFailed, UsageError
 from ground.keys import DEFAULT_VEHICLE
+from schemas import model
 
 __all__ = ["register_sil", "register_scenario", "register_demo"]
+
+
+def _time_warp(text: str) -> int:
+    """argparse type: a time warp the firmware takes (SET_TIME_WARP's range, 1..10000)."""
+    from .scenarios import MAX_WARP
+
+    value = int(positive_int(text))
+    if value > MAX_WARP:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WARP}")
+    return value
 
 
 def _board_options(p: argparse.ArgumentParser, time_warp: int | None, seed: int | None) -> None:
     """--time-warp and --seed; None as default leaves the firmware's own (1 and 1)."""
     p.add_argument(
         "--time-warp",
-        type=positive_int,
+        type=_time_warp,
         default=time_warp,
         metavar="N",
-        help=f"run simulated time N times faster than real time (default {time_warp or 1})",
+        help=f"run simulated time N times faster than real time, up to 10000 "
+        f"(default {time_warp or 1})",
     )
     p.add_argument(
         "--seed",
@@ -57,6 +69,13 @@ def register_sil(sub: Any) -> None:
     )
     p.add_argument(
         "--scenario", metavar="NAME", help="fly a named scenario (lander scenario --list)"
+    )
+    p.add_argument(
+        "--silicon",
+        action="store_true",
+        help="a silicon board instead: MicroPython's rp2 port on an emulated RP2040, flash in "
+        "the file --flash (default: the boards folder's silicon/ID.flash); "
+        "`lander flash --port` puts the firmware on it",
     )
     p.set_defaults(func=run_sil)
 
@@ -100,10 +119,11 @@ def _given(args: argparse.Namespace) -> list[str]:
 
 
 def run_sil(args: argparse.Namespace) -> int:
-    from ground.links import provision_virtual_board
-
+    if args.silicon:
+        return run_silicon(args)
     from .board import BoardError, VirtualBoard
     from .firmware import boards_dir, was_flashed
+    from .link import provision_virtual_board
 
     flash: Path = args.flash or boards_dir() / args.vehicle
     if flash.exists() and not flash.is_dir():
@@ -132,7 +152,43 @@ def run_sil(args: argparse.Namespace) -> int:
         warp = f"time warp {args.time_warp}; " if args.time_warp else ""
         print(
             f"virtual board {args.vehicle} running {how}, flash {flash} "
-            f"(heap 192K, {warp}Ctrl-C stops it)",
+            f"(heap {model.load().heapsize}, {warp}Ctrl-C stops it)",
+            file=sys.stderr,
+        )
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.stop()
+    return 0
+
+
+def run_silicon(args: argparse.Namespace) -> int:
+    """`lander sil --silicon`: a Pico on the emulated RP2040 until Ctrl-C."""
+    from .firmware import boards_dir
+    from .silicon import ImageError, SiliconBoard, SiliconError
+
+    if given := _given(args):
+        raise UsageError(
+            f"a silicon board runs what its flash holds: drop {' '.join(given)} and flash the "
+            "settings with `lander flash --port PORT --set KEY=VALUE`"
+        )
+    flash: Path = args.flash or boards_dir() / "silicon" / f"{args.vehicle}.flash"
+    if flash.is_dir():
+        raise UsageError(f"--flash {flash}: a folder; a silicon board's flash is a file")
+    new = not flash.exists()
+    try:
+        board = SiliconBoard(flash, tcp=True).start()
+    except (SiliconError, ImageError, OSError, TimeoutError) as exc:
+        raise OperationFailed(f"the silicon board did not start: {exc}") from None
+    try:
+        print(board.port, flush=True)
+        state = "MicroPython installed, empty filesystem" if new else "as its flash was left"
+        print(
+            f"silicon board {args.vehicle}: rp2 MicroPython on an emulated RP2040, {state}; "
+            f"flash {flash}, also {board.url}; `lander flash --port {board.port}` puts the "
+            "firmware on it (Ctrl-C stops it)",
             file=sys.stderr,
         )
         while True:

@@ -17,6 +17,7 @@ D = commands.load()
 FAULT = D["INJECT_FAULT"]
 
 
+@pytest.mark.vm
 def test_time_warp_range_is_the_firmwares_and_the_readmes():
     assert D["SET_TIME_WARP"].raw_values({"factor": 10000}) == (10000,)
     with pytest.raises(commands.ArgumentError, match=r"factor=10001 is out of range .*1..10000"):
@@ -27,6 +28,7 @@ def test_time_warp_range_is_the_firmwares_and_the_readmes():
     assert "`SET_TIME_WARP`, 1 to 10,000" in readme
 
 
+@pytest.mark.vm
 def test_the_board_runs_the_largest_time_warp_the_dictionary_allows(tmp_path):
     stream = [
         tcgen.signed("SET_TIME_WARP", 1, factor=10000).frame,
@@ -65,6 +67,7 @@ def test_the_ground_refuses_a_fault_the_table_lacks_before_anything_is_sent(give
     assert message in str(info.value)
 
 
+@pytest.mark.vm
 def test_the_firmware_acts_on_exactly_the_dictionarys_faults():
     out = vm.run(
         "import faults, commands\nprint(sorted(faults.EFFECTS))\nprint(sorted(commands.FAULTS))\n"
@@ -74,6 +77,7 @@ def test_the_firmware_acts_on_exactly_the_dictionarys_faults():
     assert effects == table == str(expected)
 
 
+@pytest.mark.vm
 @pytest.mark.parametrize(
     ("target", "kind", "magnitude", "reason"),
     [
@@ -102,6 +106,7 @@ def test_the_firmware_checks_magnitudes_against_the_dictionarys_ranges(
     assert int(vm.run(script).stdout) == reason
 
 
+@pytest.mark.vm
 def test_the_firmware_reads_telecommands_where_the_wire_contract_puts_them():
     out = vm.run(
         "import commands as C\n"
@@ -117,6 +122,7 @@ def test_the_firmware_reads_telecommands_where_the_wire_contract_puts_them():
     assert mac_len == wire.MAC_LEN and len(packet) == args_at + 4 + mac_len + wire.CRC_LEN
 
 
+@pytest.mark.vm
 def test_the_heap_is_the_picos_and_every_vm_run_uses_it():
     dictionary = model.load()
     assert dictionary.heap_bytes == 192 * 1024 and dictionary.heapsize == "192K"

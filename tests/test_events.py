@@ -191,6 +191,7 @@ def _summary_lines(out: str) -> list[str]:
     return [line for line in out.splitlines() if line.strip()]
 
 
+@pytest.mark.vm
 def test_scenario_prints_events_as_sentences():
     result = _run("scenario", "tank_leak")
     assert result.returncode == 0, result.stderr

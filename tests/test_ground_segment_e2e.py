@@ -102,6 +102,16 @@ def test_monitors_and_two_operators_share_one_vehicle(station) -> None:  # type:
             bus.close()
 
 
+def _until_line(process: subprocess.Popen[str], start: str) -> None:
+    """Read the process's stderr up to the line that starts so (an archive notice may come
+    first)."""
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith(start):
+            return
+    raise AssertionError(f"{start!r} never came")
+
+
 def _ground(port: int, board: VirtualBoard, state: Path, history: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [
@@ -126,7 +136,7 @@ def _ground(port: int, board: VirtualBoard, state: Path, history: Path) -> subpr
     assert process.stderr is not None
     notice = process.stderr.readline()
     assert notice.startswith(f"lander ground: embedded MQTT broker on mqtt://127.0.0.1:{port}")
-    assert process.stderr.readline().startswith("lander ground: links serial://")
+    _until_line(process, "lander ground: links serial://")
     wait_listening(port)
     return process
 
@@ -203,7 +213,7 @@ def test_lander_cmd_and_monitor_over_the_embedded_broker(tmp_path: Path) -> None
     try:
         assert ground.stderr is not None
         assert "embedded MQTT broker on" in ground.stderr.readline()
-        ground.stderr.readline()
+        _until_line(ground, "lander ground: links sil://")
         link = f"mqtt://127.0.0.1:{port}/LANDER-1"
         cmd = [sys.executable, "-m", "ground.cli", "cmd", "--link", link]
         done = subprocess.run(

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ground.decoder import TelemetryDecoder
 from ground.identity import IdentityWatch, build_id
 from hil import vm
@@ -33,6 +35,7 @@ def _boot(flash: Path) -> list:
     return TelemetryDecoder().decode_all(proc.stdout)
 
 
+@pytest.mark.vm
 def test_ident_says_vehicle_boot_build_and_dictionary_and_comes_first(tmp_path: Path):
     flash = tmp_path / "flash"
     install_sources(flash, {"vehicle": "TEST-7", "key_id": 3, "halt_s": 12, "time_warp": 10000})
@@ -119,3 +122,32 @@ def test_decoder_exposes_the_identity_for_a_bus_to_stamp_packets():
     assert current is not None and (current.vehicle, current.boot) == ("LANDER-9", 5)
     assert str(current) == f"LANDER-9 boot 5 firmware abcdef01 dictionary {OWN}"
     assert isinstance(decoder.identity, IdentityWatch)
+
+
+def test_the_bus_stamps_every_packet_with_its_vehicle_and_boot(tmp_path: Path):
+    from ground.bus import Received, TelemetryBus
+
+    own = fingerprint.dictionary_id()
+    capture = tmp_path / "two-boots.bin"
+    capture.write_bytes(
+        b"".join(tmgen.sequence("HK", 1))
+        + _ident(own, 7, 0)
+        + b"".join(tmgen.sequence("HK", 2, start_seq=1))
+        + _ident(own, 8, 1)
+        + b"".join(tmgen.sequence("HK", 1, start_seq=3))
+    )
+    bus = TelemetryBus(f"file://{capture}")
+    queue = bus.queue()
+    bus.start()
+    received = [e for e in queue if isinstance(e, Received)]
+    bus.close()
+    stamps = [(r.packet.name, r.identity.boot if r.identity else None) for r in received]
+    assert stamps == [
+        ("HK", None),
+        ("IDENT", 7),
+        ("HK", 7),
+        ("HK", 7),
+        ("IDENT", 8),
+        ("HK", 8),
+    ]
+    assert {r.identity.vehicle for r in received if r.identity} == {"LANDER-9"}

@@ -13,7 +13,8 @@ from typing import Any
 from ..errors import UsageError
 from ..history import CommandHistory
 from ..keys import load_key
-from ..verifier import StageTimeouts
+from ..verifier import StageTimeouts, Verification
+from .archive import add_archive_option, archive_recorder_for
 from .arguments import positive_float, positive_int
 
 __all__ = ["register", "run", "default_state"]
@@ -63,6 +64,7 @@ def register(sub: Any) -> None:
         metavar="S",
         help="window of each verification stage (default 2 s accepted, 2 s started, 5 s done)",
     )
+    add_archive_option(p)
     p.set_defaults(func=run)
 
 
@@ -74,7 +76,7 @@ def default_state() -> Path:
 def run(args: argparse.Namespace) -> int:
     from ..mqtt.address import parse
     from ..mqtt.broker import EmbeddedBroker
-    from ..mqtt.gateway import CommandGateway, GatewayState
+    from ..mqtt.gateway import CommandGateway, GatewayState, Request
     from ..mqtt.station import GroundStation
 
     if not args.link and not args.vehicle_tm:
@@ -101,6 +103,24 @@ def run(args: argparse.Namespace) -> int:
         timeouts=timeouts,
     )
     station = GroundStation(broker, gateway, links=args.link, vehicle_tm=args.vehicle_tm)
+    recorders = {bus.url: archive_recorder_for(args, bus) for bus in station.buses}
+
+    def archive(verification: Verification, request: Request, link: str) -> None:
+        recorder = recorders.get(link)
+        if recorder is None or recorder.writer is None:
+            return
+        tc = verification.telecommand
+        recorder.writer.record_command(
+            f"{tc.key_id}:{tc.counter}",
+            requester=request.requester,
+            name=tc.name,
+            args=dict(tc.args),
+            counter=tc.counter,
+            sent=verification.released,  # the gateway's clock is the wall clock
+            stages=[(s.stage, s.why or s.reason, s.at) for s in verification.stages],
+        )
+
+    gateway.on_done = archive
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -117,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         station.close()
+        for recorder in recorders.values():
+            if recorder is not None:
+                recorder.close()
         if embedded is not None:
             embedded.stop()
     return 0

@@ -207,6 +207,9 @@ class CommandGateway:
         self.state = state if state is not None else GatewayState(None)
         self.history = history
         self.history_error: HistoryError | None = None
+        #: called with each command whose verification ended, its request and its link
+        #: (``lander ground`` keeps it in the archive of the vehicle's link)
+        self.on_done: Callable[[Verification, Request, str], None] | None = None
         self._cores: dict[str, CommanderCore] = {}
         self._mode: dict[str, int] = {}  # the raw HK.mode last seen per vehicle
         self._pending: dict[Verification, _Pending] = {}
@@ -367,6 +370,8 @@ class CommandGateway:
                 del self._pending[verification]
                 self._remember(pending.request.id)
                 self._record(pending)
+                if self.on_done is not None:
+                    self.on_done(verification, pending.request, pending.link)
         if changed:
             self._save()
         return acks

@@ -111,6 +111,11 @@ class GroundStation:
         #: packets published on packet/<NAME> (all vehicles)
         self.published = 0
 
+    @property
+    def buses(self) -> list[TelemetryBus]:
+        """The buses of the links this ground owns (to archive them)."""
+        return [owned.bus for owned in self._owned]
+
     # --- life -----------------------------------------------------------------------
 
     def start(self) -> GroundStation:
