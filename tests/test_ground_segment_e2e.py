@@ -21,12 +21,12 @@ import pytest
 from ground.bus import Received, TelemetryBus
 from ground.history import CommandHistory
 from ground.keys import load_key
-from ground.links import provision_virtual_board
 from ground.mqtt.address import parse
 from ground.mqtt.gateway import CommandGateway, GatewayState
 from ground.mqtt.requester import CommandRefused, RemoteCommander
 from ground.mqtt.station import GroundStation
 from sil.board import VirtualBoard
+from sil.link import provision_virtual_board
 from tests.brokers import free_port, mosquitto, wait_listening
 
 pytestmark = [pytest.mark.vm, pytest.mark.pty, pytest.mark.slow]
