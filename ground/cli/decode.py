@@ -82,10 +82,13 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def packet_record(packet: Packet, identity: Identity | None = None) -> dict[str, Any]:
+def packet_record(
+    packet: Packet, identity: Identity | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One packet as ``--format jsonl`` writes it (and the ground segment publishes it on
-    ``packet/<NAME>``), with the identity of the boot it came from once an IDENT was seen."""
-    record = packet.to_dict()
+    ``packet/<NAME>``), with the identity of the boot it came from once an IDENT was seen.
+    ``values``: the packet's values when the caller has them already."""
+    record = packet.to_dict(values)
     record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
     if identity is not None:
         record["identity"] = identity.to_dict()

@@ -189,7 +189,7 @@ class Pump:
         wlist = [fd] if client.want_write() else []
         ready, _, _ = select.select([fd, *(also or [])], wlist, [], timeout)
         if fd in ready:
-            for _ in range(1000):  # a burst: read until nothing is left
+            for _ in range(4):  # a burst (at most ~400 messages), then write what it made
                 if client.loop_read(100) != paho.MQTT_ERR_SUCCESS:
                     break
                 if not select.select([fd], [], [], 0)[0]:

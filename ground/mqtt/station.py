@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import paho.mqtt.client as paho
@@ -71,6 +71,14 @@ class Vehicle:
         stats: dict[str, Any] = dict(self.decoder.stats.as_dict())
         stats["redelivered"] = self.redelivery.redelivered
         return stats
+
+
+class _Decoded(NamedTuple):
+    """What the limit watch reads of a packet, its values decoded once."""
+
+    definition: Any
+    values: dict[str, Any]
+    time: float
 
 
 @dataclass
@@ -282,15 +290,18 @@ class GroundStation:
     def _packets(self, vehicle: Vehicle, packets: list[Packet], now: float) -> None:
         name = vehicle.name
         identity = vehicle.decoder.identity.current
+        seen = []
         for packet in packets:
-            record = packet_record(packet, identity)
+            values = packet.values  # once: the record and the limits both need them
+            seen.append(_Decoded(packet.definition, values, packet.time))
+            record = packet_record(packet, identity, values)
             record["ground_time"] = now
             self._publish(topics.packet(name, packet.name), json.dumps(record))
             self.published += 1
             if "event" in record:
                 event = dict(record["event"], time=packet.time, ground_time=now)
                 self._publish(topics.event(name), json.dumps(event), qos=1)
-        for transition in vehicle.limits.update(packets):
+        for transition in vehicle.limits.update(seen):
             alarm = {
                 "time": transition.time,
                 "ground_time": now,
