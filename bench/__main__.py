@@ -246,12 +246,14 @@ def bench_firmware() -> None:
 def main() -> int:
     from .archive import bench_archive
     from .commanding import bench_commanding
+    from .console import bench_console
     from .ground_segment import bench_ground_segment
     from .silicon import bench_silicon
 
     bench_ground()
     bench_firmware()
     bench_commanding()
+    bench_console()
     bench_silicon()
     bench_archive()
     bench_ground_segment()
