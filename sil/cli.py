@@ -119,12 +119,11 @@ def _given(args: argparse.Namespace) -> list[str]:
 
 
 def run_sil(args: argparse.Namespace) -> int:
-    from ground.links import provision_virtual_board
-
     if args.silicon:
         return run_silicon(args)
     from .board import BoardError, VirtualBoard
     from .firmware import boards_dir, was_flashed
+    from .link import provision_virtual_board
 
     flash: Path = args.flash or boards_dir() / args.vehicle
     if flash.exists() and not flash.is_dir():

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from ground.keys import DEFAULT_VEHICLE, KeyFileError, key_dir, load_key
-from ground.links import LinkError, SerialLink, sil_config
+from ground.links import LinkError, SerialLink, link_options
 
+from ..link import sil_config
 from .board import SiliconBoard, SiliconError
 from .flashed import flashed_image
 from .images import ImageError
@@ -84,3 +85,8 @@ class SiliconLink(SerialLink):
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def open_silicon_link(url: str) -> SiliconLink:
+    """The ``lander.links`` entry point of ``silicon://``."""
+    return SiliconLink(url, link_options(url))
