@@ -1,0 +1,1 @@
+"""The ground segment's MQTT side: topic names and the broker URL."""
