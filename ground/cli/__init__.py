@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from ..errors import LanderError
-from . import capture, cmd, decode, flash, monitor
+from . import bridge, capture, cmd, decode, flash, monitor
 
 __all__ = ["main", "build_parser"]
 
-_GROUND_COMMANDS = (decode, monitor, capture, cmd, flash)
+_GROUND_COMMANDS = (decode, monitor, capture, cmd, flash, bridge)
 
 
 def build_parser() -> argparse.ArgumentParser:
