@@ -254,8 +254,9 @@ class Bridge:
     ) -> None:
         if reason.is_failure:
             if not self._ever_connected:
-                self.refused = str(reason)
-            self.notice(f"{self.broker.url} refused the bridge: {reason}")
+                self.refused = str(reason)  # the command line says it and stops
+            else:
+                self.notice(f"{self.broker.url} refused the bridge: {reason}")
             return
         self._ever_connected = True
         self._stats.connects += 1

@@ -160,3 +160,38 @@ class Listener:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def login(
+    port: int, user: str | None, password: str | None = None, *, tls_ca: str | None = None
+) -> tuple[paho.Client | None, str]:
+    """Log in to a broker: (the connected client, "Success") or (None, why refused)."""
+    outcome: list[str] = []
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    if user is not None:
+        client.username_pw_set(user, password)
+    if tls_ca is not None:
+        client.tls_set(ca_certs=tls_ca)
+    client.on_connect = lambda c, u, f, reason, p: outcome.append(str(reason))
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    wait_for(lambda: outcome, what=f"{user}'s CONNACK")
+    if outcome[0] != "Success":
+        client.loop_stop()
+        client.disconnect()
+        return None, outcome[0]
+    return client, outcome[0]
+
+
+def publish(client: paho.Client, topic: str, payload: bytes) -> bool:
+    """Publish at QoS 1 and wait until the broker has dealt with it: True once acknowledged,
+    False when the broker dropped the connection for it (mosquitto 2.0 drops an MQTT 3.1.1
+    client whose publish its ACL refuses). Either way the broker will not deliver it later."""
+    done = threading.Event()
+    dropped: list[object] = []
+    client.reconnect_delay_set(60, 60)  # a dropped client stays away until the test is done
+    client.on_publish = lambda *args: done.set()
+    client.on_disconnect = lambda *args: (dropped.append(args), done.set())
+    client.publish(topic, payload, qos=1)
+    wait_for(done.is_set, what=f"the broker to take {topic}")
+    return not dropped

@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         while end is None or time.monotonic() < end:
             time.sleep(0.2)
             if bridge.refused and not bridge.connected:
+                bridge.close()
                 raise UsageError(
                     f"{broker.url} refused the login ({bridge.refused}): check the account "
                     "and password it was given"
@@ -84,14 +85,13 @@ def run(args: argparse.Namespace) -> int:
                 break
     except KeyboardInterrupt:
         pass
-    finally:
-        bridge.close()
-        s = bridge.stats
-        notice(
-            f"{s.received} packets from the port, {s.published} published, {s.dropped} dropped "
-            f"when the broker was away too long, {s.queued} unsent; {s.commands} telecommands "
-            f"to the port, {s.commands_lost} lost"
-        )
+    bridge.close()
+    s = bridge.stats
+    notice(
+        f"{s.received} packets from the port, {s.published} published, {s.dropped} dropped "
+        f"when the broker was away too long, {s.queued} unsent; {s.commands} telecommands "
+        f"to the port, {s.commands_lost} lost"
+    )
     return 0
 
 
