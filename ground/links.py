@@ -204,6 +204,8 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
             except ValueError:
                 raise LinkError(f"sil:// option {key}={options[key]!r} is not valid") from None
     config["autostart"] = options.get("autostart", "1") not in ("0", "false", "no")
+    if "broker" in options:
+        config["mqtt"] = board_mqtt(options["broker"])
     if "scenario" in options:
         from sil.scenarios import SCENARIOS
 
@@ -214,6 +216,28 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
             )
         config.update(scenario.config)
     return config
+
+
+def board_mqtt(url: str) -> dict[str, object]:
+    """config.json's "mqtt" for a board that publishes itself on the broker at ``url``."""
+    from .errors import UsageError
+    from .mqtt.broker import parse_broker
+
+    try:
+        broker = parse_broker(url)
+    except UsageError as exc:
+        raise LinkError(str(exc)) from None
+    if broker.tls or broker.path:
+        raise LinkError(
+            f"broker {url!r}: a board takes mqtt://[user:password@]host:port "
+            "(plain MQTT, the vehicle from --vehicle)"
+        )
+    mqtt: dict[str, object] = {"broker": broker.host, "port": broker.port}
+    if broker.username is not None:
+        mqtt["user"] = broker.username
+        if broker.password is not None:
+            mqtt["password"] = broker.password
+    return mqtt
 
 
 def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, object]:

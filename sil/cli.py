@@ -70,6 +70,12 @@ def register_sil(sub: Any) -> None:
     p.add_argument(
         "--scenario", metavar="NAME", help="fly a named scenario (lander scenario --list)"
     )
+    p.add_argument(
+        "--broker",
+        metavar="URL",
+        help="also publish itself on an MQTT broker, as a Pico W does: "
+        "mqtt://[user:password@]host:port (telemetry on lander/ID/tm, commands from lander/ID/tc)",
+    )
     p.set_defaults(func=run_sil)
 
 
@@ -101,6 +107,8 @@ def _sil_options(args: argparse.Namespace) -> dict[str, str]:
         options["seed"] = str(args.seed)
     if args.scenario:
         options["scenario"] = args.scenario
+    if args.broker:
+        options["broker"] = args.broker
     return options
 
 
@@ -108,11 +116,13 @@ def _given(args: argparse.Namespace) -> list[str]:
     """The options that would change a board's config.json."""
     given = [("--time-warp", args.time_warp is not None), ("--seed", args.seed is not None)]
     given += [("--idle", args.idle), ("--scenario", bool(args.scenario))]
+    given += [("--broker", bool(args.broker))]
     return [name for name, present in given if present]
 
 
 def run_sil(args: argparse.Namespace) -> int:
-    from ground.links import provision_virtual_board
+    from ground.links import LinkError, provision_virtual_board
+    from ground.mqtt.broker import parse_broker
 
     from .board import BoardError, VirtualBoard
     from .firmware import boards_dir, was_flashed
@@ -133,6 +143,8 @@ def run_sil(args: argparse.Namespace) -> int:
             provision_virtual_board(flash, _sil_options(args))
         except OSError as exc:
             raise UsageError(f"cannot write the board's flash in {flash}: {exc.strerror}") from None
+        except LinkError as exc:
+            raise UsageError(str(exc)) from None
         how = "from the firmware's sources"
     try:
         board = VirtualBoard(flash)
@@ -142,6 +154,8 @@ def run_sil(args: argparse.Namespace) -> int:
     try:
         print(board.port, flush=True)
         warp = f"time warp {args.time_warp}; " if args.time_warp else ""
+        if args.broker:
+            warp += f"publishing on {parse_broker(args.broker).url}; "
         print(
             f"virtual board {args.vehicle} running {how}, flash {flash} "
             f"(heap {model.load().heapsize}, {warp}Ctrl-C stops it)",
