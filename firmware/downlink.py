@@ -1,7 +1,8 @@
 # Telemetry downlink: packs a packet from its points object, appends the CRC, COBS-frames it
-# and writes it, all in preallocated buffers (and, on the MQTT bus, publishes it unframed). send() is the steady-state frame path and must
-# not allocate (tests run it under micropython.heap_lock()). The scheduler sends each
-# periodic packet at its own rate on the vehicle clock, with a sequence count per APID.
+# and writes it, all in preallocated buffers (and, on the MQTT bus, publishes it unframed).
+# send() is the steady-state frame path and must not allocate (tests run it under
+# micropython.heap_lock()). The scheduler sends each periodic packet at its own rate on the
+# vehicle clock, with a sequence count per APID.
 from array import array
 
 import hal

@@ -15,8 +15,8 @@
 import time
 
 import hal
-from mqtt import MQTTClient, MQTTException
 from micropython import const
+from mqtt import MQTTClient, MQTTException
 
 _FIRST_MS = const(1000)
 _LONGEST_MS = const(30000)

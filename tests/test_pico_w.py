@@ -5,7 +5,6 @@ arrive on tm, and commands on tc pass the checks a serial frame does (key, MAC, 
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -127,7 +126,8 @@ for i in range(100):
     app.cycle()
     app.mqtt.service()
 m = app.mqtt
-sys.stderr.write("RESULT up=%%s refused=%%d sent=%%d lost=%%d\n" %% (m.up, m.refused, m.sent, m.lost))
+sys.stderr.write("RESULT up=%%s refused=%%d sent=%%d lost=%%d\n"
+                 %% (m.up, m.refused, m.sent, m.lost))
 """
 
 
