@@ -135,7 +135,10 @@ def network_up(cfg):
     global _wlan
     if PORT != "rp2":
         return True
-    import network
+    try:
+        import network
+    except ImportError:  # a Pico without WiFi
+        return False
 
     if _wlan is None:
         w = cfg.get("wifi") or {}

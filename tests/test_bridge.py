@@ -17,8 +17,9 @@ from cobs import cobs
 from ground.bridge import Bridge
 from ground.mqtt import topics
 from ground.mqtt.broker import parse_broker
+from hil.conditions import wait_for
 from tests import tmgen
-from tests.brokers import Listener, Mosquitto, needs_mosquitto, wait_for
+from tests.brokers import Listener, Mosquitto, needs_mosquitto
 
 pytestmark = [needs_mosquitto, pytest.mark.pty]
 

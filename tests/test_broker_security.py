@@ -17,16 +17,8 @@ import paho.mqtt.client as paho
 import pytest
 
 from ground.mqtt import topics
-from tests.brokers import (
-    DEPLOY,
-    Listener,
-    Mosquitto,
-    free_port,
-    login,
-    needs_mosquitto,
-    publish,
-    wait_for,
-)
+from hil.conditions import wait_for
+from tests.brokers import DEPLOY, Listener, Mosquitto, free_port, login, needs_mosquitto, publish
 
 pytestmark = needs_mosquitto
 

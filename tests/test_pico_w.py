@@ -17,8 +17,9 @@ import pytest
 from ground.decoder import Packet, TelemetryDecoder
 from ground.mqtt import topics
 from hil import vm
+from hil.conditions import wait_for
 from hil.telecommands import signed
-from tests.brokers import Listener, Mosquitto, needs_mosquitto, publish, wait_for
+from tests.brokers import Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
 
 pytestmark = [needs_mosquitto, pytest.mark.vm]
@@ -49,7 +50,7 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.pty
-def test_a_virtual_pico_w_publishes_itself_and_refuses_a_replayed_command(
+def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
     ground: Path, secured: Secured
 ) -> None:
     listener = Listener(
@@ -89,6 +90,10 @@ def test_a_virtual_pico_w_publishes_itself_and_refuses_a_replayed_command(
         pongs = [p for p in decode(listener.on(topics.tm(VEHICLE))) if p.name == "PONG"]
         assert [p.values["token"] for p in pongs] == [4242]  # it ran once
         gateway.disconnect()
+        # the broker restarted: the board notices, logs in again and goes on publishing
+        secured.broker.restart()
+        before = len(listener.on(topics.tm(VEHICLE)))
+        wait_for(lambda: len(listener.on(topics.tm(VEHICLE))) > before + 20, 60, "telemetry")
         board.send_signal(signal.SIGINT)
         board.communicate(timeout=30)
         # the VM went with its board: the broker says so by the board's will
