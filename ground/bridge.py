@@ -8,11 +8,11 @@ firmware refusing it.
 
 Either side may go away. The port is reopened with backoff by the
 :class:`~ground.bus.TelemetryBus` that reads it; the broker is reconnected with backoff by
-paho. While the broker is away telemetry waits in a bounded queue (:class:`Backlog`), whose
-oldest packets are dropped, and counted, when the outage outlasts it; at QoS 1 every packet
-still queued is delivered once the broker is back. The edge's retained ``status`` says
-``online`` while it is connected and ``offline`` when it stops, or, by its last will, when it
-dies or loses the network.
+paho (:func:`ground.mqtt.address.connect`). While the broker is away telemetry waits in a
+bounded queue (:class:`Backlog`), whose oldest packets are dropped, and counted, when the
+outage outlasts it; at QoS 1 every packet still queued is delivered once the broker is
+back. The edge's retained ``status`` says ``online`` while it is connected and ``offline``
+when it stops, or, by its last will, when it dies or loses the network.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .bus import Event, LinkState, Received, TelemetryBus
 from .identity import IDENT, from_packet
 from .links import LinkError
 from .mqtt import topics
-from .mqtt.broker import Broker
+from .mqtt.address import BrokerAddress, connect
 
 __all__ = ["Backlog", "Bridge", "BridgeStats"]
 
@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 #: QoS 1 packets handed to the broker and not yet acknowledged, at most
 WINDOW = 64
-#: s between reconnection attempts to the broker: first, then doubling up to the last
-BROKER_BACKOFF = (1, 30)
-KEEPALIVE = 10  # s: the broker gives the will this long (x1.5) after the edge went silent
+#: the edge's retained status
+ONLINE = b"online"
+OFFLINE = b"offline"
 
 
 class Backlog:
@@ -92,14 +92,15 @@ class BridgeStats:
 class Bridge:
     """Moves one vehicle's packets between a serial link and a broker.
 
-    ``start()`` opens the port (a LinkError if it cannot) and starts connecting to the
-    broker in the background; ``close()`` says ``offline`` and stops both.
+    ``start()`` opens the port and logs in to the broker (a LinkError, one line, if either
+    cannot be done); from then on both are reconnected when lost. ``close()`` says
+    ``offline`` and stops both.
     """
 
     def __init__(
         self,
         link: str,
-        broker: Broker,
+        broker: BrokerAddress,
         vehicle: str,
         *,
         qos: int = 1,
@@ -121,17 +122,9 @@ class Bridge:
         self._connected = False
         self._unacked = 0
         self._status_mids: set[int] = set()  # messages on status, not telemetry
-        self.refused: str | None = None  # why the broker refused the first login
-        self._ever_connected = False
         self._sender: threading.Thread | None = None
         self._seen_vehicle: str | None = None
-        self.client = broker.client(f"lander-bridge-{vehicle}")
-        self.client.will_set(self.topic_status, topics.OFFLINE, qos=1, retain=True)
-        self.client.reconnect_delay_set(*BROKER_BACKOFF)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_publish = self._on_publish
-        self.client.on_message = self._on_message
+        self.client: paho.Client | None = None
 
     # --- life -----------------------------------------------------------------------
 
@@ -139,11 +132,18 @@ class Bridge:
         self.bus.subscribe(self._on_bus)
         self.bus.start()
         try:
-            self.client.connect_async(self.broker.host, self.broker.port, keepalive=KEEPALIVE)
-        except (OSError, ValueError) as exc:
+            self.client = connect(
+                self.broker,
+                "bridge",
+                on_connect=self._on_connect,
+                on_message=self._on_message,
+                will=(self.topic_status, OFFLINE),
+            )
+        except LinkError:
             self.bus.close()
-            raise LinkError(f"cannot reach {self.broker.url}: {exc}") from None
-        self.client.loop_start()
+            raise
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
         self._sender = threading.Thread(target=self._send, name="bridge sender", daemon=True)
         self._sender.start()
         return self
@@ -156,8 +156,10 @@ class Bridge:
             self._wake.notify_all()
         if self._sender is not None:
             self._sender.join()
+        if self.client is None:
+            return
         if self._connected:
-            info = self.client.publish(self.topic_status, topics.OFFLINE, qos=1, retain=True)
+            info = self.client.publish(self.topic_status, OFFLINE, qos=1, retain=True)
             self._status_mids.add(info.mid)
             try:
                 info.wait_for_publish(timeout=2)
@@ -230,6 +232,7 @@ class Bridge:
             if self.qos:
                 with self._wake:
                     self._unacked += 1
+            assert self.client is not None
             info = self.client.publish(self.topic_tm, data, qos=self.qos)
             if info.rc == paho.MQTT_ERR_NO_CONN and self.qos == 0:
                 self.backlog.give_back(data)  # lost the broker just now: keep it for later
@@ -249,19 +252,11 @@ class Bridge:
 
     # --- broker ---------------------------------------------------------------------
 
-    def _on_connect(
-        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
-    ) -> None:
-        if reason.is_failure:
-            if not self._ever_connected:
-                self.refused = str(reason)  # the command line says it and stops
-            else:
-                self.notice(f"{self.broker.url} refused the bridge: {reason}")
-            return
-        self._ever_connected = True
+    def _on_connect(self, client: paho.Client) -> None:
+        """At every (re)connection, on the network thread."""
         self._stats.connects += 1
-        # (on the network thread: its acknowledgement cannot come before the mid is noted)
-        info = client.publish(self.topic_status, topics.ONLINE, qos=1, retain=True)
+        # (its acknowledgement cannot come before the mid is noted: same thread)
+        info = client.publish(self.topic_status, ONLINE, qos=1, retain=True)
         self._status_mids.add(info.mid)
         client.subscribe(self.topic_tc, qos=1)
         self.notice(

@@ -220,14 +220,10 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
 
 def board_mqtt(url: str) -> dict[str, object]:
     """config.json's "mqtt" for a board that publishes itself on the broker at ``url``."""
-    from .errors import UsageError
-    from .mqtt.broker import parse_broker
+    from .mqtt.address import parse
 
-    try:
-        broker = parse_broker(url)
-    except UsageError as exc:
-        raise LinkError(str(exc)) from None
-    if broker.tls or broker.path:
+    broker = parse(url)
+    if broker.tls or broker.vehicle:
         raise LinkError(
             f"broker {url!r}: a board takes mqtt://[user:password@]host:port "
             "(plain MQTT, the vehicle from --vehicle)"

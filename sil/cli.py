@@ -122,7 +122,7 @@ def _given(args: argparse.Namespace) -> list[str]:
 
 def run_sil(args: argparse.Namespace) -> int:
     from ground.links import LinkError, provision_virtual_board
-    from ground.mqtt.broker import parse_broker
+    from ground.mqtt.address import parse
 
     from .board import BoardError, VirtualBoard
     from .firmware import boards_dir, was_flashed
@@ -155,7 +155,7 @@ def run_sil(args: argparse.Namespace) -> int:
         print(board.port, flush=True)
         warp = f"time warp {args.time_warp}; " if args.time_warp else ""
         if args.broker:
-            warp += f"publishing on {parse_broker(args.broker).url}; "
+            warp += f"publishing on {parse(args.broker).url}; "
         print(
             f"virtual board {args.vehicle} running {how}, flash {flash} "
             f"(heap {model.load().heapsize}, {warp}Ctrl-C stops it)",

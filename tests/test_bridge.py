@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from cobs import cobs
 
-from ground.bridge import Bridge
+from ground.bridge import OFFLINE, ONLINE, Bridge
 from ground.mqtt import topics
-from ground.mqtt.broker import parse_broker
+from ground.mqtt.address import parse
 from hil.conditions import wait_for
 from tests import tmgen
-from tests.brokers import Listener, Mosquitto, needs_mosquitto
+from tests.mosquitto_kit import Listener, Mosquitto, needs_mosquitto
 
 pytestmark = [needs_mosquitto, pytest.mark.pty]
 
@@ -83,9 +83,9 @@ def durable_broker(tmp_path: Path) -> Mosquitto:
 
 def test_packets_go_up_raw_and_commands_come_down_framed(broker: Mosquitto, board: Board) -> None:
     listener = Listener(broker.port, [TM, STATUS])
-    bridge = Bridge(f"serial://{board.port}", parse_broker(broker.url), VEHICLE, qos=1).start()
+    bridge = Bridge(f"serial://{board.port}", parse(broker.url), VEHICLE, qos=1).start()
     try:
-        wait_for(lambda: listener.on(STATUS) == [topics.ONLINE], what="online")
+        wait_for(lambda: listener.on(STATUS) == [ONLINE], what="online")
         board.send(0, 50)
         wait_for(lambda: len(listener.on(TM)) >= 50, what="50 packets")
         assert listener.on(TM) == board.sent  # one packet per message, as sent, in order
@@ -96,9 +96,9 @@ def test_packets_go_up_raw_and_commands_come_down_framed(broker: Mosquitto, boar
         wait_for(lambda: bridge.stats.commands == 1)
     finally:
         bridge.close()
-    wait_for(lambda: listener.on(STATUS)[-1:] == [topics.OFFLINE], what="offline on close")
+    wait_for(lambda: listener.on(STATUS)[-1:] == [OFFLINE], what="offline on close")
     late = Listener(broker.port, STATUS)  # retained: a newcomer learns it at once
-    wait_for(lambda: late.on(STATUS) == [topics.OFFLINE], what="retained offline")
+    wait_for(lambda: late.on(STATUS) == [OFFLINE], what="retained offline")
     late.close()
     listener.close()
     assert bridge.stats.received == bridge.stats.published == 50
@@ -108,7 +108,7 @@ def test_packets_go_up_raw_and_commands_come_down_framed(broker: Mosquitto, boar
 def test_broker_restarted_mid_stream_loses_nothing_at_qos_1(tmp_path: Path, board: Board) -> None:
     broker = durable_broker(tmp_path)
     listener = Listener(broker.port, TM, client_id="tm-archive", clean=False)
-    bridge = Bridge(f"serial://{board.port}", parse_broker(broker.url), VEHICLE, qos=1).start()
+    bridge = Bridge(f"serial://{board.port}", parse(broker.url), VEHICLE, qos=1).start()
     try:
         wait_for(lambda: bridge.connected, what="the bridge's connection")
         board.send(0, 200)
@@ -133,9 +133,7 @@ def test_an_outage_longer_than_the_buffer_drops_the_oldest_and_counts_them(
 ) -> None:
     broker = durable_broker(tmp_path)
     listener = Listener(broker.port, TM, client_id="tm-archive", clean=False)
-    bridge = Bridge(
-        f"serial://{board.port}", parse_broker(broker.url), VEHICLE, qos=1, buffer=5
-    ).start()
+    bridge = Bridge(f"serial://{board.port}", parse(broker.url), VEHICLE, qos=1, buffer=5).start()
     try:
         wait_for(lambda: bridge.connected, what="the bridge's connection")
         broker.stop()
@@ -145,6 +143,7 @@ def test_an_outage_longer_than_the_buffer_drops_the_oldest_and_counts_them(
         assert bridge.stats.dropped == 15
         broker.start()
         wait_for(lambda: len(listener.on(TM)) >= 5, what="the buffered packets")
+        wait_for(lambda: bridge.stats.published == 5, what="their acknowledgements")
     finally:
         bridge.close()
         listener.close()
@@ -174,10 +173,10 @@ def test_a_killed_bridge_turns_its_vehicle_offline_by_its_will(
         text=True,
     )
     try:
-        wait_for(lambda: listener.on(STATUS)[-1:] == [topics.ONLINE], what="online")
+        wait_for(lambda: listener.on(STATUS)[-1:] == [ONLINE], what="online")
         bridge.send_signal(signal.SIGKILL)
         bridge.wait()
-        wait_for(lambda: listener.on(STATUS)[-1:] == [topics.OFFLINE], what="the will")
+        wait_for(lambda: listener.on(STATUS)[-1:] == [OFFLINE], what="the will")
     finally:
         if bridge.poll() is None:
             bridge.kill()
@@ -208,7 +207,7 @@ def test_a_stopped_bridge_says_offline_and_what_it_moved(broker: Mosquitto, boar
         text=True,
     )
     try:
-        wait_for(lambda: listener.on(STATUS)[-1:] == [topics.ONLINE], what="online")
+        wait_for(lambda: listener.on(STATUS)[-1:] == [ONLINE], what="online")
         board.send(0, 10)
         wait_for(lambda: len(listener.on(TM)) == 10, what="10 packets")
         bridge.send_signal(signal.SIGTERM)
@@ -219,14 +218,14 @@ def test_a_stopped_bridge_says_offline_and_what_it_moved(broker: Mosquitto, boar
             bridge.communicate()
     assert bridge.returncode == 0
     assert "10 packets from the port, 10 published, 0 dropped" in err
-    wait_for(lambda: listener.on(STATUS)[-1:] == [topics.OFFLINE], what="offline")
+    wait_for(lambda: listener.on(STATUS)[-1:] == [OFFLINE], what="offline")
     listener.close()
 
 
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["--broker", "http://host"], "is not a broker"),
+        (["--broker", "http://host"], "is not an mqtt:// or mqtts:// URL"),
         (["--broker", "mqtt://127.0.0.1:1/LANDER-2"], "--vehicle LANDER-2"),
         (["--broker", "mqtts://127.0.0.1?ca=/nonexistent.crt"], "no CA file"),
     ],

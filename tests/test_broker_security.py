@@ -16,9 +16,18 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from ground.bridge import ONLINE
 from ground.mqtt import topics
 from hil.conditions import wait_for
-from tests.brokers import DEPLOY, Listener, Mosquitto, free_port, login, needs_mosquitto, publish
+from tests.mosquitto_kit import (
+    DEPLOY,
+    Listener,
+    Mosquitto,
+    free_port,
+    login,
+    needs_mosquitto,
+    publish,
+)
 
 pytestmark = needs_mosquitto
 
@@ -101,11 +110,15 @@ def test_anonymous_and_wrong_passwords_are_refused(secured: Secured) -> None:
 
 
 def test_a_viewer_cannot_request_a_command(secured: Secured, gateway: Listener) -> None:
-    request = topics.cmd_request("LANDER-1")
+    request = topics.cmd_request("LANDER-1", "operator")
     secured.attempt("viewer", request, b'{"id": "v1", "command": "ARM"}')
+    secured.attempt("viewer", topics.cmd_request("LANDER-1", "viewer"), b'{"id": "v2"}')
+    # nor may an operator request in another account's name
+    secured.attempt("operator", topics.cmd_request("LANDER-1", "viewer"), b'{"id": "o0"}')
     assert secured.attempt("operator", request, b'{"id": "o1", "command": "NOOP"}')
     wait_for(lambda: gateway.on(request), what="the operator's request")
-    assert gateway.on(request) == [b'{"id": "o1", "command": "NOOP"}']
+    requests = [(m.topic, m.payload) for m in gateway.messages if "/cmd/request/" in m.topic]
+    assert requests == [(request, b'{"id": "o1", "command": "NOOP"}')]
 
 
 def test_an_edge_publishes_only_its_own_vehicle(secured: Secured, gateway: Listener) -> None:
@@ -189,14 +202,14 @@ def test_a_bridge_logs_in_over_tls_and_a_wrong_password_is_one_line(secured: Sec
         text=True,
     )
     try:
-        wait_for(lambda: viewer.on(topics.status("LANDER-1"))[-1:] == [topics.ONLINE])
+        wait_for(lambda: viewer.on(topics.status("LANDER-1"))[-1:] == [ONLINE])
     finally:
         bridge.terminate()
         bridge.communicate(timeout=30)
         viewer.close()
     bad = run_bridge(port, f"mqtt://edge-LANDER-1:wrong@127.0.0.1:{secured.port}")
-    assert bad.returncode == 2
-    assert "refused the login" in bad.stderr
+    assert bad.returncode == 3
+    assert "refused the connection: Not authorized" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     os.close(master)
     os.close(slave)

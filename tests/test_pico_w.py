@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from ground.bridge import OFFLINE, ONLINE
 from ground.decoder import Packet, TelemetryDecoder
 from ground.mqtt import topics
 from hil import vm
 from hil.conditions import wait_for
 from hil.telecommands import signed
-from tests.brokers import Listener, Mosquitto, needs_mosquitto, publish
+from tests.mosquitto_kit import Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
 
 pytestmark = [needs_mosquitto, pytest.mark.vm]
@@ -78,7 +79,7 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
         text=True,
     )
     try:
-        wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [topics.ONLINE], 60)
+        wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [ONLINE], 60)
         wait_for(lambda: {"HK", "NAV"} <= {p.name for p in decode(listener.on(topics.tm(VEHICLE)))})
         # the gateway's command, then the same bytes again (a replay onto tc)
         command = signed("PING", 5, token=4242).packet
@@ -97,7 +98,7 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
         board.send_signal(signal.SIGINT)
         board.communicate(timeout=30)
         # the VM went with its board: the broker says so by the board's will
-        wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [topics.OFFLINE])
+        wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [OFFLINE])
     finally:
         if board.poll() is None:
             board.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -11,7 +12,8 @@ from typing import Any
 from ..bridge import Bridge
 from ..errors import UsageError
 from ..keys import DEFAULT_VEHICLE
-from ..mqtt.broker import PASSWORD_ENV, parse_broker
+from ..links import LinkError
+from ..mqtt.address import parse
 from .arguments import positive_float, positive_int
 
 __all__ = ["register", "run"]
@@ -22,15 +24,14 @@ def register(sub: Any) -> None:
         "bridge",
         help="move a board's raw packets between its serial port and an MQTT broker",
         description="Publish every telemetry packet the port delivers on lander/ID/tm and "
-        "write every telecommand from lander/ID/tc to the port. Holds no key. "
-        f"A password may come from ${PASSWORD_ENV} instead of the URL.",
+        "write every telecommand from lander/ID/tc to the port. Holds no key.",
     )
     p.add_argument("--link", required=True, metavar="URL", help="the board's serial port")
     p.add_argument(
         "--broker",
         required=True,
         metavar="URL",
-        help="mqtt://[user[:password]@]host[:port] or mqtts://...[?ca=FILE]",
+        help="mqtt://[user:password@]host[:port], or mqtts://...[?ca=FILE] over TLS",
     )
     p.add_argument(
         "--vehicle", default=DEFAULT_VEHICLE, metavar="ID", help=f"default {DEFAULT_VEHICLE}"
@@ -54,12 +55,17 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    broker = parse_broker(args.broker)
-    if broker.path:
+    try:
+        broker = parse(args.broker)
+    except LinkError as exc:
+        raise UsageError(f"--broker: {exc}") from None
+    if broker.vehicle:
         raise UsageError(
-            f"--broker {broker.url}/{broker.path}: give the broker alone; "
-            f"the vehicle is --vehicle {broker.path}"
+            f"--broker {broker.url}: give the broker alone; the vehicle is "
+            f"--vehicle {broker.vehicle}"
         )
+    if broker.ca is not None and not os.path.isfile(broker.ca):
+        raise UsageError(f"--broker {broker.url}: no CA file {broker.ca}")
 
     def notice(line: str) -> None:
         print(f"lander bridge: {line}", file=sys.stderr, flush=True)
@@ -72,12 +78,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         while end is None or time.monotonic() < end:
             time.sleep(0.2)
-            if bridge.refused and not bridge.connected:
-                bridge.close()
-                raise UsageError(
-                    f"{broker.url} refused the login ({bridge.refused}): check the account "
-                    "and password it was given"
-                )
             if bridge.bus.state == "closed":
                 notice(
                     f"{args.link} closed" + (f": {bridge.bus.reason}" if bridge.bus.reason else "")

@@ -1,28 +1,30 @@
-"""The ground segment's topic names, in one place (DESIGN.md, "Ground segment").
+"""Every MQTT topic of the ground segment, in one place for the ground process and the edges.
 
-Everything of a vehicle lives under ``lander/<vehicle>/``:
+Under ``lander/<vehicle>/``:
 
-==================  ==========================================================  ===============
-topic               payload                                                     published by
-==================  ==========================================================  ===============
-``tm``              one raw CCSDS telemetry packet (CRC included, never framed)  the edge
-``tc``              one raw authenticated telecommand packet                    the gateway
-``status``          ``online`` / ``offline``, retained (the edge's last will)   the edge
-``packet/<NAME>``   the decoded packet as JSON (``lander decode --format jsonl``)  the ground
-``event``           decoded events                                              the ground
-``alarm``           limit transitions                                           the ground
-``link``            link statistics                                             the ground
-``cmd/request``     a command request                                           operators
-``cmd/ack/<id>``    the verification stages of request ``id``                   the ground
-==================  ==========================================================  ===============
+=========================  ==============  ==================================================
+topic                      who publishes   what
+=========================  ==============  ==================================================
+``tm``                     the edge        one raw CCSDS telemetry packet per message
+                                           (a bridge, a Pico W, or ``lander ground`` for the
+                                           links it owns)
+``tc``                     the gateway     one raw signed telecommand packet per message
+``status``                 the edge        retained ``online``/``offline`` (last will)
+``packet/<NAME>``          ground          decoded JSON, as ``lander decode --format jsonl``
+``event``                  ground          decoded events (JSON)
+``alarm``                  ground          limit transitions (JSON)
+``link``                   ground          link statistics (JSON, about once a second)
+``cmd/request/<account>``  an operator     a command request (JSON); the broker's ACL
+                                           (``pattern write lander/+/cmd/request/%u``) makes
+                                           ``<account>`` the requester's own account name
+``cmd/ack/<request id>``   ground          every stage of that request (JSON)
+=========================  ==============  ==================================================
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ROOT",
-    "ONLINE",
-    "OFFLINE",
     "tm",
     "tc",
     "status",
@@ -32,56 +34,58 @@ __all__ = [
     "link",
     "cmd_request",
     "cmd_ack",
-    "vehicle_of",
+    "ALL_TM",
+    "ALL_REQUESTS",
+    "split",
 ]
 
 ROOT = "lander"
-#: payloads of ``status``
-ONLINE = b"online"
-OFFLINE = b"offline"
-
-
-def _topic(vehicle: str, leaf: str) -> str:
-    return f"{ROOT}/{vehicle}/{leaf}"
+#: every vehicle's raw telemetry (what ``lander ground --vehicle-tm`` takes)
+ALL_TM = f"{ROOT}/+/tm"
+#: every vehicle's command requests (what the gateway takes)
+ALL_REQUESTS = f"{ROOT}/+/cmd/request/+"
 
 
 def tm(vehicle: str) -> str:
-    return _topic(vehicle, "tm")
+    return f"{ROOT}/{vehicle}/tm"
 
 
 def tc(vehicle: str) -> str:
-    return _topic(vehicle, "tc")
+    return f"{ROOT}/{vehicle}/tc"
 
 
 def status(vehicle: str) -> str:
-    return _topic(vehicle, "status")
+    return f"{ROOT}/{vehicle}/status"
 
 
 def packet(vehicle: str, name: str) -> str:
-    return _topic(vehicle, f"packet/{name}")
+    return f"{ROOT}/{vehicle}/packet/{name}"
 
 
 def event(vehicle: str) -> str:
-    return _topic(vehicle, "event")
+    return f"{ROOT}/{vehicle}/event"
 
 
 def alarm(vehicle: str) -> str:
-    return _topic(vehicle, "alarm")
+    return f"{ROOT}/{vehicle}/alarm"
 
 
 def link(vehicle: str) -> str:
-    return _topic(vehicle, "link")
+    return f"{ROOT}/{vehicle}/link"
 
 
-def cmd_request(vehicle: str) -> str:
-    return _topic(vehicle, "cmd/request")
+def cmd_request(vehicle: str, account: str) -> str:
+    return f"{ROOT}/{vehicle}/cmd/request/{account}"
 
 
 def cmd_ack(vehicle: str, request_id: str) -> str:
-    return _topic(vehicle, f"cmd/ack/{request_id}")
+    return f"{ROOT}/{vehicle}/cmd/ack/{request_id}"
 
 
-def vehicle_of(topic: str) -> str | None:
-    """The vehicle a topic belongs to (``lander/<vehicle>/...``), or None."""
-    parts = topic.split("/")
-    return parts[1] if len(parts) >= 3 and parts[0] == ROOT else None
+def split(topic: str) -> tuple[str, str] | None:
+    """``lander/V/cmd/request/ops`` -> ``("V", "cmd/request/ops")``; None outside ``lander/``."""
+    root, _, rest = topic.partition("/")
+    vehicle, _, leaf = rest.partition("/")
+    if root != ROOT or not vehicle or not leaf:
+        return None
+    return vehicle, leaf
