@@ -261,3 +261,32 @@ def test_a_missing_port_is_one_line(broker: Mosquitto) -> None:
     assert run.returncode == 3
     assert "no serial port /dev/ttyNOPE0" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_board_that_goes_away_and_comes_back_is_bridged_again(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """A Pico re-enumerates when it resets: its device goes, then a new one comes."""
+    first, second = Board(), Board()
+    port = tmp_path / "ttyLANDER"
+    port.symlink_to(first.port)
+    listener = Listener(broker.port, TM)
+    bridge = Bridge(f"serial://{port}", parse(broker.url), VEHICLE).start()
+    try:
+        first.send(0, 5)
+        wait_for(lambda: len(listener.on(TM)) == 5, what="packets before")
+        first.close()
+        wait_for(lambda: bridge.bus.state == "lost", what="the port lost")
+        # a telecommand while the port is away cannot be delivered: counted, not queued
+        listener.client.publish(topics.tc(VEHICLE), b"\x10\x01", qos=1)
+        wait_for(lambda: bridge.stats.commands_lost == 1, what="the lost telecommand")
+        port.unlink()
+        port.symlink_to(second.port)
+        wait_for(lambda: bridge.bus.state == "back", what="the port back")
+        second.send(5, 5)
+        wait_for(lambda: len(listener.on(TM)) == 10, what="packets after")
+    finally:
+        bridge.close()
+        second.close()
+        listener.close()
+    assert listener.on(TM) == first.sent + second.sent
