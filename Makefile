@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NPM ?= npm
+SILICON := sil/silicon/node_modules/.package-lock.json
 
-.PHONY: demo test bench lint generate clean
+.PHONY: demo test bench lint generate clean silicon
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,22 +14,47 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The silicon board's RP2040 emulator (npm rp2040js, pinned by package-lock.json). Without
+# node and npm the silicon tests are skipped, and say so.
+$(SILICON): sil/silicon/package.json sil/silicon/package-lock.json
+	@if command -v node >/dev/null && command -v $(NPM) >/dev/null; then \
+		$(NPM) ci --prefix sil/silicon --no-audit --no-fund --loglevel=error; \
+	else \
+		echo "node/npm not found: the silicon board is not installed (its tests are skipped)"; \
+	fi
+
+silicon: $(SILICON)
+
 demo: $(STAMP)
 	$(BIN)/lander demo
 
-test: $(STAMP)
+test: $(STAMP) silicon
 	$(BIN)/pytest -q -n 2
 
-bench: $(STAMP)
+bench: $(STAMP) silicon
 	$(BIN)/python -m bench
 
-lint: $(STAMP)
+# MicroPython's stubs for the boards the firmware runs on (v1.28, as the silicon board's image).
+# Each board's go to a folder of their own: they are the same module names, and their stdlib
+# replaces CPython's typeshed when the firmware is checked (mypy-rp2.ini).
+RP2_STUBS := build/stubs
+RP2_STUBS_VERSION := 1.28.0.post4
+$(RP2_STUBS)/%/.installed:
+	$(BIN)/pip install --quiet --no-deps --target $(RP2_STUBS)/$* \
+		micropython-rp2-rpi-$*-stubs==$(RP2_STUBS_VERSION) "micropython-stdlib-stubs>=1.28.0,<1.29.0"
+	touch $@
+
+lint: $(STAMP) $(RP2_STUBS)/pico/.installed $(RP2_STUBS)/pico-w/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check ground schemas sil hil bench tests
 	$(BIN)/mypy
+	for board in pico pico-w; do \
+		MYPYPATH=$(RP2_STUBS)/$$board $(BIN)/mypy --config-file mypy-rp2.ini \
+			--custom-typeshed-dir $(RP2_STUBS)/$$board firmware/*.py || exit 1; \
+	done
 
 generate: $(STAMP)
 	$(BIN)/python -m schemas.codegen
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) sil/silicon/node_modules build *.egg-info .pytest_cache .hypothesis

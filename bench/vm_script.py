@@ -20,12 +20,15 @@ total = used + gc.mem_free()
 low = gc.mem_free()
 cycles = 0
 busiest = 0
+worst = 0
 slot_us = [0] * 5
 t0 = time.ticks_us()
 while not app.halted:
     c0 = time.ticks_us()
     app.cycle()
-    slot_us[app.flight.tick % 5] += time.ticks_diff(time.ticks_us(), c0)
+    dt = time.ticks_diff(time.ticks_us(), c0)
+    slot_us[app.flight.tick % 5] += dt
+    worst = max(worst, dt)
     cycles += 1
     if app.clock.ms == 0:
         low = min(low, app.points[P.HK].heap_free)
@@ -55,8 +58,9 @@ for i in range(50):
     pkt = body + bytes((c >> 8, c & 0xFF))
 alloc_naive = (gc.mem_alloc() - a0) / 50
 gc.enable()
-fields = (alloc / N, alloc_naive, us / N, us_cycle, us_busiest, cycles, used, total - low, total)
+fields = (alloc / N, alloc_naive, us / N, us_cycle, us_busiest, worst, cycles, used,
+          total - low, total)
 sys.stderr.write("BENCH alloc_per_frame=%f alloc_naive=%f us_per_frame=%f "
-                 "us_per_cycle=%f us_busiest=%f cycles=%d heap_used=%d heap_peak=%d "
+                 "us_per_cycle=%f us_busiest=%f us_worst=%d cycles=%d heap_used=%d heap_peak=%d "
                  "heap_total=%d\n" % fields)
 """

@@ -57,13 +57,13 @@ def configure(cfg):
 
 def write(buf, n):
     # Write buf[0:n] to the serial port without slicing (no allocation).
-    _out.write(buf, n)
+    _out.write(buf, n)  # type: ignore[call-overload]  # MicroPython streams: write(buf, n)
 
 
 def read_byte():
     # Next received byte, or -1 when none is waiting.
     for _ in _poll.ipoll(0):
-        if _in.readinto(_b1) == 1:
+        if _in.readinto(_b1) == 1:  # type: ignore[union-attr]  # (stub lacks it; rp2 has it)
             return _b1[0]
     return -1
 

@@ -72,32 +72,34 @@ class _Spec:
         )
 
 
-class Packet(tuple[Any, ...]):
+class Packet(bytes):
     """One good telemetry packet: its raw bytes (header .. CRC) and its definition.
 
-    A tuple underneath, ``(spec, data)``, because the raw path makes a million of them a
-    second and a tuple is the cheapest object Python builds. Nothing is unpacked until asked
-    for: :attr:`seq` and :attr:`apid` come from the header, :attr:`raw` and :attr:`values`
-    unpack the fields each time they are read.
+    The packet *is* its bytes (a :class:`bytes` subclass, one per APID, whose class carries
+    the definition), because the raw path makes a million of them a second and copying 60
+    octets into a new bytes object is the cheapest object Python builds that can say what it
+    is. Nothing is unpacked until asked for: :attr:`seq` and :attr:`apid` come from the
+    header, :attr:`raw` and :attr:`values` unpack the fields each time they are read. Two
+    packets are equal when their bytes are.
     """
 
     __slots__ = ()
+    _spec: _Spec  # set on each APID's subclass (TelemetryDecoder)
 
     @property
     def data(self) -> bytes:
         """The packet as received, CRC included: archivable, re-decodable."""
-        return self[1]  # type: ignore[no-any-return]
+        return bytes(self)
 
     @property
     def seq(self) -> int:
-        data = self[1]
-        return ((data[2] << 8) | data[3]) & wire.MAX_SEQ  # type: ignore[no-any-return]
+        return ((self[2] << 8) | self[3]) & wire.MAX_SEQ
 
     @property
     def words(self) -> tuple[Any, ...]:
         """Every number of the packet in one ``struct`` call: 3 header words, coarse, fine,
         the fields."""
-        return self[0].struct.unpack_from(self[1])  # type: ignore[no-any-return]
+        return self._spec.struct.unpack_from(self)
 
     @property
     def raw(self) -> tuple[Any, ...]:
@@ -106,29 +108,29 @@ class Packet(tuple[Any, ...]):
 
     @property
     def definition(self) -> model.PacketDef:
-        return self[0].definition  # type: ignore[no-any-return]
+        return self._spec.definition
 
     @property
     def name(self) -> str:
-        return self[0].definition.name  # type: ignore[no-any-return]
+        return self._spec.definition.name
 
     @property
     def apid(self) -> int:
-        return self[0].definition.apid  # type: ignore[no-any-return]
+        return self._spec.definition.apid
 
     @property
     def time(self) -> float:
         """Vehicle time (CUC coarse + fine) in seconds."""
-        return wire.cuc_seconds(*wire.CUC.unpack_from(self[1], _CUC_AT))
+        return wire.cuc_seconds(*wire.CUC.unpack_from(self, _CUC_AT))
 
     @property
     def raw_values(self) -> dict[str, Any]:
-        return dict(zip(self[0].names, self.words[5:], strict=True))
+        return dict(zip(self._spec.names, self.words[5:], strict=True))
 
     @property
     def values(self) -> dict[str, Any]:
         """Engineering values: calibrated numbers in the field's unit, states by name."""
-        spec = self[0]
+        spec = self._spec
         return {
             name: (conv(raw) if conv else raw)
             for name, conv, raw in zip(spec.names, spec.converters, self.words[5:], strict=True)
@@ -137,13 +139,13 @@ class Packet(tuple[Any, ...]):
     @property
     def event(self) -> _events.Event | None:
         """The event an EVENT packet carries, its arguments named; None for other packets."""
-        table = self[0].events
+        table = self._spec.events
         if table is None:
             return None
         raw = self.raw_values
-        return _events.from_values(
-            table.get(raw.get(model.EVENT_ID_FIELD)), self.time, raw, self.values, self.definition
-        )
+        code = raw.get(model.EVENT_ID_FIELD)
+        definition = table.get(code) if isinstance(code, int) else None
+        return _events.from_values(definition, self.time, raw, self.values, self.definition)
 
     def to_dict(self) -> dict[str, Any]:
         record = {
@@ -158,19 +160,16 @@ class Packet(tuple[Any, ...]):
             record["event"] = event.to_dict()
         return record
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Packet):
-            return NotImplemented
-        return self[1] == other[1]  # type: ignore[no-any-return]
-
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"Packet({self.name}, seq={self.seq}, time={self.time:.3f})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (bytes, (bytes(self),))  # across processes a packet travels as its bytes
+
+
+def _packet_class(spec: _Spec) -> type[Packet]:
+    """The Packet subclass of one APID: its instances are that APID's packets."""
+    return type(f"Packet_{spec.definition.name}", (Packet,), {"__slots__": (), "_spec": spec})
 
 
 @dataclass
@@ -243,11 +242,11 @@ class TelemetryDecoder:
         self.dictionary = dictionary if dictionary is not None else model.load()
         specs = [_Spec(p, self.dictionary) for p in self.dictionary]
         self._known_word0 = {_TM_WORD0_BASE | s.definition.apid for s in specs}
-        # First two octets of the header -> (spec, packet size, length field octets): one
-        # dict lookup checks version, type, secondary header flag and APID at once.
+        # First two octets of the header -> (Packet class, packet size, length field
+        # octets): one dict lookup checks version, type, secondary header flag and APID.
         self._plans = {
             (_TM_WORD0_BASE | s.definition.apid).to_bytes(2, "big"): (
-                s,
+                _packet_class(s),
                 s.size,
                 s.length.to_bytes(2, "big"),
             )
@@ -263,7 +262,7 @@ class TelemetryDecoder:
         #: which vehicle, boot, firmware and dictionary the packets come from (IDENT)
         self.identity = IdentityWatch()
         self._ident_key = next(
-            (k for k, plan in self._plans.items() if plan[0].definition.name == IDENT), b""
+            (k for k, plan in self._plans.items() if plan[0]._spec.definition.name == IDENT), b""
         )
 
     # --- feeding ---------------------------------------------------------------------
@@ -306,6 +305,7 @@ class TelemetryDecoder:
         out: list[Packet] = []
         if self._intact(pkt):
             self._emit(pkt, out)
+            stats.packets += 1
         else:
             self._reject_header(pkt)
         return out
@@ -326,6 +326,7 @@ class TelemetryDecoder:
             self._emit(pkt, out)
         else:
             self._bad(run, out, "undecodable")  # truncated
+        self.stats.packets += len(out)
         return self._observe(out, before)
 
     def decode_all(self, data: bytes) -> list[Packet]:
@@ -346,19 +347,18 @@ class TelemetryDecoder:
         append = out.append
         plans = self._plans
         expected = self._expected
-        packet = Packet
-        good = 0
         for run in runs:
             try:
                 pkt = cobs_decode(run)
             except DecodeError:
                 self._bad(run, out, "undecodable")
                 continue
-            if crc_hqx(pkt, 0xFFFF) or len(pkt) < _MIN_PACKET:
+            if crc_hqx(pkt, 0xFFFF):
                 self._bad(run, out, "crc_errors" if len(pkt) >= _MIN_PACKET else "undecodable")
                 continue
             key = pkt[:2]
             plan = plans.get(key)
+            # A known APID, its size, the length field that says so, an unsegmented packet.
             if plan is None or plan[1] != len(pkt) or pkt[4:6] != plan[2] or pkt[2] < 0xC0:
                 self._bad(run, out, "")
                 continue
@@ -366,10 +366,9 @@ class TelemetryDecoder:
             if expected[key] == seq:
                 expected[key] = (seq + 1) & 0x3FFF
             else:
-                self._sequence(key, plan[0], seq)
-            append(packet((plan[0], pkt)))
-            good += 1
-        self.stats.packets += good
+                self._sequence(key, seq)
+            append(plan[0](pkt))
+        self.stats.packets += len(out)
         return out
 
     # --- internals -------------------------------------------------------------------
@@ -382,22 +381,21 @@ class TelemetryDecoder:
         return plan is not None and plan[1] == len(pkt) and pkt[4:6] == plan[2] and pkt[2] >= 0xC0
 
     def _emit(self, pkt: bytes, out: list[Packet]) -> None:
-        """Route an intact packet: count it, follow its sequence count, hand it on."""
+        """Route an intact packet: follow its sequence count, hand it on (the caller counts
+        what it hands on)."""
         key = pkt[:2]
-        spec = self._plans[key][0]
         seq = ((pkt[2] << 8) | pkt[3]) & wire.MAX_SEQ
         if self._expected[key] == seq:
             self._expected[key] = (seq + 1) & wire.MAX_SEQ
         else:
-            self._sequence(key, spec, seq)
-        self.stats.packets += 1
-        out.append(Packet((spec, pkt)))
+            self._sequence(key, seq)
+        out.append(self._plans[key][0](pkt))
 
-    def _sequence(self, key: bytes, spec: _Spec, seq: int) -> None:
+    def _sequence(self, key: bytes, seq: int) -> None:
         """A packet whose sequence count is not the one expected: first, gap, late, repeat."""
         stats = self.stats
         expected = self._expected[key]
-        name = spec.definition.name
+        name = self._plans[key][0]._spec.definition.name
         if expected < 0:  # first packet of this APID
             self._expected[key] = (seq + 1) & wire.MAX_SEQ
             return
@@ -430,6 +428,9 @@ class TelemetryDecoder:
 
     def _reject_header(self, pkt: bytes) -> None:
         """A CRC-good packet we cannot decode: an APID we do not know, or a bad header."""
+        if len(pkt) < _MIN_PACKET:
+            self.stats.undecodable += 1
+            return
         word0 = int.from_bytes(pkt[:2], "big")
         known_form = (word0 & ~wire.MAX_APID) == _TM_WORD0_BASE
         if known_form and word0 not in self._known_word0:

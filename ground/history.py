@@ -45,7 +45,8 @@ def default_path() -> Path:
     return Path(data) / "lander" / "history.jsonl"
 
 
-def _user() -> str:
+def operator() -> str:
+    """Who is commanding: the operating-system user (its uid where it has no name)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a bare container)
@@ -59,7 +60,7 @@ class CommandHistory:
         self, path: Path | None = None, *, wall_clock: Callable[[], float] = time.time
     ) -> None:
         self.path = path if path is not None else default_path()
-        self._user = _user()
+        self._user = operator()
         self._host = socket.gethostname()
         self._wall = wall_clock
 

@@ -8,11 +8,15 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``rfc2217://host:port``
 ``tcp://host:port``                    raw TCP (pyserial's ``socket://``)
 ``file://capture.bin``                 a raw capture, read once to the end
-``sil://?time_warp=10&seed=1``         starts a virtual board and opens its serial port
-``sil://?scenario=crater_rim``         ... flying a named scenario (``lander scenario --list``)
+``sil://?time_warp=10&seed=1``         starts a virtual board (registered by :mod:`sil.link`)
+``silicon://?time_warp=10``            starts a silicon board: rp2 MicroPython on an emulated
+                                       RP2040, flashed with the firmware (:mod:`sil.silicon`)
 =====================================  =====================================================
 
-Adapters only move bytes; every link is decoded by the same :class:`TelemetryDecoder`.
+Other packages add link types: an entry point in the ``lander.links`` group names a
+scheme and a callable that opens its URL (``sil = "sil.link:open_sil_link"``), so the
+ground knows no link type it does not own. Adapters only move bytes; every link is decoded
+by the same :class:`TelemetryDecoder`.
 Failures a user can cause (no such port, a board unplugged, a missing file) raise
 :class:`LinkError` with one line that says what to do.
 """
@@ -21,9 +25,9 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -40,8 +44,11 @@ __all__ = [
     "open_link",
     "SerialLink",
     "FileLink",
-    "SilLink",
-    "provision_virtual_board",
+    "LinkFactory",
+    "register_link",
+    "link_factory",
+    "link_schemes",
+    "link_options",
 ]
 
 
@@ -111,7 +118,8 @@ class SerialLink:
             if not first:
                 return b""
             waiting = self._port.in_waiting
-            return first + (self._port.read(waiting) if waiting else b"")
+            data: bytes = first + (self._port.read(waiting) if waiting else b"")
+            return data
         except (serial.SerialException, OSError) as exc:
             raise LinkClosed(f"lost {self._target}: {_reason(exc)}") from None
 
@@ -153,104 +161,66 @@ class FileLink:
         self._file.close()
 
 
-class SilLink(SerialLink):
-    """Starts a virtual board with the project's firmware and opens its serial port."""
-
-    reconnectable = False  # a board that stopped does not come back
-
-    def __init__(self, url: str, options: dict[str, str]) -> None:
-        from sil.board import VirtualBoard
-
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        flash = options.pop("flash", None)
-        if flash is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="lander-vboard-")
-            flash = self._tmp.name
-        try:
-            provision_virtual_board(Path(flash), options)
-        except LinkError:
-            self._cleanup()
-            raise
-        self.board = VirtualBoard(Path(flash))
-        try:
-            self.board.start()
-        except Exception as exc:
-            self._cleanup()
-            raise LinkError(f"virtual board did not start: {exc}") from None
-        super().__init__(url, self.board.port)
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._cleanup()
-
-    def _cleanup(self) -> None:
-        board = getattr(self, "board", None)
-        if board is not None:
-            board.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+#: Opens a link from its URL; a package registers one per scheme (``lander.links``).
+LinkFactory = Callable[[str], Link]
+ENTRY_POINT_GROUP = "lander.links"
 
 
-def sil_config(options: dict[str, str]) -> dict[str, object]:
-    """config.json for a virtual board from URL or command-line options."""
-    config: dict[str, object] = {}
-    for key, cast in (("time_warp", int), ("seed", int), ("vehicle", str)):
-        if key in options:
-            try:
-                config[key] = cast(options[key])
-            except ValueError:
-                raise LinkError(f"sil:// option {key}={options[key]!r} is not valid") from None
-    config["autostart"] = options.get("autostart", "1") not in ("0", "false", "no")
-    if "broker" in options:
-        config["mqtt"] = board_mqtt(options["broker"])
-    if "scenario" in options:
-        from sil.scenarios import SCENARIOS
-
-        scenario = SCENARIOS.get(options["scenario"])
-        if scenario is None:
-            raise LinkError(
-                f"unknown scenario {options['scenario']!r}: `lander scenario --list` shows them"
-            )
-        config.update(scenario.config)
-    return config
-
-
-def board_mqtt(url: str) -> dict[str, object]:
-    """config.json's "mqtt" for a board that publishes itself on the broker at ``url``."""
-    from .mqtt.address import parse
-
-    broker = parse(url)
-    if broker.tls or broker.vehicle:
-        raise LinkError(
-            f"broker {url!r}: a board takes mqtt://[user:password@]host:port "
-            "(plain MQTT, the vehicle from --vehicle)"
-        )
-    mqtt: dict[str, object] = {"broker": broker.host, "port": broker.port}
-    if broker.username is not None:
-        mqtt["user"] = broker.username
-        if broker.password is not None:
-            mqtt["password"] = broker.password
-    return mqtt
-
-
-def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, object]:
-    """Put the firmware, its config.json and the vehicle's key (the ground's, made on first
-    use) on a virtual board's flash; returns the config."""
-    from sil.firmware import install_sources
-
-    from .keys import DEFAULT_VEHICLE, KeyFileError, load_key
-
-    config = sil_config(options)
+def _serial(url: str) -> Link:
+    parts = urlsplit(url)
+    options = _options(parts.query)
     try:
-        key = load_key(str(config.get("vehicle", DEFAULT_VEHICLE)))
-    except KeyFileError as exc:
-        raise LinkError(str(exc)) from None
-    config["key_id"] = key.key_id
-    install_sources(flash, config, key=key.secret)
-    return config
+        baud = int(options.get("baud", 115200))
+    except ValueError:
+        raise LinkError(f"baud={options['baud']!r} is not a number") from None
+    return SerialLink(url, unquote(parts.netloc + parts.path), baud)
+
+
+def _file(url: str) -> Link:
+    parts = urlsplit(url)
+    return FileLink(url, unquote(parts.netloc + parts.path))
+
+
+def _tcp(url: str) -> Link:
+    return SerialLink(url, f"socket://{urlsplit(url).netloc}")
+
+
+def _pyserial(url: str) -> Link:
+    return SerialLink(url, url)
+
+
+_BUILT_IN: dict[str, LinkFactory] = {
+    "serial": _serial,
+    "file": _file,
+    "tcp": _tcp,
+    **dict.fromkeys(("socket", "loop", "rfc2217", "spy", "alt", "hwgrep"), _pyserial),
+}
+_registered: dict[str, LinkFactory] = {}
+
+
+def register_link(scheme: str, factory: LinkFactory) -> None:
+    """Make ``scheme://`` links open with ``factory(url)`` in this process (packages
+    register theirs with the ``lander.links`` entry point group instead)."""
+    _registered[scheme] = factory
+
+
+def link_factory(scheme: str) -> LinkFactory | None:
+    """The factory of a scheme: registered here, built in, or from an installed package."""
+    if scheme in _registered:
+        return _registered[scheme]
+    if scheme in _BUILT_IN:
+        return _BUILT_IN[scheme]
+    for entry in entry_points(group=ENTRY_POINT_GROUP, name=scheme):
+        factory: LinkFactory = entry.load()
+        _registered[scheme] = factory
+        return factory
+    return None
+
+
+def link_schemes() -> list[str]:
+    """Every scheme a link URL may have here."""
+    installed = {e.name for e in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted({*_BUILT_IN, *_registered, *installed})
 
 
 def open_link(url: str) -> Link:
@@ -259,30 +229,25 @@ def open_link(url: str) -> Link:
         if os.path.isfile(url) or url == "-":
             return FileLink(f"file://{url}", url)
         return SerialLink(f"serial://{url}", url)
-    parts = urlsplit(url)
-    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    scheme = parts.scheme
-    if scheme == "serial":
-        path = unquote(parts.netloc + parts.path)
-        try:
-            baud = int(options.get("baud", 115200))
-        except ValueError:
-            raise LinkError(f"baud={options['baud']!r} is not a number") from None
-        return SerialLink(url, path, baud)
-    if scheme == "file":
-        return FileLink(url, unquote(parts.netloc + parts.path))
-    if scheme == "tcp":
-        return SerialLink(url, f"socket://{parts.netloc}")
-    if scheme == "sil":
-        return SilLink(url, options)
-    if scheme in ("socket", "loop", "rfc2217", "spy", "alt", "hwgrep"):
-        return SerialLink(url, url)
+    scheme = urlsplit(url).scheme
+    factory = link_factory(scheme)
+    if factory is not None:
+        return factory(url)
     if scheme == "mqtt":
         raise LinkError("mqtt:// links are not available in this version yet")
     raise LinkError(
         f"unknown link {url!r}: use serial:///dev/ttyACM0, tcp://host:port, "
-        "file://capture.bin or sil://"
+        f"file://capture.bin or another of {', '.join(s + '://' for s in link_schemes())}"
     )
+
+
+def link_options(url: str) -> dict[str, str]:
+    """A link URL's query as options (the last value of each)."""
+    return _options(urlsplit(url).query)
+
+
+def _options(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query).items()}
 
 
 def read_for(link: Link, seconds: float) -> bytes:

@@ -130,7 +130,7 @@ def run_monitor(
                 print("link back", file=err)
             elif isinstance(event, LinkState) and event.state == "closed":
                 # The end of a capture is the natural end; a vehicle going away is not.
-                if not bus.url.startswith("file:"):
+                if not bus.url.startswith(("file:", "archive:")):
                     print(f"link closed: {event.reason}", file=err)
                     status = 1
                 break

@@ -9,41 +9,48 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import serial
-
+from ground.bus import LinkState, Received, TelemetryBus
 from ground.decoder import Packet, TelemetryDecoder
-from ground.links import Link, LinkClosed
+from ground.links import Link
 
 __all__ = ["first_packets", "read_until"]
 
 
 def read_until(
-    link: Link,
+    link: Link | str,
     done: Callable[[list[Packet]], bool],
     decoder: TelemetryDecoder | None = None,
     timeout: float = 20,
 ) -> list[Packet]:
-    """Packets from ``link`` until ``done(packets)`` holds or the link closes; TimeoutError
-    after ``timeout`` seconds."""
-    decoder = decoder or TelemetryDecoder()
+    """Packets from ``link`` (a Link or a URL, read through its telemetry bus) until
+    ``done(packets)`` holds or the link closes; TimeoutError after ``timeout`` seconds."""
     packets: list[Packet] = []
+    bus = TelemetryBus(link, decoder=decoder, reconnect=False)
+    events = bus.queue()
     end = time.monotonic() + timeout
-    while not done(packets):
-        if time.monotonic() >= end:
-            raise TimeoutError(f"gave up waiting after {timeout} s; got {len(packets)} packets")
-        try:
-            packets.extend(decoder.feed(link.read(0.05)))
-        except LinkClosed:
-            break
+    with bus:
+        while not done(packets):
+            if time.monotonic() >= end:
+                raise TimeoutError(f"gave up waiting after {timeout} s; got {len(packets)} packets")
+            event = events.get(0.05)
+            if isinstance(event, Received):
+                packets.append(event.packet)
+            elif isinstance(event, LinkState) and event.state == "closed":
+                break
     return packets
 
 
 def first_packets(port: str, count: int = 3, timeout: float = 10) -> list[str]:
-    """Names of the first ``count`` packets a board sends on its serial port (fewer if it
-    goes quiet for ``timeout`` seconds)."""
-    decoder, names = TelemetryDecoder(), list[str]()
-    with serial.Serial(port, timeout=0.1) as link:
-        end = time.monotonic() + timeout
-        while len(names) < count and time.monotonic() < end:
-            names += [p.name for p in decoder.feed(link.read(4096))]
-    return names
+    """Names of the first ``count`` packets a board sends on its serial port (fewer if they
+    do not come within ``timeout`` seconds)."""
+    seen: list[Packet] = []
+
+    def enough(packets: list[Packet]) -> bool:
+        seen[:] = packets
+        return len(packets) >= count
+
+    try:
+        read_until(f"serial://{port}", enough, timeout=timeout)
+    except TimeoutError:
+        pass
+    return [p.name for p in seen]

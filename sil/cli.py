@@ -76,6 +76,13 @@ def register_sil(sub: Any) -> None:
         help="also publish itself on an MQTT broker, as a Pico W does: "
         "mqtt://[user:password@]host:port (telemetry on lander/ID/tm, commands from lander/ID/tc)",
     )
+    p.add_argument(
+        "--silicon",
+        action="store_true",
+        help="a silicon board instead: MicroPython's rp2 port on an emulated RP2040, flash in "
+        "the file --flash (default: the boards folder's silicon/ID.flash); "
+        "`lander flash --port` puts the firmware on it",
+    )
     p.set_defaults(func=run_sil)
 
 
@@ -121,11 +128,14 @@ def _given(args: argparse.Namespace) -> list[str]:
 
 
 def run_sil(args: argparse.Namespace) -> int:
-    from ground.links import LinkError, provision_virtual_board
+    if args.silicon:
+        return run_silicon(args)
+    from ground.links import LinkError
     from ground.mqtt.address import parse
 
     from .board import BoardError, VirtualBoard
     from .firmware import boards_dir, was_flashed
+    from .link import provision_virtual_board
 
     flash: Path = args.flash or boards_dir() / args.vehicle
     if flash.exists() and not flash.is_dir():
@@ -159,6 +169,42 @@ def run_sil(args: argparse.Namespace) -> int:
         print(
             f"virtual board {args.vehicle} running {how}, flash {flash} "
             f"(heap {model.load().heapsize}, {warp}Ctrl-C stops it)",
+            file=sys.stderr,
+        )
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.stop()
+    return 0
+
+
+def run_silicon(args: argparse.Namespace) -> int:
+    """`lander sil --silicon`: a Pico on the emulated RP2040 until Ctrl-C."""
+    from .firmware import boards_dir
+    from .silicon import ImageError, SiliconBoard, SiliconError
+
+    if given := _given(args):
+        raise UsageError(
+            f"a silicon board runs what its flash holds: drop {' '.join(given)} and flash the "
+            "settings with `lander flash --port PORT --set KEY=VALUE`"
+        )
+    flash: Path = args.flash or boards_dir() / "silicon" / f"{args.vehicle}.flash"
+    if flash.is_dir():
+        raise UsageError(f"--flash {flash}: a folder; a silicon board's flash is a file")
+    new = not flash.exists()
+    try:
+        board = SiliconBoard(flash, tcp=True).start()
+    except (SiliconError, ImageError, OSError, TimeoutError) as exc:
+        raise OperationFailed(f"the silicon board did not start: {exc}") from None
+    try:
+        print(board.port, flush=True)
+        state = "MicroPython installed, empty filesystem" if new else "as its flash was left"
+        print(
+            f"silicon board {args.vehicle}: rp2 MicroPython on an emulated RP2040, {state}; "
+            f"flash {flash}, also {board.url}; `lander flash --port {board.port}` puts the "
+            "firmware on it (Ctrl-C stops it)",
             file=sys.stderr,
         )
         while True:

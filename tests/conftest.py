@@ -20,12 +20,16 @@ from hil.telecommands import KEY
 SIL = "sil://?autostart=0&time_warp=10&seed=3"
 
 
+#: fixtures that bring a VM or a pty with them, and the marks their tests get
+FIXTURE_MARKS = {"vehicle": ("vm", "pty"), "pty": ("pty",)}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the `vehicle` fixture runs the VM behind a pty."""
+    """A test is marked with what its fixtures need (a virtual board: the VM and a pty)."""
     for item in items:
-        if "vehicle" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.vm)
-            item.add_marker(pytest.mark.pty)
+        for fixture in getattr(item, "fixturenames", ()):
+            for mark in FIXTURE_MARKS.get(fixture, ()):
+                item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +37,9 @@ def private_ground_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     home = tmp_path_factory.mktemp("ground")
     monkeypatch.setenv("LANDER_KEY_DIR", str(home / "keys"))
     monkeypatch.setenv("LANDER_HISTORY", str(home / "history.jsonl"))
+    # Archiving is on by default in every tool that owns a link; tests of the archive turn
+    # it on where they look at it (tests/test_archive*.py), the others keep their output.
+    monkeypatch.setenv("LANDER_ARCHIVE", "off")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 

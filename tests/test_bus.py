@@ -17,6 +17,8 @@ from hil.conditions import wait_for
 
 from . import tmgen
 
+pytestmark = [pytest.mark.pty]
+
 
 class Pty:
     """A pty pair; the test plays the board on the master side."""
@@ -143,6 +145,7 @@ def test_a_capture_file_is_read_to_its_end_and_closes_the_bus(tmp_path: Path):
     assert events[-1].state == "closed" and "end of capture" in events[-1].reason
 
 
+@pytest.mark.pty
 def test_a_board_that_goes_away_and_comes_back_is_reconnected(tmp_path: Path):
     """A Pico re-enumerates when it resets: its device goes, then a new one comes."""
     first = Pty()

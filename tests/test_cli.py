@@ -89,3 +89,14 @@ def test_monitor_of_a_capture_shows_the_latest_values(tmp_path):
     out = result.stdout.decode()
     assert result.returncode == 0
     assert "NAV" in out and "altitude" in out and "packets 7" in out
+
+
+def test_decode_takes_a_bare_path_as_a_path_whatever_characters_it_holds(tmp_path):
+    (tmp_path / "cap?x.bin").write_bytes(b"".join(tmgen.sequence("NAV", 3)))
+    (tmp_path / "cap").write_bytes(b"".join(tmgen.sequence("HK", 2)))  # what ? used to cut to
+    (tmp_path / "run#2.bin").write_bytes(b"".join(tmgen.sequence("PROP", 1)))
+    for name, packets in (("cap?x.bin", ["NAV"] * 3), ("run#2.bin", ["PROP"])):
+        result = lander("decode", str(tmp_path / name), "--format", "jsonl")
+        assert result.returncode == 0, result.stderr
+        lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+        assert [p["packet"] for p in lines[:-1]] == packets

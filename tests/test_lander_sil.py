@@ -6,37 +6,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import serial
 
 from ground.cli import main
 from ground.firmware import FLASH_MANIFEST, KEY_FILE
 from hil.telemetry import first_packets
-from hil.tools import LANDER, lander
+from hil.tools import Lander, lander
 from sil.firmware import boards_dir
 
 
 @contextmanager
 def lander_sil(*args: str, cwd: Path) -> Iterator[str]:
     """`lander sil ARGS` running in ``cwd``: its port, until the block ends (then Ctrl-C)."""
-    proc = subprocess.Popen(
-        [*LANDER, "sil", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    board = Lander("sil", *args, cwd=cwd)
     try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().decode().strip()
-        assert port.startswith("/dev/pts/"), proc.communicate(timeout=20)[1].decode()
-        yield port
+        board.wait_for_output(r"/dev/pts/\d+\n")
+        yield board.out.split()[0]
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err.decode()
-    assert b"Traceback" not in err
+        code = board.stop()
+    assert code == 0, board.err
+    assert "Traceback" not in board.err
 
 
 def test_a_flash_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -89,3 +83,19 @@ def test_a_flashed_board_restarts_as_it_was_flashed(tmp_path: Path):
     assert len(again.stderr.strip().splitlines()) == 1, again.stderr
     assert "was flashed by `lander flash`" in again.stderr and "--time-warp" in again.stderr
     assert json.loads((flash / "config.json").read_text())["time_warp"] == 20
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_lander_sil_prints_the_port_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+    with lander_sil("--flash", str(tmp_path / "flash"), "--time-warp", "5", cwd=tmp_path) as port:
+        assert len(first_packets(port, count=10)) >= 10
+    assert not os.path.exists(port) or not _port_alive(port)
+
+
+def _port_alive(port: str) -> bool:
+    try:
+        with serial.Serial(port, timeout=0.2) as s:
+            return bool(s.read(100))
+    except (serial.SerialException, OSError):
+        return False

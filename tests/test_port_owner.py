@@ -15,7 +15,11 @@ from hil.tools import Lander
 from sil.board import VirtualBoard
 from sil.firmware import install_sources
 
+pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
+
+@pytest.mark.vm
+@pytest.mark.pty
 def test_monitor_then_cmd_on_one_port_the_second_is_told_who_owns_it(ground: Path):
     install_sources(ground / "flash", {"autostart": True, "time_warp": 5})
     with VirtualBoard(ground / "flash") as board:
@@ -50,6 +54,7 @@ def test_monitor_then_cmd_on_one_port_the_second_is_told_who_owns_it(ground: Pat
         assert run.stdout.strip().endswith("42"), run.stdout + run.stderr
 
 
+@pytest.mark.pty
 def test_a_second_opener_in_the_same_process_is_refused_too():
     master, slave = os.openpty()
     try:

@@ -6,20 +6,25 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from schemas import commands
 
+from ..archive import ArchiveWriter
+from ..archive.writer import BusRecorder
+from ..bus import TelemetryBus
 from ..commander import Commander, CommanderCore, CommandError, KeyMismatch
 from ..decoder import Packet
 from ..errors import UsageError
-from ..history import CommandHistory
+from ..history import CommandHistory, operator
 from ..keys import DEFAULT_VEHICLE, CounterExhausted, CounterFile, key_dir, load_key
-from ..links import Link, open_link
+from ..links import open_link
 from ..verifier import StageReport, StageTimeouts, Verification
+from .archive import add_archive_option, archive_recorder_for
 from .arguments import positive_float
 
 __all__ = ["register", "run", "render_command_list"]
@@ -60,6 +65,7 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="command history (default $LANDER_HISTORY or ~/.local/share/lander/history.jsonl)",
     )
+    add_archive_option(p)
     p.set_defaults(func=run)
 
 
@@ -156,15 +162,40 @@ def run(args: argparse.Namespace) -> int:
     timeouts = StageTimeouts(*(3 * [args.timeout])) if args.timeout else StageTimeouts()
     core = CommanderCore(key, counter, dictionary=dictionary, timeouts=timeouts)
     history = CommandHistory(args.history)
-    link = open_link(args.link)
+    bus = TelemetryBus(open_link(args.link), reconnect=False)
+    recorder = archive_recorder_for(args, bus)
     try:
-        return asyncio.run(_send_and_show(link, core, history, command.name, given))
+        return asyncio.run(_send_and_show(bus, core, history, command.name, given, recorder))
     finally:
-        link.close()
+        bus.close()
+        if recorder is not None:
+            recorder.close()
+
+
+def archive_command(
+    writer: ArchiveWriter, verification: Verification, clock: Callable[[], float]
+) -> None:
+    """Keep a command and its stages in the archive, beside the telemetry around it."""
+    tc = verification.telecommand
+    offset = time.time() - clock()  # stage times are on the commander's clock
+    writer.record_command(
+        f"{tc.key_id}:{tc.counter}",
+        requester=operator(),
+        name=tc.name,
+        args=dict(tc.args),
+        counter=tc.counter,
+        sent=verification.released + offset,
+        stages=[(s.stage, s.why or s.reason, s.at + offset) for s in verification.stages],
+    )
 
 
 async def _send_and_show(
-    link: Link, core: CommanderCore, history: CommandHistory, name: str, given: dict[str, str]
+    bus: TelemetryBus,
+    core: CommanderCore,
+    history: CommandHistory,
+    name: str,
+    given: dict[str, str],
+    recorder: BusRecorder | None = None,
 ) -> int:
     echoed: list[int] = []  # PONG tokens, shown in order with the stages
 
@@ -180,11 +211,12 @@ async def _send_and_show(
         if packet.name == "PONG" and name == "PING":
             echoed.append(packet.raw_values["token"])
 
-    async with Commander(link, core, history=history) as commander:
+    bus.start()
+    async with Commander(bus, core, history=history) as commander:
         await commander.wait_for_telemetry(timeout=10.0)
         if not await commander.learn_vehicle(HK_WAIT):
             print(
-                f"lander cmd: no HK from {link.url} within {HK_WAIT:g} s: signing with this "
+                f"lander cmd: no HK from {bus.url} within {HK_WAIT:g} s: signing with this "
                 "ground's counter",
                 file=sys.stderr,
             )
@@ -196,18 +228,21 @@ async def _send_and_show(
             vehicle = core.key.vehicle
             raise UsageError(
                 f"every anti-replay counter of {vehicle}'s key (id {core.key.key_id}) is spent: "
-                f"put a new key on it with `lander flash{_port_option(link.url)} --vehicle "
+                f"put a new key on it with `lander flash{_port_option(bus.url)} --vehicle "
                 f"{vehicle} --new-key`; both counters then start again"
             ) from None
         commander.subscribe(pong)
         print(f"{tc.describe()}  -> {core.key.vehicle} (counter {tc.counter})", flush=True)
+        verification: Verification | None
         try:
-            await commander.send_telecommand(tc, on_stage=show)
+            verification = await commander.send_telecommand(tc, on_stage=show)
         except CommandError as exc:
             print(f"lander cmd: {exc}", file=sys.stderr)
-            status = 1
+            verification, status = exc.verification, 1
         else:
             status = 0
+        if recorder is not None and recorder.writer is not None and verification is not None:
+            archive_command(recorder.writer, verification, commander.clock)
         if commander.history_error is not None:
             ended = "completed" if status == 0 else "ended"
             lost = commander.history_error

@@ -8,10 +8,11 @@ import math
 import sys
 from typing import IO, Any
 
+from ..bus import Event, LinkState, Received, TelemetryBus
 from ..decoder import Packet, TelemetryDecoder
 from ..display import format_value
 from ..identity import Identity, IdentityWatch
-from ..links import LinkClosed, open_link
+from ..links import FileLink, open_link
 
 __all__ = ["register", "run", "print_packet"]
 
@@ -25,43 +26,54 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     source = args.file
-    link = open_link(source if source == "-" or "://" in source else f"file://{source}")
-    decoder = TelemetryDecoder()
-    out = sys.stdout
-    count = 0
-    stamp = IdentityWatch()  # per packet: which boot each one belongs to
+    # A bare path is a path, whatever it holds ("cap?x.bin", "run#2.bin"); "-" is stdin.
+    link = open_link(source) if "://" in source else FileLink(f"file://{source}", source)
+    bus = TelemetryBus(link, reconnect=False)
+    printer = _Printer(args.format, sys.stdout, bus.decoder)
+    bus.subscribe(printer)
     try:
-        while True:
-            try:
-                data = link.read()
-            except LinkClosed:
-                break
-            for packet in decoder.feed(data):
-                count += 1
-                stamp.observe((packet,))
-                print_packet(packet, args.format, out, stamp.current)
-            _warn(decoder)
-        for packet in decoder.close():
-            count += 1
-            stamp.observe((packet,))
-            print_packet(packet, args.format, out, stamp.current)
-        _warn(decoder)
+        events = bus.queue(maxsize=1)
+        bus.start()
+        while not (isinstance(e := events.get(), LinkState) and e.state == "closed"):
+            pass
     finally:
+        bus.close()
         link.close()
-    stats = decoder.stats.as_dict()
+    if printer.broken:
+        return 0
+    stats = bus.stats.as_dict()
     if args.format == "jsonl":
-        out.write(json.dumps({"stats": stats}) + "\n")
+        sys.stdout.write(json.dumps({"stats": stats}) + "\n")
     else:
-        out.write("-- " + "  ".join(f"{k} {v}" for k, v in stats.items()) + "\n")
-    if count == 0:
+        sys.stdout.write("-- " + "  ".join(f"{k} {v}" for k, v in stats.items()) + "\n")
+    if printer.count == 0:
         print(f"lander decode: no telemetry packet in {source}", file=sys.stderr)
         return 1
     return 0
 
 
-def _warn(decoder: TelemetryDecoder) -> None:
-    for warning in decoder.identity.take_warnings():
-        print(f"lander decode: warning: {warning}", file=sys.stderr)
+class _Printer:
+    """Prints each packet as the bus receives it (in order, on the bus's reader thread),
+    stamped with the identity of the boot it came from."""
+
+    def __init__(self, fmt: str, out: IO[str], decoder: TelemetryDecoder) -> None:
+        self.fmt, self.out = fmt, out
+        self.decoder = decoder
+        self.stamp = IdentityWatch()  # per packet: which boot each one belongs to
+        self.count = 0
+        self.broken = False  # the reader of our output went away (| head)
+
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, Received) or self.broken:
+            return
+        self.count += 1
+        self.stamp.observe((event.packet,))
+        try:
+            print_packet(event.packet, self.fmt, self.out, self.stamp.current)
+        except BrokenPipeError:
+            self.broken = True
+        for warning in self.decoder.identity.take_warnings():
+            print(f"lander decode: warning: {warning}", file=sys.stderr)
 
 
 def _json_value(value: Any) -> Any:

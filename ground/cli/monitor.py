@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..bus import TelemetryBus
+from .archive import add_archive_option, archive_recorder_for
 from .arguments import positive_float
 
 __all__ = ["register", "run"]
@@ -14,13 +15,23 @@ __all__ = ["register", "run"]
 def register(sub: Any) -> None:
     p = sub.add_parser("monitor", help="show live decoded telemetry from a link")
     p.add_argument(
-        "--link", required=True, metavar="URL", help="serial://, tcp://, file:// or sil://"
+        "--link",
+        required=True,
+        metavar="URL",
+        help="serial://, tcp://, file://, sil:// or archive://SESSION",
     )
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+    add_archive_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..monitor import run_monitor
 
-    return run_monitor(TelemetryBus(args.link), duration=args.duration)
+    bus = TelemetryBus(args.link)
+    recorder = archive_recorder_for(args, bus)
+    try:
+        return run_monitor(bus, duration=args.duration)
+    finally:
+        if recorder is not None:
+            recorder.close()

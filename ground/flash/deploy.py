@@ -181,7 +181,7 @@ def _confirm(board: Board, provision: Provision) -> list[str]:
     """The names of the first packets the new firmware sends, or a FlashError."""
     if "uart" in provision.settings:
         return []  # telemetry goes out on a UART, not on this port
-    packets = first_packets(board.read, TELEMETRY_TIMEOUT)
+    packets = first_packets(board.read, TELEMETRY_TIMEOUT, f"serial://{board.port}")
     if not packets:
         raise FlashError(
             f"no telemetry within {TELEMETRY_TIMEOUT:g} s of the reset: the firmware does not "
