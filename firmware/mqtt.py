@@ -1,6 +1,10 @@
+# mypy: disable-error-code="union-attr"
+# (sock is None only between connections, when no method that uses it is called)
+#
 # A minimal MQTT 3.1.1 client with the API of micropython-lib's umqtt.simple (MQTTClient:
-# set_callback, set_last_will, connect, publish, subscribe, check_msg, ping, disconnect), for
-# the ports that lack umqtt (the unix port) and so that both ports run the same tested code.
+# set_callback, set_last_will, connect, publish, subscribe, check_msg, ping, disconnect): the
+# unix port has no umqtt, nor does the Pico W's firmware (its networking bundle freezes mip,
+# ntptime, requests and webrepl), and so both ports run the same tested code.
 #
 # What the firmware needs and no more: CONNECT with a will, user and password; PUBLISH at
 # QoS 0 or 1 (no retransmission: a clean session, and a board keeps no backlog); SUBSCRIBE;
@@ -108,7 +112,8 @@ class MQTTClient:
                     flags |= 0x40
                     length += 2 + len(self.pswd)
             n = self._header(_CONNECT, length)
-            self.sock.write(self._hdr, 0, n)
+            # stream write(buf, off, len), as every port's socket has (the stubs omit it)
+            self.sock.write(self._hdr, 0, n)  # type: ignore[call-arg]
             self.sock.write(b"\x00\x04MQTT\x04")
             self._b1[0] = flags
             self.sock.write(self._b1)
