@@ -76,7 +76,7 @@ class MqttLink:
                     raise OSError(110)  # no answer to our pings: the broker is gone
                 c.ping()
                 self.next_ping = time.ticks_add(now, self.keepalive * 500)
-        except OSError:
+        except Exception:  # gone, or sent what we cannot parse: log in again, fly on
             self._down()
 
     def _connect(self, now):

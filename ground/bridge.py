@@ -17,7 +17,6 @@ when it stops, or, by its last will, when it dies or loses the network.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -34,8 +33,6 @@ from .mqtt import topics
 from .mqtt.address import BrokerAddress, connect
 
 __all__ = ["Backlog", "Bridge", "BridgeStats"]
-
-log = logging.getLogger(__name__)
 
 #: QoS 1 packets handed to the broker and not yet acknowledged, at most
 WINDOW = 64
