@@ -94,10 +94,10 @@ class MQTTClient:
 
     def connect(self, clean_session=True, timeout=5):
         addr = socket.getaddrinfo(self.server, self.port)[0][-1]
-        self.sock = socket.socket()
-        self.sock.settimeout(timeout)
+        raw = self.sock = socket.socket()
+        raw.settimeout(timeout)
         try:
-            self.sock.connect(addr)
+            raw.connect(addr)
             if self.ssl:
                 self.sock = self.ssl.wrap_socket(self.sock, server_hostname=self.server)
             flags = 2 if clean_session else 0
@@ -137,7 +137,7 @@ class MQTTClient:
             self.sock.close()
             self.sock = None
             raise
-        self.sock.settimeout(None)
+        raw.settimeout(None)  # (a TLS socket's is the one under it)
         self._poll.register(self.sock, select.POLLIN)
         self._rx_reset()
         self.last_rx = time.ticks_ms()

@@ -2,7 +2,9 @@
 # virtual board over the host's sockets.
 #
 # config.json "mqtt": {"broker": host, "port": 1883, "user": ..., "password": ...,
-# "qos": 0 | 1, "keepalive": 10} ("wifi": {"ssid", "password"} on a Pico W, see hal.py).
+# "qos": 0 | 1, "keepalive": 10, "ca": PEM} ("wifi": {"ssid", "password"} on a Pico W, see
+# hal.py). With "ca" the link is MQTT over TLS (port 8883 by default), the broker's
+# certificate checked against that authority and the broker's name.
 # Topics under lander/<vehicle>/ (DESIGN.md, "Ground segment"):
 #   tm      every telemetry packet, raw (CRC included, never framed), as the serial port
 #           also gets it framed;
@@ -34,8 +36,8 @@ class MqttLink:
         self.tc = (prefix + "tc").encode()
         self.status = (prefix + "status").encode()
         c = self.client = MQTTClient(
-            "lander-" + vehicle, m["broker"], int(m.get("port", 1883)),
-            m.get("user"), m.get("password"), self.keepalive,
+            "lander-" + vehicle, m["broker"], int(m.get("port", 0)),
+            m.get("user"), m.get("password"), self.keepalive, _tls(m.get("ca")),
         )
         c.set_last_will(self.status, b"offline", True, 1)
         c.set_callback(self._message)
@@ -91,7 +93,7 @@ class MqttLink:
             self.refused = exc.args[0]
             self._retry(now)
             return
-        except OSError:
+        except Exception:  # OSError, a TLS handshake that failed: try again later
             self._retry(now)
             return
         self.up = True
@@ -122,3 +124,19 @@ class MqttLink:
                 pass
             self.client.disconnect()
         self.up = False
+
+
+def _tls(ca):
+    # An SSLContext that trusts the authority `ca` (PEM text) alone; None for plain MQTT.
+    if not ca:
+        return None
+    import ssl
+    from binascii import a2b_base64
+
+    # PEM to DER: the base64 between the BEGIN and END lines (mbedtls takes DER as given)
+    body = "".join(line for line in ca.split("\n") if line and not line.startswith("-----"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # MicroPython's default is CERT_NONE; the stubs lack the attribute
+    context.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]
+    context.load_verify_locations(cadata=a2b_base64(body))
+    return context

@@ -74,7 +74,8 @@ def register_sil(sub: Any) -> None:
         "--broker",
         metavar="URL",
         help="also publish itself on an MQTT broker, as a Pico W does: "
-        "mqtt://[user:password@]host:port (telemetry on lander/ID/tm, commands from lander/ID/tc)",
+        "mqtt://[user:password@]host:port, or mqtts://...?ca=FILE over TLS "
+        "(telemetry on lander/ID/tm, commands from lander/ID/tc)",
     )
     p.add_argument(
         "--silicon",

@@ -1,10 +1,12 @@
 """A vehicle that publishes itself (a Pico W's MQTT transport, firmware/mqtt.py and
 firmware/mqttlink.py) on the real MicroPython VM against a real mosquitto running the
-shipped configuration: `lander sil --broker` logs in with its edge account, its packets
-arrive on tm, and commands on tc pass the checks a serial frame does (key, MAC, counter)."""
+shipped configuration: `lander sil --broker mqtts://...` logs in over TLS with its edge
+account, its packets arrive on tm, and commands on tc pass the checks a serial frame does
+(key, MAC, counter)."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -20,7 +22,7 @@ from ground.mqtt import topics
 from hil import vm
 from hil.conditions import wait_for
 from hil.telecommands import signed
-from tests.mosquitto_kit import Listener, Mosquitto, needs_mosquitto, publish
+from tests.mosquitto_kit import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
 
 pytestmark = [needs_mosquitto, pytest.mark.vm]
@@ -57,7 +59,11 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
     listener = Listener(
         secured.port, f"lander/{VEHICLE}/#", user="viewer", password=password("viewer")
     )
-    edge = f"mqtt://edge-{VEHICLE}:{password('edge-' + VEHICLE)}@127.0.0.1:{secured.port}"
+    # over TLS, as a Pico W on a network is: the broker's name checked against the test CA
+    edge = (
+        f"mqtts://edge-{VEHICLE}:{password('edge-' + VEHICLE)}@localhost:{secured.tls_port}"
+        f"?ca={secured.ca}"
+    )
     board = subprocess.Popen(
         [
             sys.executable,
@@ -118,6 +124,43 @@ def test_a_board_that_may_not_log_in_keeps_trying_and_flies_on(secured: Secured)
     assert out, result.stderr
     assert out.group(1) == b"False" and int(out.group(2)) == 5
     assert int(out.group(4)) > 0 and int(out.group(3)) == 0
+
+
+def test_a_board_over_tls_trusts_its_authority_alone(secured: Secured, tmp_path: Path) -> None:
+    # a broker whose certificate another authority signed (an impostor) gets nothing
+    impostor = tmp_path / "impostor"
+    impostor.mkdir()
+    subprocess.run(
+        [str(DEPLOY / "make-tls"), str(impostor), "localhost"], check=True, capture_output=True
+    )
+    for ca, up in ((secured.ca, b"True"), (str(impostor / "ca.crt"), b"False")):
+        mqtt = {
+            "broker": "localhost", "port": secured.tls_port, "user": "edge-LANDER-1",
+            "password": password("edge-LANDER-1"), "ca": Path(ca).read_text(),
+        }  # fmt: skip
+        result = vm.run(TLS_SCRIPT % json.dumps(mqtt))
+        out = re.search(rb"RESULT up=(\w+) free=(\d+)", result.stderr)
+        assert out, result.stderr
+        assert out.group(1) == up, ca
+        assert int(out.group(2)) > 32 * 1024  # a TLS session fits a Pico's heap
+
+
+TLS_SCRIPT = r"""
+import gc, time, hal
+from app import App
+hal.configure({})
+app = App({"vehicle": "LANDER-1", "mqtt": %s})
+m = app.mqtt
+for i in range(20):
+    m.service()
+    if m.up:
+        break
+    m.next_try = time.ticks_ms()  # no backoff: the test wants the answer now
+    time.sleep_ms(50)
+gc.collect()
+sys.stderr.write("RESULT up=%%s free=%%d\n" %% (m.up, gc.mem_free()))
+m.close()
+"""
 
 
 LINK_SCRIPT = r"""

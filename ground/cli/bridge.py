@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from typing import Any
@@ -70,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     def notice(line: str) -> None:
         print(f"lander bridge: {line}", file=sys.stderr, flush=True)
 
-    signal.signal(signal.SIGTERM, _interrupt)
     bridge = Bridge(
         args.link, broker, args.vehicle, qos=args.qos, buffer=args.buffer, notice=notice
     ).start()
@@ -93,7 +91,3 @@ def run(args: argparse.Namespace) -> int:
         f"to the port, {s.commands_lost} lost"
     )
     return 0
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
