@@ -256,6 +256,8 @@ class TelemetryDecoder:
         self._expected = dict.fromkeys(self._plans, -1)
         #: per APID: sequence counts skipped by a gap, still hoped for (at most the window)
         self._lost: dict[bytes, dict[int, _Gap]] = {key: {} for key in self._plans}
+        #: (EVENT's key, offset of its event_id, BOOT's code): a restart, not lost packets
+        self._boot = _boot_event(self.dictionary)
         longest = max(s.size for s in specs) + 2  # COBS adds one octet per 254, and one
         self._deframer = Deframer(MAX_FRAME, intact=self._intact, longest=longest)
         self.stats = LinkStats()
@@ -366,7 +368,7 @@ class TelemetryDecoder:
             if expected[key] == seq:
                 expected[key] = (seq + 1) & 0x3FFF
             else:
-                self._sequence(key, seq)
+                self._sequence(key, seq, pkt)
             append(plan[0](pkt))
         self.stats.packets += len(out)
         return out
@@ -388,12 +390,18 @@ class TelemetryDecoder:
         if self._expected[key] == seq:
             self._expected[key] = (seq + 1) & wire.MAX_SEQ
         else:
-            self._sequence(key, seq)
+            self._sequence(key, seq, pkt)
         out.append(self._plans[key][0](pkt))
 
-    def _sequence(self, key: bytes, seq: int) -> None:
-        """A packet whose sequence count is not the one expected: first, gap, late, repeat."""
+    def _sequence(self, key: bytes, seq: int, pkt: bytes) -> None:
+        """A packet whose sequence count is not the one expected: first, gap, late, repeat;
+        or the first packets of a vehicle that restarted (its IDENT, count 0, then its BOOT
+        event): every count starts afresh."""
         stats = self.stats
+        if (key == self._ident_key and seq == 0) or (
+            key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]
+        ):
+            self.forget_sequence()
         expected = self._expected[key]
         name = self._plans[key][0]._spec.definition.name
         if expected < 0:  # first packet of this APID
@@ -459,6 +467,21 @@ class TelemetryDecoder:
             setattr(stats, reason, getattr(stats, reason) + 1)
         else:
             self._reject_header(cobs_decode(run))
+
+
+def _boot_event(dictionary: model.Dictionary) -> tuple[bytes, int, bytes]:
+    """How to recognise the BOOT event in a raw packet: EVENT's first two header octets, the
+    offset of ``event_id`` (its first field) and BOOT's code; nothing matches without them."""
+    try:
+        event = dictionary[model.EVENT_PACKET]
+        boot = dictionary.event_named("BOOT")
+    except KeyError:
+        return b"", 0, b""
+    if not event.fields or event.fields[0].name != model.EVENT_ID_FIELD:
+        return b"", 0, b""
+    key = (_TM_WORD0_BASE | event.apid).to_bytes(2, "big")
+    offset = wire.PRIMARY_HEADER_LEN + wire.CUC_LEN
+    return key, offset, boot.code.to_bytes(2, "big")
 
 
 def decode_stream(chunks: Iterable[bytes], decoder: TelemetryDecoder | None = None) -> list[Packet]:

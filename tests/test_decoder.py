@@ -259,6 +259,40 @@ def test_a_jump_far_behind_is_a_gap_not_a_duplicate():
     assert len(packets) == 6
 
 
+def _events(*names: str, start_seq: int = 0) -> list[bytes]:
+    codes = {e.name: e.code for e in tmgen.DICTIONARY.events}
+    return [
+        tmgen.frame(
+            tmgen.build(
+                {
+                    "name": "EVENT",
+                    "seq": start_seq + i,
+                    "coarse": 0,
+                    "fine": 0,
+                    "values": tmgen.values("EVENT", event_id=codes[name]),
+                }
+            )
+        )
+        for i, name in enumerate(names)
+    ]
+
+
+@pytest.mark.parametrize("old_boot", [30, 5000], ids=["short", "long"])
+@pytest.mark.parametrize("ident", [True, False], ids=["ident", "no-ident"])
+def test_a_vehicle_that_restarts_is_a_new_boot_not_lost_or_repeated_packets(old_boot, ident):
+    """After a reset every sequence count starts at 0 again: the first packets of every boot,
+    IDENT (count 0) and the BOOT event, tell the ground so (either one is enough)."""
+    idents = tmgen.sequence("IDENT", 2) if ident else [b"", b""]
+    before = [idents[0], *_events("BOOT", "PHASE_CHANGE"), idents[1]]
+    before += tmgen.sequence("NAV", old_boot)
+    after = [idents[0], *_events("BOOT"), *tmgen.sequence("NAV", 40)]
+    after += _events("PHASE_CHANGE", start_seq=1)
+    packets, decoder = _decode([b"".join(before + after)])
+    s = decoder.stats
+    assert len(packets) == old_boot + 44 + (3 if ident else 0)
+    assert (s.gaps, s.missing, s.duplicates, s.out_of_order) == (0, 0, 0, 0)
+
+
 # --- one frame, one packet, raw bytes ------------------------------------------------------
 
 

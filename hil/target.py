@@ -1,0 +1,212 @@
+"""Targets: the vehicle a campaign runs against, named by a link URL.
+
+``sil://`` (the default) is a virtual board: the firmware in the real MicroPython VM behind
+a pty, one per pytest worker, its flash in a temporary folder. Between tests it is given the
+next test's ``config.json`` and hard-reset, which costs a boot rather than a new board.
+
+``serial:///dev/ttyACM0`` (any pyserial port) is a real board. With ``--flash`` the session
+first puts the firmware on it (``lander flash``); a test that needs another ``config.json``
+(a scenario's terrain) gets it the same way, only that file being copied. Its resets are the
+``RESET`` telecommand, so the firmware must be running and hold the ground's key.
+
+Every target gives the same three things: ``prepare(config)`` for the next boot, ``open()``
+a link for the ground, and ``reset(vehicle)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ground.decoder import TelemetryDecoder
+from ground.errors import UsageError
+from ground.keys import (
+    DEFAULT_VEHICLE,
+    CounterFile,
+    CounterSource,
+    MemoryCounter,
+    VehicleKey,
+    load_key,
+)
+from ground.links import Link, SerialLink
+from sil.board import BoardError, VirtualBoard
+from sil.firmware import KEY_FILE, install_sources
+
+from .procedures import Vehicle
+
+__all__ = ["NeedsFlash", "SerialTarget", "Target", "VirtualTarget", "check_target", "open_target"]
+
+CONFIG_FILE = "config.json"
+
+
+class NeedsFlash(UsageError):
+    """A test needs a config.json the board does not hold, and --flash was not given."""
+
+
+class Target(Protocol):
+    url: str
+    key: VehicleKey
+    counter: CounterSource
+    #: default time warp: as fast as it goes on a virtual board, real time on a board
+    time_warp: float
+
+    def prepare(self, config: dict[str, Any]) -> None:
+        """Make ``config`` the config.json the vehicle boots with next."""
+        ...
+
+    def open(self) -> Link:
+        """A link to the vehicle for the ground (closed by the caller)."""
+        ...
+
+    def reset(self, vehicle: Vehicle) -> None:
+        """Hard-reset the vehicle: it boots again with the prepared config."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class VirtualTarget:
+    """A virtual board of its own, in a temporary folder removed on close."""
+
+    time_warp = 10000.0
+
+    def __init__(self, vehicle: str = DEFAULT_VEHICLE) -> None:
+        self.url = "sil://"
+        self.key = VehicleKey(vehicle, 1, os.urandom(32))
+        self.counter: CounterSource = MemoryCounter()
+        self._tmp = tempfile.mkdtemp(prefix="lander-hil-")
+        self.flash = Path(self._tmp) / "flash"
+        install_sources(self.flash, {"vehicle": vehicle, "key_id": 1}, key=self.key.secret)
+        self.board: VirtualBoard | None = None
+        try:
+            self.board = VirtualBoard(self.flash).start()
+        except BaseException:
+            self.close()
+            raise
+        self.url = f"serial://{self.board.port}"
+        self._wait_for_firmware()
+
+    def _wait_for_firmware(self, timeout: float = 30.0) -> None:
+        """Return once the firmware sends telemetry: its boot is over, BOOT event included,
+        so that the first reset cannot be mistaken for it."""
+        link = self.open()
+        decoder = TelemetryDecoder()
+        end = time.monotonic() + timeout
+        try:
+            while not decoder.feed(link.read(0.1)):
+                if time.monotonic() > end:
+                    self.close()
+                    raise BoardError(f"the virtual board sent no telemetry within {timeout:g} s")
+        finally:
+            link.close()
+
+    def prepare(self, config: dict[str, Any]) -> None:
+        config = {**config, "vehicle": self.key.vehicle, "key_id": self.key.key_id}
+        (self.flash / CONFIG_FILE).write_text(json.dumps(config) + "\n")
+
+    def open(self) -> Link:
+        assert self.board is not None
+        return SerialLink(self.url, self.board.port)
+
+    def reset(self, vehicle: Vehicle) -> None:
+        assert self.board is not None
+        self.board.reset(hard=True)
+
+    def close(self) -> None:
+        if self.board is not None:
+            self.board.stop()
+            self.board = None
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class SerialTarget:
+    """A real board on a serial port (or a virtual one's pty), flashed with ``flash=True``."""
+
+    time_warp = 1.0
+
+    def __init__(self, url: str, *, flash: bool = False, vehicle: str | None = None) -> None:
+        parts = urlsplit(url)
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.url = url
+        self.port = unquote(parts.netloc + parts.path)
+        self.baud = int(options.get("baud", 115200))
+        name = vehicle or options.get("vehicle", DEFAULT_VEHICLE)
+        self.key = load_key(name)
+        self.counter: CounterSource = CounterFile.for_vehicle(name)
+        self.may_flash = flash
+        self._config: dict[str, Any] | None = None
+
+    def prepare(self, config: dict[str, Any]) -> None:
+        if config == self._config:
+            return
+        if not self.may_flash:
+            if self._config is None:
+                self._config = config  # what the board holds is the caller's business
+                return
+            raise UsageError("this test needs another config.json on the board: run with --flash")
+        self._flash(config)
+        self._config = config
+
+    def _flash(self, config: dict[str, Any]) -> None:
+        import io
+
+        from ground.flash.build import build_firmware
+        from ground.flash.deploy import flash
+        from ground.flash.errors import FlashError
+        from ground.flash.progress import Progress
+        from ground.flash.provision import BoardKey, Provision
+        from sil.firmware import firmware_files
+
+        settings = {k: v for k, v in config.items() if k not in ("vehicle", "rates", "key_id")}
+        key = BoardKey(KEY_FILE, self.key.key_id, self.key.secret)
+        provision = Provision(self.key.vehicle, dict(config.get("rates", {})), settings, key)
+        sources = firmware_files()
+        try:
+            flash(
+                self.port,
+                sources,
+                provision,
+                Progress(io.StringIO(), tty=False),
+                build=build_firmware(sources),
+            )
+        except FlashError as exc:
+            raise UsageError(f"cannot flash {self.port}: {exc}") from None
+
+    def open(self) -> Link:
+        return SerialLink(self.url, self.port, self.baud)
+
+    def reset(self, vehicle: Vehicle) -> None:
+        vehicle.send("RESET", confirm=True)
+
+    def close(self) -> None:
+        pass
+
+
+def check_target(url: str | None, *, flash: bool = False) -> str:
+    """The kind of target a ``--target`` URL names ("sil" or "serial"), or UsageError."""
+    if url is None or url.startswith("sil:"):
+        if flash:
+            raise UsageError(
+                "--flash is for a board (--target serial://...); "
+                "a virtual board gets the firmware by itself"
+            )
+        return "sil"
+    if url.startswith("serial:") or "://" not in url:
+        return "serial"
+    if url.startswith("mqtt:"):
+        raise UsageError("--target mqtt:// needs the ground segment, which this version lacks")
+    raise UsageError(f"--target {url}: give sil:// (a virtual board) or serial:///dev/ttyACM0")
+
+
+def open_target(url: str | None, *, flash: bool = False) -> Target:
+    """The target a ``--target`` URL names (None or ``sil://``: a virtual board)."""
+    if check_target(url, flash=flash) == "sil":
+        return VirtualTarget()
+    assert url is not None
+    return SerialTarget(url if "://" in url else f"serial://{url}", flash=flash)
