@@ -243,11 +243,13 @@ def bench_firmware() -> None:
 def main() -> int:
     from .archive import bench_archive
     from .commanding import bench_commanding
+    from .console import bench_console
     from .silicon import bench_silicon
 
     bench_ground()
     bench_firmware()
     bench_commanding()
+    bench_console()
     bench_silicon()
     bench_archive()
     return 0

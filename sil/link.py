@@ -18,7 +18,7 @@ from ground.keys import DEFAULT_VEHICLE, KeyFileError, load_key
 from ground.links import LinkError, SerialLink, link_options
 
 from .board import VirtualBoard
-from .firmware import install_sources
+from .firmware import install_sources, was_flashed
 
 __all__ = ["SilLink", "open_sil_link", "sil_config", "provision_virtual_board"]
 
@@ -35,7 +35,13 @@ class SilLink(SerialLink):
             self._tmp = tempfile.TemporaryDirectory(prefix="lander-vboard-")
             flash = self._tmp.name
         try:
-            provision_virtual_board(Path(flash), options)
+            if not was_flashed(Path(flash)):  # a board `lander flash` wrote starts as flashed
+                provision_virtual_board(Path(flash), options)
+            elif options:
+                raise LinkError(
+                    f"the board in {flash} was flashed by `lander flash` and starts as flashed: "
+                    f"drop {', '.join(sorted(options))} from the URL, or flash it again"
+                )
             self.board = VirtualBoard(Path(flash))
             try:
                 self.board.start()

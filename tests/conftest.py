@@ -42,6 +42,10 @@ def private_ground_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     monkeypatch.setenv("LANDER_ARCHIVE", "off")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    # The silicon board's binaries: ../shared/rp2 beside the checkout (never downloaded here).
+    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "rp2"
+    if "LANDER_RP2_DIR" not in os.environ and shared.is_dir():
+        monkeypatch.setenv("LANDER_RP2_DIR", str(shared))
 
 
 def children() -> set[int]:

@@ -19,11 +19,11 @@ from importlib.metadata import entry_points
 from typing import NoReturn
 
 from ..errors import LanderError
-from . import archive, capture, cmd, decode, flash, monitor
+from . import archive, capture, cmd, console, decode, flash, monitor
 
 __all__ = ["main", "build_parser"]
 
-_GROUND_COMMANDS = (decode, monitor, capture, cmd, flash, archive)
+_GROUND_COMMANDS = (decode, monitor, console, capture, cmd, flash, archive)
 
 
 class _Parser(argparse.ArgumentParser):

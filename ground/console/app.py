@@ -1,0 +1,374 @@
+"""The console application: pages over one :class:`ConsoleState`, fed by the telemetry bus.
+
+The bus reads the link on its own thread and appends events to a deque; the app drains it
+20 times a second into the state (cheap: no drawing), announces what must be announced at
+once (a red limit rings the bell, a lost link turns the status bar red), and redraws only
+the page in view at ``refresh_hz``. Drawing that falls behind skips frames; packets are
+never dropped. ``metrics`` records, for each redraw, how long the oldest and newest packet
+it shows waited since the ground received them (``make bench`` reports it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from schemas import commands
+
+from ..commander import CommanderCore
+from ..errors import LanderError
+from ..history import CommandHistory
+from ..keys import CounterFile, key_dir, load_key
+from ..links import LinkClosed
+from ..verifier import StageReport, Verification
+from .commandbar import CommandBar, CommandInput
+from .commandline import ArgumentError, parse
+from .commandpage import CommandsPage
+from .confirm import ConfirmCommand
+from .director import FlightDirector
+from .eventpage import EventsPage
+from .limitpage import LimitsPage
+from .parameterpage import ParametersPage
+from .plotpage import PlotsPage
+from .source import Event, TelemetryBus
+from .state import Applied, CommandRecord, ConsoleState
+from .statusbar import StatusBar
+
+__all__ = ["ConsoleApp", "Metrics", "DEFAULT_PLOTS"]
+
+DEFAULT_PLOTS = ("NAV.altitude", "NAV.vel_vertical", "PROP.propellant_mass", "NAV.rate_x")
+_TITLES = ("Flight F1", "Params F2", "Limits F3", "Events F4", "Plots F5", "Cmds F6")
+
+
+@dataclass
+class Metrics:
+    """Input against drawing, for the benchmark: packets taken in, redraws done, and per
+    redraw the wait of the oldest and newest packet it shows (seconds)."""
+
+    packets: int = 0
+    redraws: int = 0
+    oldest_wait: deque[float] = field(default_factory=lambda: deque(maxlen=100000))
+    newest_wait: deque[float] = field(default_factory=lambda: deque(maxlen=100000))
+
+
+class ConsoleApp(App[int]):
+    TITLE = "lander console"
+    CSS = """
+    Screen { layout: vertical; }
+    TabbedContent { height: 1fr; }
+    TabPane { padding: 0; }
+    Input.line { height: 1; border: none; padding: 0 1; background: $boost; }
+    Input.line:focus { border: none; background: $primary 30%; }
+    """
+    BINDINGS = [
+        Binding("f1", "page('flight')", "Flight"),
+        Binding("f2", "page('parameters')", "Params"),
+        Binding("f3", "page('limits')", "Limits"),
+        Binding("f4", "page('events')", "Events"),
+        Binding("f5", "page('plots')", "Plots"),
+        Binding("f6", "page('commands')", "Cmds"),
+        Binding("f7", "acknowledge", "Ack"),
+        Binding("f8", "raw", "Raw", show=False),
+        Binding("colon", "focus_command", "Cmd line", show=False),
+        Binding("escape", "leave_input", show=False),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        bus: TelemetryBus,
+        *,
+        vehicle: str,
+        key_file: Path | None = None,
+        history: CommandHistory | None = None,
+        plots: tuple[str, ...] = DEFAULT_PLOTS,
+        refresh_hz: float = 5.0,
+        clock: Any = time.time,
+    ) -> None:
+        super().__init__()
+        self.bus = bus
+        self.vehicle = vehicle
+        self.clock = clock
+        self.refresh_hz = refresh_hz
+        self.state = ConsoleState(bus.url, plots=plots)
+        self.command_dictionary = commands.load(telemetry=self.state.dictionary)
+        self.history = history if history is not None else CommandHistory()
+        self.metrics = Metrics()
+        self._pending: deque[Event] = deque()
+        self._unsubscribe = bus.subscribe(self.receive)
+        self._undrawn: tuple[float, float] | None = None
+        self._records: dict[Verification, CommandRecord] = {}
+        self._commander: CommanderCore | None = None
+        self._commander_error = ""
+        self._open_commander(key_file)
+        # The widgets, kept: a dialog on top is another screen, which queries would search.
+        self.status_bar = StatusBar(id="status")
+        self.tabs = TabbedContent(initial="flight", id="pages")
+        self.pages: dict[str, Any] = {
+            "flight": FlightDirector(id="page-flight"),
+            "parameters": ParametersPage(id="page-parameters"),
+            "limits": LimitsPage(id="page-limits"),
+            "events": EventsPage(id="page-events"),
+            "plots": PlotsPage(id="page-plots"),
+            "commands": CommandsPage(self._past_commands(), id="page-commands"),
+        }
+        self.command_bar = CommandBar(self.command_dictionary)
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.status_bar
+        with self.tabs:
+            for title, page in zip(_TITLES, self.pages.values(), strict=True):
+                with TabPane(title, id=page.id.removeprefix("page-") if page.id else None):
+                    yield page
+        yield self.command_bar
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(0.05, self.drain)
+        self.set_interval(1.0 / self.refresh_hz, self.redraw)
+        self.command_bar.query_one(CommandInput).focus()
+        self.redraw()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    # --- input: the bus -----------------------------------------------------------------
+
+    def receive(self, event: Event) -> None:
+        """An event from the bus (on its thread): queued for the next :meth:`drain`."""
+        self._pending.append(event)
+
+    def drain(self) -> None:
+        """Take every event the bus queued into the state; announce what must be."""
+        pending = self._pending
+        batch = [pending.popleft() for _ in range(len(pending))]
+        applied = self.state.apply(batch, self.clock())
+        if applied.packets:
+            self.metrics.packets += len(applied.packets)
+            oldest = self._undrawn[0] if self._undrawn else applied.oldest
+            self._undrawn = (oldest, applied.newest)
+        self._verify(applied)
+        self._announce(applied)
+
+    def _announce(self, applied: Applied) -> None:
+        for warning in applied.warnings:
+            self.notify(warning, title="Dictionary", severity="warning", timeout=20)
+        for transition in applied.new_red:
+            entry = transition.entry
+            self.bell()
+            self.notify(
+                f"{entry.name} RED: {entry.value!s:.12} ({entry.thresholds})",
+                title="Limit violation",
+                severity="error",
+                timeout=8,
+            )
+        for change in applied.link:
+            if change.state == "lost":
+                self.notify(f"link lost: {change.reason}", severity="error", timeout=10)
+            elif change.state == "back":
+                self.notify("link back", timeout=5)
+            elif change.state == "closed" and change.reason:
+                replay = self.bus.url.startswith("file:")
+                self.notify(
+                    f"{'replay ended' if replay else 'link lost'}: {change.reason}",
+                    severity="warning" if replay else "error",
+                    timeout=10,
+                )
+        if applied.link or applied.new_red:
+            self.status_bar.show(self.state, self.clock(), self.vehicle)
+
+    # --- output: drawing ----------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Draw the page in view (and the status bar) from the state as it is now."""
+        now = self.clock()
+        state = self.state
+        try:
+            self.status_bar.show(state, now, self.vehicle)
+            page = self.pages.get(self.tabs.active)
+            if page is not None:
+                page.show(state, now)
+        except NoMatches:  # the app is closing: its widgets are going
+            return
+        self.metrics.redraws += 1
+        if self._undrawn is not None:
+            oldest, newest = self._undrawn
+            self._undrawn = None
+            self.call_after_refresh(self._drawn, oldest, newest)
+
+    def _drawn(self, oldest: float, newest: float) -> None:
+        now = self.clock()
+        self.metrics.oldest_wait.append(now - oldest)
+        self.metrics.newest_wait.append(now - newest)
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_page(self, page: str) -> None:
+        # Focus left inside the page going away would bring it back: the command line has it.
+        self.command_bar.query_one(CommandInput).focus()
+        self.tabs.active = page
+        self.redraw()
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        self.redraw()
+
+    def action_acknowledge(self) -> None:
+        count = self.state.acknowledge()
+        self.notify(f"{count} acknowledged" if count else "nothing to acknowledge", timeout=3)
+        self.redraw()
+
+    def action_raw(self) -> None:
+        self.pages["parameters"].toggle_raw()
+        self.redraw()
+
+    def action_focus_command(self) -> None:
+        self.command_bar.query_one(CommandInput).focus()
+
+    def action_leave_input(self) -> None:
+        self.set_focus(None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("param-search", "event-filter"):
+            self.redraw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "command":
+            self.submit(event.value)
+        elif event.input.id == "plot-choose":
+            self._choose_plot(event.input)
+
+    def _choose_plot(self, box: Input) -> None:
+        text = box.value.strip()
+        try:
+            if text.startswith("-"):
+                self.state.plots.remove(text[1:])
+            else:
+                self.state.plots.choose(text)
+        except KeyError as exc:
+            self.notify(str(exc.args[0]), severity="warning")
+            return
+        box.value = ""
+        self.redraw()
+
+    # --- commanding ---------------------------------------------------------------------
+
+    def _open_commander(self, key_file: Path | None) -> None:
+        if self.bus.url.startswith("file:"):
+            self._commander_error = "a capture is read-only: commands need a live link"
+            return
+        try:
+            key = load_key(self.vehicle, key_file, create=False)
+        except LanderError as exc:
+            self._commander_error = str(exc)
+            return
+        path = (
+            key_file.with_suffix(".counter") if key_file else key_dir() / f"{key.vehicle}.counter"
+        )
+        self._commander = CommanderCore(key, CounterFile(path), dictionary=self.command_dictionary)
+
+    def submit(self, text: str) -> None:
+        """A command typed and Enter pressed: check it, confirm it if critical, send it."""
+        bar = self.command_bar
+        box = bar.query_one(CommandInput)
+        if text.strip() in ("?", "help"):
+            bar.hint(" ".join(c.name for c in self.command_dictionary))
+            return
+        try:
+            command, args = parse(text, self.command_dictionary)
+        except ArgumentError as exc:
+            bar.hint(str(exc), error=True)
+            return
+        box.remember(text)
+        box.value = ""
+        if not command.critical:
+            self.send(text, command.name, args)
+            return
+
+        def answered(send: bool | None) -> None:
+            if send:
+                self.send(text, command.name, args)
+            else:
+                self._refused(text, "not confirmed")
+                bar.hint(f"{command.name} not sent", error=True)
+            box.focus()
+
+        self.push_screen(ConfirmCommand(text, command.description, self.vehicle), answered)
+
+    def send(self, text: str, name: str, args: dict[str, str]) -> CommandRecord:
+        bar = self.command_bar
+        core = self._commander
+        if core is None:
+            record = self._refused(text, self._commander_error)
+            bar.hint(f"not sent: {self._commander_error}", error=True)
+            return record
+        record = CommandRecord(text, self.clock())
+        try:
+            tc = core.prepare(name, args, confirm=True)
+            self.bus.write(tc.frame)
+        except (LanderError, ArgumentError, LinkClosed, OSError) as exc:
+            record.refused = str(exc)
+            bar.hint(f"not sent: {exc}", error=True)
+        else:
+            record.verification = core.release(tc, time.monotonic())
+            self._records[record.verification] = record
+            bar.hint(f"sent {tc.describe()} (counter {tc.counter})")
+        self.state.commands.append(record)
+        self.redraw()
+        return record
+
+    def _refused(self, text: str, why: str) -> CommandRecord:
+        record = CommandRecord(text, self.clock(), refused=why)
+        self.state.commands.append(record)
+        return record
+
+    def _verify(self, applied: Applied) -> None:
+        core = self._commander
+        if core is None:
+            return
+        now = time.monotonic()
+        updates = core.receive(applied.packets, now) + core.expire(now)
+        for verification, report in updates:
+            record = self._records.get(verification)
+            if record is None:
+                continue
+            self._stage(record, report)
+
+    def _stage(self, record: CommandRecord, report: StageReport) -> None:
+        bar = self.command_bar
+        failed = report.stage in ("FAILED", "TIMEOUT")
+        reason = f" {report.reason}" if failed else ""
+        bar.hint(f"{record.text}: {report.stage}{reason} +{report.after:.2f} s", error=failed)
+        if not report.final:
+            return
+        verification = record.verification
+        assert verification is not None
+        self._records.pop(verification, None)
+        self.state.command_done(record)
+        if failed:
+            self.notify(f"{record.text}: {report.stage}{reason}", severity="error", timeout=8)
+        try:
+            assert self._commander is not None
+            self.history.record(
+                verification,
+                link=self.bus.url,
+                vehicle=self._commander.key.vehicle,
+                released_ago=time.monotonic() - verification.released,
+            )
+        except OSError as exc:
+            self.notify(f"command history not written: {exc}", severity="warning")
+
+    def _past_commands(self) -> list[dict[str, Any]]:
+        try:
+            return self.history.records()[-20:]
+        except (OSError, ValueError):
+            return []
