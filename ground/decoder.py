@@ -399,10 +399,13 @@ class TelemetryDecoder:
         or the first packets of a vehicle that restarted (its IDENT, count 0, then its BOOT
         event): every count starts afresh."""
         stats = self.stats
-        if (key == self._ident_key and seq == 0) or (
-            key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]
-        ):
+        if key == self._ident_key and seq == 0:
             self.forget_sequence()
+        elif key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]:
+            ident = self._expected.get(self._ident_key, -1)
+            self.forget_sequence()  # IDENT, which comes first, already started afresh
+            if self._ident_key:
+                self._expected[self._ident_key] = ident
         expected = self._expected[key]
         name = self._plans[key][0]._spec.definition.name
         if expected < 0:  # first packet of this APID
