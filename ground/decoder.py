@@ -147,13 +147,14 @@ class Packet(bytes):
         definition = table.get(code) if isinstance(code, int) else None
         return _events.from_values(definition, self.time, raw, self.values, self.definition)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``values``: the packet's :attr:`values` when the caller has them already."""
         record = {
             "packet": self.name,
             "apid": self.apid,
             "seq": self.seq,
             "time": self.time,
-            "values": self.values,
+            "values": self.values if values is None else values,
         }
         event = self.event
         if event is not None:
@@ -398,10 +399,13 @@ class TelemetryDecoder:
         or the first packets of a vehicle that restarted (its IDENT, count 0, then its BOOT
         event): every count starts afresh."""
         stats = self.stats
-        if (key == self._ident_key and seq == 0) or (
-            key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]
-        ):
+        if key == self._ident_key and seq == 0:
             self.forget_sequence()
+        elif key == self._boot[0] and pkt[self._boot[1] : self._boot[1] + 2] == self._boot[2]:
+            ident = self._expected.get(self._ident_key, -1)
+            self.forget_sequence()  # IDENT, which comes first, already started afresh
+            if self._ident_key:
+                self._expected[self._ident_key] = ident
         expected = self._expected[key]
         name = self._plans[key][0]._spec.definition.name
         if expected < 0:  # first packet of this APID

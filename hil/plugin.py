@@ -180,7 +180,14 @@ def ground(
     faults = LinkFaults(**marker.kwargs) if marker else None
     report = _report(request.config)
     record = report.test_dir(request.node.nodeid) / "telemetry.bin" if report else None
-    station = Ground(hil_target.open(), faults=faults, record=record).start()
+    archive = str(report.directory / "archive.sqlite") if report else None
+    station = Ground(
+        hil_target.open(),
+        faults=faults,
+        record=record,
+        archive=archive,
+        vehicle=hil_target.key.vehicle,
+    ).start()
     try:
         yield station
     finally:

@@ -15,6 +15,7 @@ import html
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,12 @@ class Report:
                 "model": dataclasses.asdict(ground.faults.faults),
                 "injected": injected,
             }
+        if ground.recorder is not None and ground.recorder.writer is not None:
+            from ground.cli.cmd import archive_command
+
+            for verification in vehicle.commands:
+                archive_command(ground.recorder.writer, verification, time.monotonic)
+            record["archive"] = {"session": ground.recorder.writer.session}
         plots = vehicle.plots or [Plot(("NAV.altitude", "TRUTH.altitude"), "altitude")]
         from .plots import draw
 
@@ -227,6 +234,11 @@ def _section(
         path = f"{folder}/{record['telemetry']}"
         parts.append(
             f'<p>raw telemetry: <a href="{path}">{path}</a> (<code>lander decode {path}</code>)</p>'
+        )
+    if record.get("archive"):
+        parts.append(
+            f"<p>archived from session {record['archive']['session']} on: "
+            "<code>lander archive --archive archive.sqlite list</code></p>"
         )
     parts.append("</section>")
     return "\n".join(parts)

@@ -1,5 +1,5 @@
 """The ground a test gets: a telemetry bus on the target's link, through link faults if the
-test asks for them, with every byte the ground received kept for replay."""
+test asks for them, with every byte the ground received kept for replay, and archived."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import copy
 from pathlib import Path
 from typing import BinaryIO
 
+from ground.archive.writer import BusRecorder
 from ground.decoder import LinkStats
 from ground.links import Link
+from schemas.fingerprint import dictionary_hash
 
 from .bus import TelemetryBus
 from .linkfaults import FaultyLink, Injected, LinkFaults
@@ -20,7 +22,13 @@ class Ground:
     """A connected ground: ``bus`` decodes the link; ``faults`` is the fault injector, if any."""
 
     def __init__(
-        self, link: Link, *, faults: LinkFaults | None = None, record: Path | None = None
+        self,
+        link: Link,
+        *,
+        faults: LinkFaults | None = None,
+        record: Path | None = None,
+        archive: str | None = None,
+        vehicle: str = "?",
     ) -> None:
         self.faults: FaultyLink | None = None
         if faults is not None:
@@ -34,6 +42,12 @@ class Ground:
             record.parent.mkdir(parents=True, exist_ok=True)
             self._record = open(record, "wb")  # noqa: SIM115 (closed with the ground)
             self.bus.subscribe_bytes(lambda data, _: self._write(data))
+        #: archives what the ground receives (a session per boot), when given an archive
+        self.recorder: BusRecorder | None = None
+        if archive is not None:
+            self.recorder = BusRecorder(
+                self.bus, archive, dictionary=dictionary_hash(), vehicle=vehicle
+            )
 
     def start(self) -> Ground:
         self.bus.start()
@@ -48,6 +62,8 @@ class Ground:
             self.bus.close()
         finally:
             self.link.close()
+            if self.recorder is not None:
+                self.recorder.close()
             if self._record is not None:
                 self._record.close()
                 self._record = None

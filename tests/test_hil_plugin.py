@@ -91,6 +91,13 @@ def test_failures_say_what_was_seen_and_the_report_has_every_test(pytester):
     replay = lander("decode", str(folder / "telemetry.bin"))
     assert replay.returncode == 0, replay.stderr
     assert "HK" in replay.stdout and "EVENT" in replay.stdout
+    # The archive has every test's telemetry, a session per boot, and its commands.
+    archive = str(report / "archive.sqlite")
+    sessions = lander("archive", "--archive", archive, "list")
+    assert sessions.returncode == 0, sessions.stderr
+    assert sessions.stdout.count("LANDER-1") >= 3
+    commands = lander("archive", "--archive", archive, "commands")
+    assert "PING" in commands.stdout and "COMPLETED" in commands.stdout
 
 
 def test_nothing_is_left_behind_after_a_failure_or_a_timeout(pytester, tmp_path, monkeypatch):

@@ -84,6 +84,15 @@ def test_a_flashed_board_restarts_as_it_was_flashed(tmp_path: Path):
     assert "was flashed by `lander flash`" in again.stderr and "--time-warp" in again.stderr
     assert json.loads((flash / "config.json").read_text())["time_warp"] == 20
 
+    # The same board through a sil:// link: started as flashed, never re-provisioned.
+    link = lander("capture", "--link", f"sil://?flash={flash}", "--out", str(tmp_path / "c.bin"),
+                  "--duration", "3")  # fmt: skip
+    assert link.returncode == 0, link.stderr
+    assert (tmp_path / "c.bin").stat().st_size > 0
+    assert {n: hashlib.sha256((flash / n).read_bytes()).hexdigest() for n in manifest} == manifest
+    refused = lander("capture", "--link", f"sil://?flash={flash}&time_warp=3", "--out", "x.bin")
+    assert refused.returncode == 3 and "was flashed by `lander flash`" in refused.stderr
+
 
 @pytest.mark.vm
 @pytest.mark.pty
