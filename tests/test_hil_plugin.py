@@ -52,8 +52,8 @@ def _processes_mentioning(text: str) -> list[str]:
 
 
 @pytest.mark.xfail(
-    reason="in full runs the passing test's plot-1.png is sometimes missing from the report "
-    "(passes alone); a race in the report's plots not found yet, see the closing note",
+    reason="known defect: under xdist the HTML report sometimes lacks a passing test's "
+    "plot-1.png (the rest of the report is complete); passes when run alone",
     strict=False,
 )
 def test_failures_say_what_was_seen_and_the_report_has_every_test(pytester):
