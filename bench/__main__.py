@@ -11,6 +11,9 @@
    descent (flight model, navigation, fault protection, guidance and telemetry), heap in use.
 3. The same firmware figures on the silicon board, in the Pico's own (emulated) time, with
    boot and flash times and the cost of a board (bench/silicon.py).
+4. The ground segment over MQTT (bench/ground_segment.py): packets/s and latency through
+   mosquitto and ``lander ground`` against a bare paho pair, and how many vehicles one
+   ``lander ground`` keeps up with on one core.
 
 Timings are medians of repeated runs on whatever machine this is: compare the ratios.
 """
@@ -244,6 +247,7 @@ def main() -> int:
     from .archive import bench_archive
     from .commanding import bench_commanding
     from .console import bench_console
+    from .ground_segment import bench_ground_segment
     from .silicon import bench_silicon
 
     bench_ground()
@@ -252,6 +256,7 @@ def main() -> int:
     bench_console()
     bench_silicon()
     bench_archive()
+    bench_ground_segment()
     return 0
 
 

@@ -62,6 +62,12 @@ class App:
         self.down = Downlink(self.points, self.clock)
         self.commanding = Commanding(self, cfg)
         self.up = Uplink(self.commanding.on_frame)
+        self.mqtt = None
+        if cfg.get("mqtt"):
+            from mqttlink import MqttLink
+
+            self.mqtt = MqttLink(cfg, cfg.get("vehicle", "LANDER-1"), self.commanding.on_packet)
+            self.down.mqtt = self.mqtt
         self.flight = Flight(self.points, self.event, cfg.get("seed", 1), cfg)
         self.flight.shed_telemetry = self.shed_telemetry
         self.warp = 1
@@ -203,8 +209,11 @@ class App:
             await asyncio.sleep_ms(500)
 
     async def uplink(self):
+        mqtt = self.mqtt
         while not self.halted:
             self.up.poll()
+            if mqtt is not None:
+                mqtt.service()
             await asyncio.sleep_ms(10)
 
     async def main(self):
@@ -244,3 +253,5 @@ def main():
         raise KeyboardInterrupt
     finally:
         hal.set_break(True)
+        if app.mqtt is not None:
+            app.mqtt.close()  # offline at once, rather than when the broker notices

@@ -74,19 +74,38 @@ class Commanding:
 
     def on_frame(self, frame, n):
         # A complete frame from the uplink (delimiter excluded).
+        self._handle(self._unframe, frame, n)
+
+    def on_packet(self, packet, n):
+        # A telecommand packet as the MQTT link delivers it (unframed): the same checks.
+        self._handle(self._copy, packet, n)
+
+    def _handle(self, take, data, n):
         self.code = self.seq = self.counter = 0
         try:
-            reason = self._run(frame, n)
+            m = take(data, n)
+            reason = self._run(m) if m >= 0 else P.REASON_BAD_LENGTH
         except Exception:
             reason = P.REASON_EXECUTION_ERROR
         if reason:
             self.refuse(reason)
 
-    def _run(self, frame, n):
-        pkt = self.pkt
+    def _unframe(self, frame, n):
+        # COBS-decode into pkt; its length, or -1.
         if n < 2 or n > C.MAX_TC + 1:
-            return P.REASON_BAD_LENGTH
-        m = cobs_decode(frame, n, pkt)
+            return -1
+        return cobs_decode(frame, n, self.pkt)
+
+    def _copy(self, packet, n):
+        if n > C.MAX_TC:
+            return -1
+        pkt = self.pkt
+        for i in range(n):
+            pkt[i] = packet[i]
+        return n
+
+    def _run(self, m):
+        pkt = self.pkt
         if m < 4:
             return P.REASON_BAD_LENGTH
         self.seq = ((pkt[2] << 8) | pkt[3]) & 0x3FFF

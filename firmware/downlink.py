@@ -1,7 +1,8 @@
 # Telemetry downlink: packs a packet from its points object, appends the CRC, COBS-frames it
-# and writes it, all in preallocated buffers. send() is the steady-state frame path and must
-# not allocate (tests run it under micropython.heap_lock()). The scheduler sends each
-# periodic packet at its own rate on the vehicle clock, with a sequence count per APID.
+# and writes it, all in preallocated buffers (and, on the MQTT bus, publishes it unframed).
+# send() is the steady-state frame path and must not allocate (tests run it under
+# micropython.heap_lock()). The scheduler sends each periodic packet at its own rate on the
+# vehicle clock, with a sequence count per APID.
 from array import array
 
 import hal
@@ -21,6 +22,7 @@ class Downlink:
         self.period_ms = array("i", bytes(4 * packets.N_PACKETS))
         self.due_ms = array("i", bytes(4 * packets.N_PACKETS))
         self.sent = 0
+        self.mqtt = None  # an MqttLink publishes every packet too (mqttlink.py)
         for i in range(packets.N_PACKETS):
             self.set_rate_mhz(i, packets.RATES_MHZ[i])
 
@@ -39,6 +41,8 @@ class Downlink:
         pkt[n] = crc >> 8
         pkt[n + 1] = crc & 0xFF
         hal.write(self.frame, cobs_encode(pkt, n + 2, self.frame))
+        if self.mqtt is not None:
+            self.mqtt.send(pkt, n + 2)
         self.seq[index] = (seq + 1) & 0x3FFF
         self.sent += 1
 

@@ -125,6 +125,29 @@ def wdt_feed():
         _vb("feed")
 
 
+_wlan = None
+
+
+def network_up(cfg):
+    # Whether the network is there for the MQTT link: on a Pico W, WiFi joins the network of
+    # config.json "wifi": {"ssid", "password"} (started once, then polled, never waited
+    # for); the virtual board has the host's.
+    global _wlan
+    if PORT != "rp2":
+        return True
+    try:
+        import network
+    except ImportError:  # a Pico without WiFi
+        return False
+
+    if _wlan is None:
+        w = cfg.get("wifi") or {}
+        _wlan = network.WLAN(network.STA_IF)
+        _wlan.active(True)
+        _wlan.connect(w.get("ssid", ""), w.get("password", ""))
+    return _wlan.isconnected()
+
+
 def heap_free():
     return gc.mem_free()
 

@@ -147,13 +147,14 @@ class Packet(bytes):
         definition = table.get(code) if isinstance(code, int) else None
         return _events.from_values(definition, self.time, raw, self.values, self.definition)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``values``: the packet's :attr:`values` when the caller has them already."""
         record = {
             "packet": self.name,
             "apid": self.apid,
             "seq": self.seq,
             "time": self.time,
-            "values": self.values,
+            "values": self.values if values is None else values,
         }
         event = self.event
         if event is not None:

@@ -65,13 +65,21 @@ class CommandHistory:
         self._wall = wall_clock
 
     def record(
-        self, verification: Verification, *, link: str, vehicle: str, released_ago: float = 0.0
+        self,
+        verification: Verification,
+        *,
+        link: str,
+        vehicle: str,
+        released_ago: float = 0.0,
+        requester: str | None = None,
     ) -> dict[str, Any]:
         """Append the record of a verification (its outcome so far) and return it;
         HistoryError when the file cannot take it.
 
         ``released_ago``: seconds since the release (stage times are on the commander's
         monotonic clock; the record is dated on the wall clock).
+        ``requester``: who asked, when a command gateway sent it for someone (their broker
+        account); ``user`` and ``host`` are then the gateway's.
         """
         tc = verification.telecommand
         entry = {
@@ -91,6 +99,8 @@ class CommandHistory:
             "reason": verification.reason,
             "stages": [s.to_dict() for s in verification.stages],
         }
+        if requester is not None:
+            entry["requester"] = requester
         line = json.dumps(entry, allow_nan=False, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

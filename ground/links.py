@@ -11,6 +11,8 @@ A link is named by URL (DESIGN.md, "Conventions"):
 ``sil://?time_warp=10&seed=1``         starts a virtual board (registered by :mod:`sil.link`)
 ``silicon://?time_warp=10``            starts a silicon board: rp2 MicroPython on an emulated
                                        RP2040, flashed with the firmware (:mod:`sil.silicon`)
+``mqtt://host:1883/LANDER-1``          a vehicle's telemetry through ``lander ground``'s
+``mqtts://user:pw@host:8883/LANDER-1``  broker (:mod:`ground.mqtt.link`)
 =====================================  =====================================================
 
 Other packages add link types: an entry point in the ``lander.links`` group names a
@@ -233,8 +235,6 @@ def open_link(url: str) -> Link:
     factory = link_factory(scheme)
     if factory is not None:
         return factory(url)
-    if scheme == "mqtt":
-        raise LinkError("mqtt:// links are not available in this version yet")
     raise LinkError(
         f"unknown link {url!r}: use serial:///dev/ttyACM0, tcp://host:port, "
         f"file://capture.bin or another of {', '.join(s + '://' for s in link_schemes())}"

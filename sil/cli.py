@@ -71,6 +71,13 @@ def register_sil(sub: Any) -> None:
         "--scenario", metavar="NAME", help="fly a named scenario (lander scenario --list)"
     )
     p.add_argument(
+        "--broker",
+        metavar="URL",
+        help="also publish itself on an MQTT broker, as a Pico W does: "
+        "mqtt://[user:password@]host:port, or mqtts://...?ca=FILE over TLS "
+        "(telemetry on lander/ID/tm, commands from lander/ID/tc)",
+    )
+    p.add_argument(
         "--silicon",
         action="store_true",
         help="a silicon board instead: MicroPython's rp2 port on an emulated RP2040, flash in "
@@ -108,6 +115,8 @@ def _sil_options(args: argparse.Namespace) -> dict[str, str]:
         options["seed"] = str(args.seed)
     if args.scenario:
         options["scenario"] = args.scenario
+    if args.broker:
+        options["broker"] = args.broker
     return options
 
 
@@ -115,12 +124,16 @@ def _given(args: argparse.Namespace) -> list[str]:
     """The options that would change a board's config.json."""
     given = [("--time-warp", args.time_warp is not None), ("--seed", args.seed is not None)]
     given += [("--idle", args.idle), ("--scenario", bool(args.scenario))]
+    given += [("--broker", bool(args.broker))]
     return [name for name, present in given if present]
 
 
 def run_sil(args: argparse.Namespace) -> int:
     if args.silicon:
         return run_silicon(args)
+    from ground.links import LinkError
+    from ground.mqtt.address import parse
+
     from .board import BoardError, VirtualBoard
     from .firmware import boards_dir, was_flashed
     from .link import provision_virtual_board
@@ -141,6 +154,8 @@ def run_sil(args: argparse.Namespace) -> int:
             provision_virtual_board(flash, _sil_options(args))
         except OSError as exc:
             raise UsageError(f"cannot write the board's flash in {flash}: {exc.strerror}") from None
+        except LinkError as exc:
+            raise UsageError(str(exc)) from None
         how = "from the firmware's sources"
     try:
         board = VirtualBoard(flash)
@@ -150,6 +165,8 @@ def run_sil(args: argparse.Namespace) -> int:
     try:
         print(board.port, flush=True)
         warp = f"time warp {args.time_warp}; " if args.time_warp else ""
+        if args.broker:
+            warp += f"publishing on {parse(args.broker).url}; "
         print(
             f"virtual board {args.vehicle} running {how}, flash {flash} "
             f"(heap {model.load().heapsize}, {warp}Ctrl-C stops it)",

@@ -82,6 +82,8 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
             except ValueError:
                 raise LinkError(f"sil:// option {key}={options[key]!r} is not valid") from None
     config["autostart"] = options.get("autostart", "1") not in ("0", "false", "no")
+    if "broker" in options:
+        config["mqtt"] = board_mqtt(options["broker"])
     if "scenario" in options:
         from .scenarios import SCENARIOS
 
@@ -92,6 +94,35 @@ def sil_config(options: dict[str, str]) -> dict[str, object]:
             )
         config.update(scenario.config)
     return config
+
+
+def board_mqtt(url: str) -> dict[str, object]:
+    """config.json's "mqtt" for a board that publishes itself on the broker at ``url``
+    (``mqtts://...?ca=FILE``: over TLS, trusting that authority alone)."""
+    from ground.mqtt.address import parse
+
+    broker = parse(url)
+    if broker.vehicle:
+        raise LinkError(
+            f"broker {broker.url}: a board takes the broker alone, "
+            f"its vehicle from --vehicle ({broker.vehicle}?)"
+        )
+    mqtt: dict[str, object] = {"broker": broker.host, "port": broker.port}
+    if broker.tls:
+        if broker.ca is None:
+            raise LinkError(
+                f"broker {broker.url}: give the authority the board is to trust, "
+                "mqtts://...?ca=FILE (a board has no system authorities)"
+            )
+        try:
+            mqtt["ca"] = Path(broker.ca).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LinkError(f"cannot read the CA file {broker.ca}: {exc}") from None
+    if broker.username is not None:
+        mqtt["user"] = broker.username
+        if broker.password is not None:
+            mqtt["password"] = broker.password
+    return mqtt
 
 
 def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, object]:

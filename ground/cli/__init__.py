@@ -19,11 +19,11 @@ from importlib.metadata import entry_points
 from typing import NoReturn
 
 from ..errors import LanderError
-from . import archive, capture, cmd, console, decode, flash, monitor
+from . import archive, bridge, capture, cmd, console, decode, flash, ground, monitor
 
 __all__ = ["main", "build_parser"]
 
-_GROUND_COMMANDS = (decode, monitor, console, capture, cmd, flash, archive)
+_GROUND_COMMANDS = (decode, monitor, console, capture, cmd, flash, archive, bridge, ground)
 
 
 class _Parser(argparse.ArgumentParser):

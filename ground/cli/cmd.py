@@ -23,6 +23,8 @@ from ..errors import UsageError
 from ..history import CommandHistory, operator
 from ..keys import DEFAULT_VEHICLE, CounterExhausted, CounterFile, key_dir, load_key
 from ..links import open_link
+from ..mqtt.address import is_mqtt
+from ..mqtt.address import parse as parse_broker
 from ..verifier import StageReport, StageTimeouts, Verification
 from .archive import add_archive_option, archive_recorder_for
 from .arguments import positive_float
@@ -42,7 +44,12 @@ def register(sub: Any) -> None:
     p.add_argument("name", nargs="?", metavar="NAME", help="command name (see --list)")
     p.add_argument("args", nargs="*", metavar="ARG=VALUE", help="the command's arguments")
     p.add_argument("--list", action="store_true", help="list the commands and their arguments")
-    p.add_argument("--link", metavar="URL", help="serial://, tcp:// or sil://")
+    p.add_argument(
+        "--link",
+        metavar="URL",
+        help="serial://, tcp://, sil://, or mqtt://host:port/VEHICLE (a request to the "
+        "ground's command gateway, which signs it)",
+    )
     p.add_argument("--confirm", action="store_true", help="send a critical command without asking")
     p.add_argument(
         "--vehicle", metavar="NAME", help="whose key signs it (default LANDER-1, or sil:// 's)"
@@ -150,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
             f"--link {args.link}: a capture file is read-only; commands need a live link "
             "(serial://, tcp:// or sil://)"
         )
+    if is_mqtt(args.link):
+        return _request(args, command)
     vehicle = _vehicle(args)
     key = load_key(vehicle, args.key_file)
     counter = CounterFile(
@@ -249,3 +258,42 @@ async def _send_and_show(
             print(f"lander cmd: {tc.name} {ended} but was not recorded: {lost}", file=sys.stderr)
             status = 1
     return status
+
+
+def _request(args: argparse.Namespace, command: commands.CommandDef) -> int:
+    """Through the ground segment: the gateway checks, signs, sends and verifies."""
+    address = parse_broker(args.link, need_vehicle=True)
+    if not _confirmed(args, command, address.vehicle):
+        print(f"{command.name} not sent", file=sys.stderr)
+        return 1
+    given = _parse_assignments(command.name, args.args)
+    return asyncio.run(_request_and_show(args.link, command.name, given, command.critical))
+
+
+async def _request_and_show(url: str, name: str, given: dict[str, str], confirm: bool) -> int:
+    from ..mqtt.requester import RemoteCommander, RemoteVerification
+
+    def show(verification: RemoteVerification, report: dict[str, Any]) -> None:
+        stage = str(report["stage"])
+        if stage == "SENT":
+            print(
+                f"{verification.describe}  -> {verification.vehicle} "
+                f"(counter {verification.counter}, by the gateway)",
+                flush=True,
+            )
+            return
+        if stage == "REFUSED":
+            return
+        why = report.get("reason", "")
+        if report.get("context"):
+            why = f"{why} {report['context']}"
+        reason = f"  {why}" if stage in ("FAILED", "TIMEOUT") else ""
+        print(f"  {stage:<10} +{float(report.get('after_s', 0)):.3f} s{reason}", flush=True)
+
+    async with RemoteCommander(url) as commander:
+        try:
+            await commander.send(name, confirm=confirm, on_stage=show, **given)
+        except CommandError as exc:
+            print(f"lander cmd: {exc}", file=sys.stderr)
+            return 1
+    return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .archive import add_archive_option, archive_recorder_for
 from .arguments import positive_float, positive_int
 
 __all__ = ["register", "run"]
@@ -23,7 +24,10 @@ def register(sub: Any) -> None:
         "the command line at the bottom sends commands (Tab completes), Ctrl+Q quits.",
     )
     p.add_argument(
-        "--link", required=True, metavar="URL", help="serial://, tcp://, file:// or sil://"
+        "--link",
+        required=True,
+        metavar="URL",
+        help="serial://, tcp://, sil://, or a replay: file:// or archive://SESSION",
     )
     p.add_argument("--vehicle", metavar="NAME", help="whose key signs commands (default LANDER-1)")
     p.add_argument("--key-file", type=Path, metavar="FILE", help="the vehicle's key file")
@@ -47,6 +51,7 @@ def register(sub: Any) -> None:
         metavar="HZ",
         help="redraws per second (default 5; input is never throttled)",
     )
+    add_archive_option(p)
     p.add_argument("--web", action="store_true", help="serve the console to a browser instead")
     p.add_argument("--host", default="127.0.0.1", help="address --web listens on (127.0.0.1)")
     p.add_argument("--port", type=positive_int, default=8000, help="port --web listens on (8000)")
@@ -81,11 +86,14 @@ def run(args: argparse.Namespace) -> int:
         plots=plots or DEFAULT_PLOTS,
         refresh_hz=args.refresh,
     )
+    recorder = archive_recorder_for(args, bus)
     bus.start()
     try:
         app.run()
     finally:
         bus.close()
+        if recorder is not None:
+            recorder.close()
     return 0
 
 
@@ -94,10 +102,12 @@ def _serve(args: argparse.Namespace) -> int:
     from textual_serve.server import Server
 
     argv = [sys.executable, "-m", "ground.cli", "console", "--link", args.link]
-    for option in ("vehicle", "key_file", "history"):
+    for option in ("vehicle", "key_file", "history", "archive"):
         value = getattr(args, option)
         if value is not None:
             argv += [f"--{option.replace('_', '-')}", str(value)]
+    if args.no_archive:
+        argv.append("--no-archive")
     for name in args.plot or ():
         argv += ["--plot", name]
     argv += ["--refresh", str(args.refresh)]

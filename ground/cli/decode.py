@@ -14,7 +14,7 @@ from ..display import format_value
 from ..identity import Identity, IdentityWatch
 from ..links import FileLink, open_link
 
-__all__ = ["register", "run", "print_packet"]
+__all__ = ["register", "run", "print_packet", "packet_record"]
 
 
 def register(sub: Any) -> None:
@@ -82,15 +82,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def packet_record(
+    packet: Packet, identity: Identity | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One packet as ``--format jsonl`` writes it (and the ground segment publishes it on
+    ``packet/<NAME>``), with the identity of the boot it came from once an IDENT was seen.
+    ``values``: the packet's values when the caller has them already."""
+    record = packet.to_dict(values)
+    record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
+    if identity is not None:
+        record["identity"] = identity.to_dict()
+    return record
+
+
 def print_packet(packet: Packet, fmt: str, out: IO[str], identity: Identity | None = None) -> None:
-    """One packet as a JSON object (``jsonl``, with the identity of the boot it came from
-    once an IDENT has been seen) or a table line."""
+    """One packet as a JSON object (``jsonl``) or a table line."""
     if fmt == "jsonl":
-        record = packet.to_dict()
-        record["values"] = {k: _json_value(v) for k, v in record["values"].items()}
-        if identity is not None:
-            record["identity"] = identity.to_dict()
-        out.write(json.dumps(record) + "\n")
+        out.write(json.dumps(packet_record(packet, identity)) + "\n")
         return
     event = packet.event
     if event is not None:

@@ -178,7 +178,7 @@ class ConsoleApp(App[int]):
             elif change.state == "back":
                 self.notify("link back", timeout=5)
             elif change.state == "closed" and change.reason:
-                replay = self.bus.url.startswith("file:")
+                replay = self.state.link.replay
                 self.notify(
                     f"{'replay ended' if replay else 'link lost'}: {change.reason}",
                     severity="warning" if replay else "error",
@@ -263,8 +263,8 @@ class ConsoleApp(App[int]):
     # --- commanding ---------------------------------------------------------------------
 
     def _open_commander(self, key_file: Path | None) -> None:
-        if self.bus.url.startswith("file:"):
-            self._commander_error = "a capture is read-only: commands need a live link"
+        if self.state.link.replay:
+            self._commander_error = "a replay takes no commands: they need a live link"
             return
         try:
             key = load_key(self.vehicle, key_file, create=False)

@@ -8,6 +8,7 @@ It never reads a clock: the caller passes ``now``; the widgets only read it.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,15 @@ from .parameters import ParameterTable
 from .series import PlotSet
 from .source import Event, LinkState, LinkStatistics, Received
 
-__all__ = ["ConsoleState", "LinkHealth", "CommandRecord", "Applied"]
+__all__ = ["ConsoleState", "LinkHealth", "CommandRecord", "Applied", "is_replay"]
+
+
+def is_replay(url: str) -> bool:
+    """Whether a link replays what was recorded (a capture, an archived session): it ends,
+    it is not lost, and it takes no commands."""
+    if "://" not in url:
+        return url == "-" or os.path.isfile(url)
+    return url.split("://", 1)[0] in ("file", "archive")
 
 
 @dataclass
@@ -37,6 +46,10 @@ class LinkHealth:
     last_packet: float = 0.0  # ground time
     rate: float = 0.0  # packets per second, over about the last second
     _window: deque[tuple[float, int]] = field(default_factory=deque)
+
+    @property
+    def replay(self) -> bool:
+        return is_replay(self.url)
 
     @property
     def down(self) -> bool:

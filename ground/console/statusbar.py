@@ -24,7 +24,7 @@ class StatusBar(Static):
         name = identity.vehicle if identity is not None and identity.vehicle else vehicle
         line = Text(f" {name} ", style="bold reverse")
         line.append(" ")
-        label = _label(link.state, link.reason, link.url)
+        label = _label(link.state, link.reason, link.replay)
         line.append(f" {label} ", style=LINK_STYLE.get(link.state, ""))
         if link.down and link.since:
             line.append(f" {ago(now - link.since)}", style="bold")
@@ -50,13 +50,13 @@ class StatusBar(Static):
         if unack:
             line.append(f" {unack} unack", style="bold")
         self.update(line, layout=False)
-        self.set_class(link.down or reds > 0, "alarm")
+        self.set_class((link.down and not link.replay) or reds > 0, "alarm")
 
 
-def _label(state: str, reason: str, url: str) -> str:
+def _label(state: str, reason: str, replay: bool) -> str:
     """What the operator reads: a link that went away is lost, a replay that ended ended."""
     if state == "closed":
-        if url.startswith("file:"):
+        if replay:
             return "REPLAY END"
         return "LINK LOST" if reason else "LINK CLOSED"
     return {"lost": "LINK LOST"}.get(state, state.upper())

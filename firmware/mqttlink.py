@@ -1,0 +1,142 @@
+# The vehicle on the ground segment's MQTT bus, with no bridge: a Pico W over WiFi, or the
+# virtual board over the host's sockets.
+#
+# config.json "mqtt": {"broker": host, "port": 1883, "user": ..., "password": ...,
+# "qos": 0 | 1, "keepalive": 10, "ca": PEM} ("wifi": {"ssid", "password"} on a Pico W, see
+# hal.py). With "ca" the link is MQTT over TLS (port 8883 by default), the broker's
+# certificate checked against that authority and the broker's name.
+# Topics under lander/<vehicle>/ (DESIGN.md, "Ground segment"):
+#   tm      every telemetry packet, raw (CRC included, never framed), as the serial port
+#           also gets it framed;
+#   tc      telecommands in, raw: they go to the same checks as a serial frame (length, CRC,
+#           key, MAC, anti-replay counter), so a command replayed onto tc is refused REPLAY;
+#   status  "online" (retained) once connected, "offline" by the broker's last will.
+# A broker that is away costs the telemetry sent meanwhile (counted in `lost`: a board has
+# no RAM for a backlog) and is tried again with backoff, 1 s doubling up to 30 s; the serial
+# port carries telemetry throughout.
+import time
+
+import hal
+from micropython import const
+from mqtt import MQTTClient, MQTTException
+
+_FIRST_MS = const(1000)
+_LONGEST_MS = const(30000)
+
+
+class MqttLink:
+    def __init__(self, cfg, vehicle, on_packet):
+        m = cfg["mqtt"]
+        self.cfg = cfg
+        self.on_packet = on_packet
+        self.qos = 1 if m.get("qos", 0) else 0
+        self.keepalive = int(m.get("keepalive", 10))
+        prefix = "lander/%s/" % vehicle
+        self.tm = (prefix + "tm").encode()
+        self.tc = (prefix + "tc").encode()
+        self.status = (prefix + "status").encode()
+        c = self.client = MQTTClient(
+            "lander-" + vehicle, m["broker"], int(m.get("port", 0)),
+            m.get("user"), m.get("password"), self.keepalive, _tls(m.get("ca")),
+        )
+        c.set_last_will(self.status, b"offline", True, 1)
+        c.set_callback(self._message)
+        self.up = False
+        self.sent = 0
+        self.lost = 0
+        self.connects = 0
+        self.refused = 0  # the broker's last CONNACK refusal (4: bad login, 5: not authorized)
+        self.backoff = _FIRST_MS
+        self.next_try = time.ticks_ms()
+        self.next_ping = 0
+
+    def send(self, pkt, n):
+        # One telemetry packet pkt[0:n]; no allocation while connected.
+        if not self.up:
+            self.lost += 1
+            return
+        try:
+            self.client.publish(self.tm, pkt, False, self.qos, n)
+            self.sent += 1
+        except OSError:
+            self.lost += 1
+            self._down()
+
+    def service(self):
+        # Called by the uplink task: take what the broker sent, keep the session alive,
+        # reconnect when it is time.
+        now = time.ticks_ms()
+        if not self.up:
+            if time.ticks_diff(now, self.next_try) >= 0:
+                self._connect(now)
+            return
+        c = self.client
+        try:
+            c.check_msg()
+            if time.ticks_diff(now, self.next_ping) >= 0:
+                if time.ticks_diff(now, c.last_rx) > self.keepalive * 1500:
+                    raise OSError(110)  # no answer to our pings: the broker is gone
+                c.ping()
+                self.next_ping = time.ticks_add(now, self.keepalive * 500)
+        except Exception:  # gone, or sent what we cannot parse: log in again, fly on
+            self._down()
+
+    def _connect(self, now):
+        try:
+            if not hal.network_up(self.cfg):
+                raise OSError(113)  # no WiFi yet
+            c = self.client
+            c.connect()
+            c.publish(self.status, b"online", True, 1)
+            c.subscribe(self.tc, 1)
+        except MQTTException as exc:
+            self.refused = exc.args[0]
+            self._retry(now)
+            return
+        except Exception:  # OSError, a TLS handshake that failed: try again later
+            self._retry(now)
+            return
+        self.up = True
+        self.refused = 0
+        self.connects += 1
+        self.backoff = _FIRST_MS
+        self.next_ping = time.ticks_add(now, self.keepalive * 500)
+
+    def _retry(self, now):
+        self.client.close()
+        self.next_try = time.ticks_add(now, self.backoff)
+        self.backoff = min(self.backoff * 2, _LONGEST_MS)
+
+    def _down(self):
+        self.up = False
+        self.client.close()
+        self.next_try = time.ticks_add(time.ticks_ms(), self.backoff)
+
+    def _message(self, topic, msg):
+        if topic == self.tc:
+            self.on_packet(msg, len(msg))
+
+    def close(self):
+        if self.up:
+            try:
+                self.client.publish(self.status, b"offline", True, 1)
+            except OSError:
+                pass
+            self.client.disconnect()
+        self.up = False
+
+
+def _tls(ca):
+    # An SSLContext that trusts the authority `ca` (PEM text) alone; None for plain MQTT.
+    if not ca:
+        return None
+    import ssl
+    from binascii import a2b_base64
+
+    # PEM to DER: the base64 between the BEGIN and END lines (mbedtls takes DER as given)
+    body = "".join(line for line in ca.split("\n") if line and not line.startswith("-----"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # MicroPython's default is CERT_NONE; the stubs lack the attribute
+    context.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]
+    context.load_verify_locations(cadata=a2b_base64(body))
+    return context
