@@ -160,15 +160,20 @@ class Vehicle:
             self._cond.notify_all()
 
     def reset_with(self, reset: Callable[[], None], timeout: float = BOOT_TIMEOUT) -> None:
-        """Reset the vehicle with ``reset()``, forget what came before, wait for it to boot."""
+        """Reset the vehicle with ``reset()``, forget what came before, and wait until it has
+        booted and its control cycle runs (its first HK)."""
         with self._cond:
             self._tm.forget_until_boot = True
         reset()
+
+        def running() -> bool:  # booted, and its control cycle sends housekeeping
+            return self._tm.boots > 0 and any(x.packet.name == "HK" for x in self._tm.samples)
+
         with self._cond:
-            if not self._cond.wait_for(lambda: self._tm.boots > 0, timeout):
+            if not self._cond.wait_for(running, timeout):
                 raise ProcedureFailed(
                     f"the vehicle did not boot within {timeout:g} s of its reset "
-                    f"(no BOOT event on {self.bus.url})"
+                    f"(no BOOT event and housekeeping on {self.bus.url})"
                 )
 
     def close(self) -> None:
@@ -430,6 +435,12 @@ class Vehicle:
         hk = [s.packet.values for s in samples if s.packet.name == "HK"]
         if hk:
             lines.append(f"last HK: phase {hk[-1]['phase']}, mode {hk[-1]['mode']}")
+        stats = self.bus.stats
+        if stats.gaps or stats.bad_frames:
+            lines.append(
+                f"link: {stats.missing} packets missing in {stats.gaps} gaps, "
+                f"{stats.bad_frames} bad frames"
+            )
         if spec is not None:
             packet_name, name = _spec(spec)
             values = [

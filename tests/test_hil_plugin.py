@@ -115,14 +115,16 @@ def test_fails(vehicle):
     assert False, "a procedure that fails"
 
 def test_hangs(vehicle):
-    time.sleep(60)
+    time.sleep(120)
 """
     )
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--timeout", "5")
-    result.assert_outcomes(failed=2)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--timeout", "30")
+    outcomes = result.parseoutcomes()
+    # On a loaded machine the timeout may come while the vehicle boots: an error, not a fail.
+    assert outcomes.get("failed", 0) + outcomes.get("errors", 0) == 2, outcomes
     result.stdout.fnmatch_lines(["*Timeout*"])
     assert not list(tmp.glob("lander-hil-*"))
     assert not _processes_mentioning(str(tmp))

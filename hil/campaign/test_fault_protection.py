@@ -18,9 +18,10 @@ pytestmark = pytest.mark.campaign
 
 
 def start_descent(vehicle):
+    """Arm, start the descent, and wait for powered flight (braking)."""
     vehicle.send("ARM", confirm=True)
     vehicle.send("START_DESCENT", confirm=True)
-    vehicle.await_event("PHASE_CHANGE", to="BRAKING", within=70)
+    vehicle.await_telemetry("HK.phase", "BRAKING", within=70)
 
 
 def lrf_failing(name: str, kind: str, magnitude: float = 0.0) -> Any:
