@@ -6,8 +6,8 @@
 # cycles whose real-time deadline (CYCLE_MS / time_warp apart) has passed, several per wake
 # at high warp, then sleeps until the next one. Everything on the downlink is a function of
 # the seed, config.json and the commands received, not of how fast the host runs:
-#   - the heap is collected at a fixed point of vehicle time (once a vehicle second), so
-#     HK.heap_free is the same number in every run of the same inputs;
+#   - the heap is collected at fixed points of vehicle time, so HK.heap_free is the same
+#     number in every run of the same inputs (see _collect for when, and why there);
 #   - a loop overrun is a cycle whose own computation took more than its budget, whatever
 #     the warp: 20 ms on a Pico, its real deadline. The virtual board's host is not the
 #     flight computer (it is many times faster, and its scheduler may preempt the VM at
@@ -37,6 +37,20 @@ DT = CYCLE_MS / 1000
 WATCHDOG_MS = const(8000)
 MAX_WARP = C.SET_TIME_WARP_FACTOR_MAX   # the dictionary's range of SET_TIME_WARP
 MAX_BURST = const(10)       # cycles per wake before the uplink gets its turn
+# When the heap is collected: every GC_PERIOD_MS of vehicle time, at the end of the cycle at
+# GC_AT_MS into the period. A collection takes a Pico 8 ms at boot and some 17 ms once the
+# flight model has run (it marks every live object: the firmware's bytecode and the flight
+# model), which no cycle has to spare: so it runs in the idle time after the cycle with the
+# most slack and before the next one, and a cycle overruns when it ends after its deadline
+# (see run_cycle). The cycles of the 10 Hz frame (tick % 5, 20 ms apart) do navigation and
+# the NAV frame (0), fault protection (1), guidance (2), nothing else (3) and the 2 Hz points
+# every fifth time (4); periodic telemetry is due on multiples of 100 ms. So the collection
+# follows a cycle 3 and delays a light cycle 4 by a millisecond or so, which still ends long
+# before its deadline. Twice a second because the flight model allocates 3-4 KB a cycle on
+# the rp2 port (floats are heap objects there): at once a second the heap ran out between
+# two collections, and the collection that forced came in a busy cycle.
+GC_PERIOD_MS = const(500)
+GC_AT_MS = const(60)        # the cycle with tick % 5 == 3
 DEFAULT_BUDGET_US = CYCLE_US if hal.PORT == "rp2" else 0
 
 DEFAULTS = {"vehicle": "LANDER-1", "seed": 1, "time_warp": 1, "autostart": False, "rates": {}}
@@ -77,6 +91,9 @@ class App:
         if self.set_time_warp(cfg.get("time_warp", 1)):
             print("config.json: time_warp must be 1..%d; using 1" % MAX_WARP)
         self.overruns = 0
+        self.gc_us = 0      # the collection at the end of the last cycle, if any
+        self.late_us = 0    # how late that collection makes the next cycle start
+        self.cycle_us = 0   # the last cycle's own computation
         self.budget_us = int(cfg.get("cycle_budget_us", DEFAULT_BUDGET_US))
         self.schedule = _schedule(cfg)
         self.halt_ms = int(cfg.get("halt_s", 0)) * 1000
@@ -157,30 +174,46 @@ class App:
             self.run_schedule(now)
         flight = self.flight
         flight.step(DT)
-        if clock.ms == 0:
-            # Collect at a fixed instant of vehicle time: heap_free is then reproducible,
-            # and the collection never lands in the middle of a frame.
-            gc.collect()
-            self.points[P.HK].heap_free = gc.mem_free()
         self.update_hk()
         self.down.run_due(now)
+        if clock.ms % GC_PERIOD_MS == GC_AT_MS:
+            # At a fixed instant of vehicle time (heap_free is then reproducible), once the
+            # cycle's work is done: timed apart (gc_us), it is the next cycle's delay.
+            t0 = time.ticks_us()
+            gc.collect()
+            self.gc_us = time.ticks_diff(time.ticks_us(), t0)
+            self.points[P.HK].heap_free = gc.mem_free()
+        else:
+            self.gc_us = 0
         if self.halt_ms and now >= self.halt_ms:
             self.halted = True
         elif (self.halt_on_landing and flight.phase in (P.PHASE_LANDED, P.PHASE_CRASHED)
               and flight.phase_ticks >= 100):
             self.halted = True
 
+    def run_cycle(self):
+        # One cycle as the control task runs it, checked against its deadline: the end of its
+        # 20 ms (budget_us) of real time on a Pico. A cycle starts late by what the heap
+        # collection after the previous one (gc_us, in that cycle's idle time) took beyond
+        # that cycle's own slack. Measured in computation time, not in real time, so the
+        # count is the same at every time warp (and the same as at warp 1).
+        t0 = time.ticks_us()
+        self.cycle()
+        used = time.ticks_diff(time.ticks_us(), t0) - self.gc_us
+        self.cycle_us = used
+        budget = self.budget_us
+        if budget:
+            if used + self.late_us > budget:
+                self.overruns += 1
+                self.flight.note_overrun(used + self.late_us)
+            self.late_us = max(0, used + self.gc_us - budget) if self.gc_us else 0
+
     async def control(self):
         next_us = time.ticks_us()
         while not self.halted:
             burst = 0
             while time.ticks_diff(time.ticks_us(), next_us) >= 0:
-                t0 = time.ticks_us()
-                self.cycle()
-                used = time.ticks_diff(time.ticks_us(), t0)
-                if self.budget_us and used > self.budget_us:
-                    self.overruns += 1
-                    self.flight.note_overrun(used)
+                self.run_cycle()
                 next_us = time.ticks_add(next_us, self.period_us)
                 burst += 1
                 if burst >= MAX_BURST or self.halted:

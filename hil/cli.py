@@ -37,7 +37,8 @@ def register_hil(sub: Any) -> None:
     p.add_argument(
         "--target",
         metavar="URL",
-        help="sil:// (virtual boards, the default) or serial:///dev/ttyACM0 (a board)",
+        help="sil:// (virtual boards, the default), silicon:// (emulated Picos) or "
+        "serial:///dev/ttyACM0 (a board)",
     )
     p.add_argument(
         "--flash", action="store_true", help="put the firmware on the --target board first"
@@ -74,7 +75,9 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     for path in paths:
         if not Path(path).exists():
             raise UsageError(f"no such procedure file or folder: {path}")
-    board = check_target(args.target, flash=args.flash) == "serial"
+    kind = check_target(args.target, flash=args.flash)
+    # a board, or one silicon board kept in its flash file, takes one worker
+    board = kind == "serial" or (kind == "silicon" and "flash=" in (args.target or ""))
     workers = args.workers or (1 if board else min(4, os.cpu_count() or 1))
     if board and workers > 1:
         raise UsageError("one board takes one worker: leave out --workers with --target")

@@ -9,6 +9,12 @@ first puts the firmware on it (``lander flash``); a test that needs another ``co
 (a scenario's terrain) gets it the same way, only that file being copied. Its resets are the
 ``RESET`` telecommand, so the firmware must be running and hold the ground's key.
 
+``silicon://`` is a silicon board (sil/silicon/): MicroPython's rp2 port on an emulated
+RP2040, one per pytest worker, started from the image `lander flash` made with the ground's
+key for the vehicle (cached per firmware: only the first session pays for flashing). Each
+test's ``config.json`` goes on through its port as on a board (only that file copied), and
+its resets are the RUN button. ``silicon://?flash=FILE`` is one board kept in FILE.
+
 Every target gives the same three things: ``prepare(config)`` for the next boot, ``open()``
 a link for the ground, and ``reset(vehicle)``.
 """
@@ -30,8 +36,10 @@ from ground.keys import (
     DEFAULT_VEHICLE,
     CounterFile,
     CounterSource,
+    KeyFileError,
     MemoryCounter,
     VehicleKey,
+    key_dir,
     load_key,
 )
 from ground.links import Link, SerialLink
@@ -40,7 +48,15 @@ from sil.firmware import KEY_FILE, install_sources
 
 from .procedures import Vehicle
 
-__all__ = ["NeedsFlash", "SerialTarget", "Target", "VirtualTarget", "check_target", "open_target"]
+__all__ = [
+    "NeedsFlash",
+    "SerialTarget",
+    "SiliconTarget",
+    "Target",
+    "VirtualTarget",
+    "check_target",
+    "open_target",
+]
 
 CONFIG_FILE = "config.json"
 
@@ -188,25 +204,83 @@ class SerialTarget:
         pass
 
 
+class SiliconTarget(SerialTarget):
+    """A silicon board of its own, flashed by `lander flash` (see the module's docstring)."""
+
+    time_warp = 10000.0  # as fast as the emulated Pico runs
+
+    def __init__(self, url: str = "silicon://") -> None:
+        from sil.silicon import ImageError, SiliconBoard, SiliconError
+        from sil.silicon.flashed import flashed_image
+
+        options = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        vehicle = options.get("vehicle", DEFAULT_VEHICLE)
+        self._tmp: str | None = None
+        given = options.get("flash")
+        self.board: SiliconBoard | None = None
+        try:
+            key = load_key(vehicle)  # the ground's key, made on first use
+            if given:
+                flash = Path(given)
+            else:
+                self._tmp = tempfile.mkdtemp(prefix="lander-hil-silicon-")
+                flash = Path(self._tmp) / "pico.flash"
+            if not flash.exists():
+                image = flashed_image(key_dir() / f"{vehicle}.key", {"vehicle": vehicle})
+                flash.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(image, flash)
+            self.board = SiliconBoard(flash).start()
+        except (SiliconError, ImageError, KeyFileError, OSError) as exc:
+            self.close()
+            why = str(exc).splitlines()[0]
+            raise UsageError(f"the silicon board did not start: {why}") from None
+        except BaseException:
+            self.close()
+            raise
+        super().__init__(f"serial://{self.board.port}", flash=True, vehicle=vehicle)
+        self.url = url
+        self.key = key
+
+    def reset(self, vehicle: Vehicle) -> None:
+        assert self.board is not None
+        self.board.reset()  # the RUN button
+
+    def close(self) -> None:
+        if self.board is not None:
+            self.board.stop()
+            self.board = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
 def check_target(url: str | None, *, flash: bool = False) -> str:
-    """The kind of target a ``--target`` URL names ("sil" or "serial"), or UsageError."""
-    if url is None or url.startswith("sil:"):
+    """The kind of target a ``--target`` URL names ("sil", "silicon" or "serial"), or
+    UsageError."""
+    if url is None or url.startswith("sil:") or url.startswith("silicon:"):
         if flash:
             raise UsageError(
                 "--flash is for a board (--target serial://...); "
                 "a virtual board gets the firmware by itself"
             )
-        return "sil"
+        return "silicon" if url is not None and url.startswith("silicon:") else "sil"
     if url.startswith("serial:") or "://" not in url:
         return "serial"
     if url.startswith("mqtt:"):
         raise UsageError("--target mqtt:// needs the ground segment, which this version lacks")
-    raise UsageError(f"--target {url}: give sil:// (a virtual board) or serial:///dev/ttyACM0")
+    raise UsageError(
+        f"--target {url}: give sil:// (a virtual board) or serial:///dev/ttyACM0 "
+        "(or silicon://, an emulated Pico)"
+    )
 
 
 def open_target(url: str | None, *, flash: bool = False) -> Target:
     """The target a ``--target`` URL names (None or ``sil://``: a virtual board)."""
-    if check_target(url, flash=flash) == "sil":
+    kind = check_target(url, flash=flash)
+    if kind == "sil":
         return VirtualTarget()
+    if kind == "silicon":
+        assert url is not None
+        return SiliconTarget(url)
     assert url is not None
     return SerialTarget(url if "://" in url else f"serial://{url}", flash=flash)

@@ -18,7 +18,8 @@ from .errors import FlashError
 
 __all__ = ["TELEMETRY_TIMEOUT", "mismatches", "first_packets"]
 
-TELEMETRY_TIMEOUT = 15.0  # s after the reset for the first packets (a slow board too; ends at once)
+TELEMETRY_TIMEOUT = 60.0  # s after the reset for the first packets (a slow board too, such as an
+# emulated Pico on a busy machine, which takes 20-30 s to boot the firmware; ends at once)
 FIRST_PACKETS = 3  # that many packets decoded prove the firmware runs
 
 

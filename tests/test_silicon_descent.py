@@ -1,0 +1,70 @@
+"""The nominal descent flown end to end on silicon: the firmware flashed by `lander flash`
+onto an emulated Pico, booted, flown from the descent orbit to touchdown at the firmware's
+highest time warp (the emulated RP2040 then runs as fast as this machine lets it), decoded
+by the ground from the board's USB console, and checked against the unix port's flight of
+the same seed. The rp2 port computes in 32-bit floats, the unix port in 64-bit: over some
+ten minutes of closed-loop flight the two trajectories part by a little, so the outcome and
+the phases must be the same, and the touchdown's figures close.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+import serial
+
+from ground.decoder import Packet, TelemetryDecoder
+from sil.scenarios import fly, outcome, scenario_config, summary
+from sil.silicon.flashed import lander_flash
+
+from .silicon_boards import board, copy_of_image
+
+# some 680 vehicle seconds: a quarter to a half of an hour of an emulated Pico on a shared
+# 2-core machine
+pytestmark = [pytest.mark.silicon, pytest.mark.slow, pytest.mark.timeout(3600)]
+
+SEED = 5
+
+
+def landed(packets: list[Packet]) -> bool:
+    """The touchdown was reported and HK says where the flight ended."""
+    td = any(p.name == "EVENT" and p.values["event_id"] == "TOUCHDOWN" for p in packets)
+    return td and any(
+        p.name == "HK" and p.values["phase"] in ("LANDED", "CRASHED") for p in packets
+    )
+
+
+def phases(result: dict[str, object]) -> list[str]:
+    events = result["events"]
+    assert isinstance(events, list)
+    return [e.args["to"] for e in events if e.name == "PHASE_CHANGE"]
+
+
+def test_the_nominal_descent_on_silicon_lands_as_on_the_unix_port(tmp_path: Path) -> None:
+    config = scenario_config("nominal", seed=SEED)  # the highest warp; halts after landing
+    flash, key = copy_of_image(tmp_path)
+    with board(flash) as pico:
+        lander_flash(pico.port, key, config)  # only config.json changes on the board
+        decoder, packets = TelemetryDecoder(), []
+        with serial.Serial(pico.port, timeout=0.2) as port:
+            pico.reset(power=True)
+            end = time.monotonic() + 3300
+            while not landed(packets):
+                assert time.monotonic() < end, [p.name for p in packets][-20:]
+                packets += decoder.feed(port.read(4096))
+    assert decoder.stats.missing == 0  # USB holds the firmware back rather than lose a packet
+    silicon = summary(packets)
+    unix = summary(TelemetryDecoder().decode_all(fly(config)))
+    assert outcome(silicon) == outcome(unix) == "LANDED"
+    assert phases(silicon) == phases(unix)
+    ours, theirs = silicon["touchdown"], unix["touchdown"]
+    assert isinstance(ours, dict) and isinstance(theirs, dict)
+    print("touchdown on silicon", {k: v for k, v in ours.items() if k != "event"})
+    print("touchdown on unix   ", {k: v for k, v in theirs.items() if k != "event"})
+    assert math.isclose(ours["time"], theirs["time"], abs_tol=2.0)
+    assert math.isclose(ours["vertical"], theirs["vertical"], abs_tol=0.2)
+    assert math.isclose(ours["horizontal"], theirs["horizontal"], abs_tol=0.2)
+    assert math.isclose(ours["propellant"], theirs["propellant"], rel_tol=0.02)
