@@ -174,7 +174,9 @@ def _bench(folder: Path, rp2: Path | None) -> None:
     rows = [
         (f"control cycle, mean over the first {HALT_S} s of the descent", "us_per_cycle"),
         ("control cycle in the busiest of the five 10 Hz slots", "us_busiest"),
-        ("the slowest single control cycle (a 1 Hz collection)", "us_worst"),
+        ("the slowest single control cycle", "us_worst"),
+        ("heap collection (2 Hz, in the idle time after a cycle)", "us_gc"),
+        ("the slowest collection", "us_gc_worst"),
         ("telemetry frame (pack + CRC + COBS + write)", "us_per_frame"),
     ]
     for name, key in rows:
@@ -190,8 +192,16 @@ def _bench(folder: Path, rp2: Path | None) -> None:
     budget = 20000.0
     print(
         f"  20 ms cycle budget: the busiest slot uses {pico_fw['us_busiest'] / budget:5.1%} "
-        f"({budget / pico_fw['us_busiest']:.0f}x margin); the mean cycle "
-        f"{pico_fw['us_per_cycle'] / budget:5.1%}"
+        f"({budget / pico_fw['us_busiest']:.1f}x margin), the slowest cycle "
+        f"{pico_fw['us_worst'] / budget:5.1%}; the mean {pico_fw['us_per_cycle'] / budget:5.1%}"
+    )
+    print(
+        f"  a cycle and the collection after it, at most {pico_fw['us_worst_gc'] / 1000:.1f} ms "
+        "(the next cycle must end 40 ms after that cycle's start)"
+    )
+    print(
+        f"  loop overruns in {pico_fw['cycles']:.0f} cycles: {pico_fw['overruns']:.0f}; "
+        f"collections the heap forced: {pico_fw['gcs_forced']:.0f}"
     )
     print(f"  heap allocated per telemetry frame {pico_fw['alloc_per_frame']:27.1f} B")
     print(
@@ -207,3 +217,7 @@ def _bench(folder: Path, rp2: Path | None) -> None:
     print(f"  lander flash onto an empty Pico (21 modules, 43 kB)     {flash_s:7.1f} s")
     print(f"  the first {HALT_S} s of the descent, as fast as it runs      {descent_wall:7.1f} s")
     print(f"  cost of a board flying at warp 1: {rss:.0f} MB resident, {share:.1%} of a core")
+
+
+if __name__ == "__main__":
+    bench_silicon()  # the silicon part of `make bench` alone: python -m bench.silicon
