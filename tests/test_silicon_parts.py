@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,8 +18,11 @@ from sil.silicon import wire
 from sil.silicon.images import (
     BOOTROM,
     MICROPYTHON,
+    MIRROR_ENV,
+    RP2_DIR_ENV,
     ImageError,
     bootrom_from_rp2040js_demo,
+    cache_dir,
     locate,
     sha256_of,
 )
@@ -67,3 +75,62 @@ def test_the_boot_rom_download_turns_rp2040js_demo_back_into_the_pinned_rom():
     demo = f"// B1\nexport const bootromB1 = new Uint32Array([\n{lines},\n]);\n"
     assert sha256_of(rom) == BOOTROM.sha256
     assert bootrom_from_rp2040js_demo(demo) == rom.read_bytes()
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder served over HTTP on 127.0.0.1 as $LANDER_RP2_MIRROR, holding copies of the
+    binaries; no $LANDER_RP2_DIR, an empty cache."""
+    served = tmp_path / "served"
+    served.mkdir()
+    for binary in (BOOTROM, MICROPYTHON):
+        source = rp2_dir() / binary.name
+        if not source.is_file():
+            pytest.skip(f"no {binary.name} in {rp2_dir()}")
+        shutil.copyfile(source, served / binary.name)
+    handler = partial(QuietHandler, directory=str(served))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        monkeypatch.delenv(RP2_DIR_ENV, raising=False)
+        monkeypatch.setenv(MIRROR_ENV, f"http://127.0.0.1:{server.server_address[1]}/rp2/")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        try:
+            yield served
+        finally:
+            server.shutdown()
+            thread.join()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def translate_path(self, path: str) -> str:
+        return super().translate_path(path.removeprefix("/rp2"))
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_binaries_are_fetched_once_from_a_mirror_and_checked(mirror: Path):
+    for binary in (BOOTROM, MICROPYTHON):
+        path = locate(binary)
+        assert path == cache_dir() / binary.name
+        assert path.read_bytes() == (mirror / binary.name).read_bytes()
+    (mirror / BOOTROM.name).unlink()  # kept in the cache: not fetched again
+    assert locate(BOOTROM) == cache_dir() / BOOTROM.name
+
+
+def test_a_tampered_download_is_refused_and_not_kept(mirror: Path):
+    uf2 = bytearray((mirror / MICROPYTHON.name).read_bytes())
+    uf2[4096] ^= 0x01  # one bit of the firmware changed on the way
+    (mirror / MICROPYTHON.name).write_bytes(uf2)
+    with pytest.raises(ImageError, match="is not the pinned one"):
+        locate(MICROPYTHON)
+    assert not (cache_dir() / MICROPYTHON.name).exists()
+
+
+def test_an_unreachable_mirror_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(RP2_DIR_ENV, raising=False)
+    monkeypatch.setenv(MIRROR_ENV, "http://127.0.0.1:9/")  # the discard port: refused
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(ImageError, match="cannot download .* from http://127.0.0.1:9/"):
+        locate(BOOTROM)
