@@ -31,7 +31,7 @@ from ground.commander import CommanderCore
 from ground.errors import LanderError
 
 from .linkfaults import LinkFaults
-from .procedures import Vehicle
+from .procedures import BOOT_TIMEOUT, Vehicle
 from .station import Ground
 from .target import NeedsFlash, Target, check_target, open_target
 
@@ -206,7 +206,9 @@ def vehicle(
     vehicle = Vehicle(ground.bus, core)
     try:
         if hil_config is not None:
-            vehicle.reset_with(lambda: hil_target.reset(vehicle))
+            # a target slower to boot than a board (an emulated Pico) says how slow
+            boot = getattr(hil_target, "boot_timeout", BOOT_TIMEOUT)
+            vehicle.reset_with(lambda: hil_target.reset(vehicle), boot)
         if ground.faults is not None:
             # Every periodic packet has come once since the boot (its sequence count starts
             # again): from here on the ground's counters and the injector's compare.

@@ -208,6 +208,9 @@ class SiliconTarget(SerialTarget):
     """A silicon board of its own, flashed by `lander flash` (see the module's docstring)."""
 
     time_warp = 10000.0  # as fast as the emulated Pico runs
+    #: s from the RUN button to the firmware's first housekeeping: an emulated Pico on a busy
+    #: machine takes 20-30 s to import the firmware and build the flight model
+    boot_timeout = 120.0
 
     def __init__(self, url: str = "silicon://") -> None:
         from sil.silicon import ImageError, SiliconBoard, SiliconError
