@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NPM ?= npm
 SILICON := sil/silicon/node_modules/.package-lock.json
 
-.PHONY: demo test bench lint generate montecarlo clean silicon
+.PHONY: demo test bench lint generate montecarlo clean silicon silicon-descent
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP) silicon
 
 bench: $(STAMP) silicon
 	$(BIN)/python -m bench
+
+# The nominal descent flown end to end on an emulated Pico, against the unix port's flight
+# (long: 10 to 50 minutes of wall time, so not part of `make test`).
+silicon-descent: $(STAMP) silicon
+	LANDER_SILICON_DESCENT=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_silicon_descent.py
 
 # Every scenario flown 100 seeds (long: about a VM-second per flight, one VM per core).
 montecarlo: $(STAMP)
