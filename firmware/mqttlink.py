@@ -2,9 +2,15 @@
 # virtual board over the host's sockets.
 #
 # config.json "mqtt": {"broker": host, "port": 1883, "user": ..., "password": ...,
-# "qos": 0 | 1, "keepalive": 10, "ca": PEM} ("wifi": {"ssid", "password"} on a Pico W, see
-# hal.py). With "ca" the link is MQTT over TLS (port 8883 by default), the broker's
-# certificate checked against that authority and the broker's name.
+# "qos": 0 | 1, "keepalive": 10, "ca": "ca.der"} ("wifi": {"ssid", "password"} on a Pico W,
+# see hal.py). With "ca", the authority's certificate (PEM text, or the name of a file on
+# the flash that holds it, DER or PEM: a file keeps it out of the heap), the link is MQTT
+# over TLS (port 8883 by default), the broker's certificate checked against that authority
+# and the broker's name. The TLS context is built at the first connection, not at boot.
+# On a Pico W mbedtls takes its buffers from the MicroPython heap during the handshake and
+# the session (16 KB in, 4 KB out, and the handshake's own), so TLS needs about 30 KB free
+# with a 17 KB block in one piece (the unix port's mbedtls uses the C heap: the virtual
+# board cannot show it).
 # Topics under lander/<vehicle>/ (DESIGN.md, "Ground segment"):
 #   tm      every telemetry packet, raw (CRC included, never framed), as the serial port
 #           also gets it framed;
@@ -35,9 +41,10 @@ class MqttLink:
         self.tm = (prefix + "tm").encode()
         self.tc = (prefix + "tc").encode()
         self.status = (prefix + "status").encode()
+        self.ca = m.get("ca")
         c = self.client = MQTTClient(
-            "lander-" + vehicle, m["broker"], int(m.get("port", 0)),
-            m.get("user"), m.get("password"), self.keepalive, _tls(m.get("ca")),
+            "lander-" + vehicle, m["broker"], int(m.get("port", 0)) or (8883 if self.ca else 1883),
+            m.get("user"), m.get("password"), self.keepalive,
         )
         c.set_last_will(self.status, b"offline", True, 1)
         c.set_callback(self._message)
@@ -86,6 +93,8 @@ class MqttLink:
             if not hal.network_up(self.cfg):
                 raise OSError(113)  # no WiFi yet
             c = self.client
+            if self.ca and c.ssl is None:
+                c.ssl = _tls(self.ca)
             c.connect()
             c.publish(self.status, b"online", True, 1)
             c.subscribe(self.tc, 1)
@@ -127,16 +136,20 @@ class MqttLink:
 
 
 def _tls(ca):
-    # An SSLContext that trusts the authority `ca` (PEM text) alone; None for plain MQTT.
-    if not ca:
-        return None
+    # An SSLContext that trusts one authority alone: `ca` is its certificate as PEM text, or
+    # the name of a file on the flash that holds it (DER or PEM).
     import ssl
     from binascii import a2b_base64
 
-    # PEM to DER: the base64 between the BEGIN and END lines (mbedtls takes DER as given)
-    body = "".join(line for line in ca.split("\n") if line and not line.startswith("-----"))
+    if ca.startswith("-----"):
+        cert = ca.encode()
+    else:
+        with open(ca, "rb") as f:
+            cert = f.read()
+    if cert.startswith(b"-----"):  # PEM: the base64 between the BEGIN and END lines
+        cert = a2b_base64(b"".join(x for x in cert.split(b"\n") if x and x[0] != 45))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # MicroPython's default is CERT_NONE; the stubs lack the attribute
     context.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]
-    context.load_verify_locations(cadata=a2b_base64(body))
+    context.load_verify_locations(cadata=cert)
     return context

@@ -22,6 +22,7 @@ from ground.mqtt import topics
 from hil import vm
 from hil.conditions import wait_for
 from hil.telecommands import signed
+from sil.link import authority
 from tests.mosquitto_kit import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
 
@@ -54,8 +55,10 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
 
 @pytest.mark.pty
 @pytest.mark.xfail(
-    reason="known defect: with the second-pass flight model (~40 KB more heap) the virtual "
-    "Pico W does not come online over TLS within 60 s; MQTT without TLS is unaffected",
+    reason="known defect: with the second-pass flight model the virtual Pico W (firmware "
+    "compiled on the board, 192 KB heap) dies at boot, TLS or not: compiling the MQTT modules "
+    "grows MicroPython's qstr table by a 1280-entry pool that no free block holds "
+    "(MemoryError, on the board's serial port); it needs the flight model's heap back",
     strict=False,
 )
 def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
@@ -141,9 +144,12 @@ def test_a_board_over_tls_trusts_its_authority_alone(secured: Secured, tmp_path:
     for ca, up in ((secured.ca, b"True"), (str(impostor / "ca.crt"), b"False")):
         mqtt = {
             "broker": "localhost", "port": secured.tls_port, "user": "edge-LANDER-1",
-            "password": password("edge-LANDER-1"), "ca": Path(ca).read_text(),
+            "password": password("edge-LANDER-1"), "ca": "ca.der",
         }  # fmt: skip
-        result = vm.run(TLS_SCRIPT % json.dumps(mqtt))
+        flash = tmp_path / f"flash-{up.decode()}"
+        flash.mkdir()
+        (flash / "ca.der").write_bytes(authority(ca))
+        result = vm.run(TLS_SCRIPT % json.dumps(mqtt), cwd=flash)
         out = re.search(rb"RESULT up=(\w+) free=(\d+)", result.stderr)
         assert out, result.stderr
         assert out.group(1) == up, ca
