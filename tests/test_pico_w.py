@@ -153,7 +153,9 @@ def test_a_board_over_tls_trusts_its_authority_alone(secured: Secured, tmp_path:
         out = re.search(rb"RESULT up=(\w+) free=(\d+)", result.stderr)
         assert out, result.stderr
         assert out.group(1) == up, ca
-        assert int(out.group(2)) > 32 * 1024  # a TLS session fits a Pico's heap
+        # room left for what a Pico W's mbedtls takes from this heap and the unix port's
+        # takes from C's: the record buffers (16 KB in, 4 KB out) and the handshake's own
+        assert int(out.group(2)) > 24 * 1024
 
 
 TLS_SCRIPT = r"""
@@ -232,6 +234,8 @@ micropython.heap_lock()
 for i in range(400):
     app.down.send(i %% 4)
     m.service()
+    while m.queued > 16:  # the broker acknowledges: the backlog empties
+        m.service()
 micropython.heap_unlock()
 while m.client.acked < m.sent + 1:
     m.service()
