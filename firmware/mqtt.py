@@ -9,9 +9,10 @@
 # What the firmware needs and no more: CONNECT with a will, user and password; PUBLISH at
 # QoS 0 or 1 (no retransmission: a clean session; mqttlink.py keeps the backlog); SUBSCRIBE;
 # PINGREQ. Unlike umqtt.simple:
-#   - publish(topic, buf, retain, qos, n, off) sends buf[off:off+n] of a preallocated buffer
-#     and, with topic as bytes, allocates nothing (the telemetry path runs under heap_lock in tests);
-#     at QoS 1 it does not wait for the PUBACK, check_msg() counts them (acked);
+#   - publish(topic, buf, retain, qos, n, off) sends buf[off:off+n] of a preallocated
+#     buffer and, with topic as bytes, allocates nothing (the telemetry path runs under
+#     heap_lock in tests); at QoS 1 it does not wait for the PUBACK, check_msg() counts
+#     them (acked);
 #   - check_msg() reads only what has arrived (select.poll), a byte at a time into a
 #     preallocated buffer, so the uplink task can call it every few milliseconds.
 import select

@@ -17,23 +17,18 @@
 #   tc      telecommands in, raw: they go to the same checks as a serial frame (length, CRC,
 #           key, MAC, anti-replay counter), so a command replayed onto tc is refused REPLAY;
 #   status  "online" (retained) once connected, "offline" by the broker's last will.
-# Telemetry goes through a backlog of "backlog" packets (default 32), preallocated at boot
-# (slots of packets.MAX_PACKET octets in one bytearray): while the broker is away packets
-# wait there, the oldest dropped and counted in `lost` when the outage outlasts it, and on
-# reconnection they go out first, in order, then the live ones. At QoS 1 a packet stays in
-# the backlog until the broker acknowledges it (MQTT acknowledges in order), so that what
-# a dying connection swallowed is sent again (the ground drops a duplicate by its
-# sequence count), unless newer packets need its slot first; at QoS 0 it leaves once
-# written. The broker is tried again with
-# backoff, 1 s doubling up to 30 s; the serial port carries telemetry throughout. Nothing
-# here allocates per packet: a packet is copied into its slot a byte at a time (a slice
-# would allocate).
+# Telemetry goes through a backlog of "backlog" packets (default 32, backlog.py),
+# preallocated once the flight model has its room: while the broker is away packets wait
+# there, the oldest dropped and counted (backlog.lost) when the outage outlasts it, and on
+# reconnection they go out first, in order, then the live ones; at QoS 1 a packet leaves
+# only once acknowledged. The broker is tried again with backoff, 1 s doubling up to 30 s;
+# the serial port carries telemetry throughout. Nothing here allocates per packet.
 import time
 
 import hal
 from micropython import const
-from packets import MAX_PACKET
 from mqtt import MQTTClient, MQTTException
+from packets import MAX_PACKET
 
 _FIRST_MS = const(1000)
 _LONGEST_MS = const(30000)
@@ -59,14 +54,8 @@ class MqttLink:
         c.set_callback(self._message)
         self.up = False
         self.sent = 0  # packets written to the broker
-        self.lost = 0  # packets dropped from a full backlog
-        self._slots = max(1, int(m.get("backlog", 32)))
-        self._ring = self._lens = b""  # allocate() makes them
-        self._head = 0  # the oldest packet's slot
-        self.queued = 0  # packets in the backlog (at QoS 1, those written but unacknowledged too)
-        self._inflight = 0  # of those, written and not yet acknowledged (QoS 1)
-        self._skip = 0  # acknowledgements of packets no longer in the backlog, to come
-        self._acked = 0  # the client's PUBACK count our packets are released against
+        self.backlog = None  # allocate() makes it
+        self._acked = 0  # the client's PUBACK count the backlog is released against
         self.connects = 0
         self.refused = 0  # the broker's last CONNACK refusal (4: bad login, 5: not authorized)
         self.backoff = _FIRST_MS
@@ -74,73 +63,41 @@ class MqttLink:
         self.next_ping = 0
 
     def allocate(self):
-        # The backlog, once the flight model has its room (App calls this).
-        slots = self._slots
-        self._ring = bytearray(slots * MAX_PACKET)
-        self._lens = bytearray(slots)  # the length of the packet in each slot
+        # The backlog, made once the flight model has its room (App calls this).
+        from backlog import Backlog
+
+        self.backlog = Backlog(int(self.cfg["mqtt"].get("backlog", 32)))
 
     def send(self, pkt, n):
         # One telemetry packet pkt[0:n]: to the broker, through the backlog; no allocation.
-        if self.up and not self.queued and not self.qos:
+        b = self.backlog
+        if self.up and b.count:
+            self._drain()  # what waits goes first, and makes room
+        if self.up and not b.count and not self.qos:
             try:
                 self.client.publish(self.tm, pkt, False, 0, n)
                 self.sent += 1
                 return
             except OSError:
                 self._down()
-        self._keep(pkt, n)
+        b.put(pkt, n)
         if self.up:
             self._drain()
 
-    def _keep(self, pkt, n):
-        slots = len(self._lens)
-        if self.queued == slots:  # full: the oldest makes room
-            if self._inflight:  # written already: no longer kept for a resend
-                self._inflight -= 1
-                self._skip += 1  # (its acknowledgement is the next to come)
-            else:
-                self.lost += 1
-            self._head = (self._head + 1) % slots
-            self.queued -= 1
-        i = (self._head + self.queued) % slots
-        ring = self._ring
-        o = i * MAX_PACKET
-        for k in range(n):
-            ring[o + k] = pkt[k]
-        self._lens[i] = n
-        self.queued += 1
-
     def _drain(self):
-        # Write what waits, oldest first: at QoS 0 each leaves the backlog once written, at
-        # QoS 1 once acknowledged (_release).
-        slots = len(self._lens)
+        # Write what waits, oldest first.
+        b = self.backlog
         c = self.client
-        while self.queued > self._inflight:
-            i = (self._head + self._inflight) % slots
+        i = b.unsent()
+        while i >= 0:
             try:
-                c.publish(self.tm, self._ring, False, self.qos, self._lens[i], i * MAX_PACKET)
+                c.publish(self.tm, b.ring, False, self.qos, b.lens[i], i * MAX_PACKET)
             except OSError:
                 self._down()
                 return
             self.sent += 1
-            if self.qos:
-                self._inflight += 1
-            else:
-                self._head = (self._head + 1) % slots
-                self.queued -= 1
-
-    def _release(self):
-        # At QoS 1: the packets the broker has acknowledged since last time leave.
-        done = self.client.acked - self._acked
-        if done <= 0:
-            return
-        self._acked += done
-        skip = min(done, self._skip)
-        self._skip -= skip
-        done = min(done - skip, self._inflight)
-        self._inflight -= done
-        self.queued -= done
-        self._head = (self._head + done) % len(self._lens)
+            b.written(self.qos)
+            i = b.unsent()
 
     def service(self):
         # Called by the uplink task: take what the broker sent, keep the session alive,
@@ -153,12 +110,12 @@ class MqttLink:
         c = self.client
         try:
             c.check_msg()
-            if self.qos:
-                self._release()
-            if self.queued > self._inflight:
-                self._drain()
-                if not self.up:
-                    return
+            if self.qos and c.acked != self._acked:
+                self.backlog.acked(c.acked - self._acked)
+                self._acked = c.acked
+            self._drain()
+            if not self.up:
+                return
             if time.ticks_diff(now, self.next_ping) >= 0:
                 if time.ticks_diff(now, c.last_rx) > self.keepalive * 1500:
                     raise OSError(110)  # no answer to our pings: the broker is gone
@@ -198,8 +155,7 @@ class MqttLink:
 
     def _down(self):
         self.up = False
-        self._inflight = 0  # unacknowledged: sent again on reconnection
-        self._skip = 0
+        self.backlog.rewind()
         self.client.close()
         self.next_try = time.ticks_add(time.ticks_ms(), self.backoff)
 
