@@ -207,7 +207,10 @@ def bench_ground_segment() -> None:
     if not mosquitto.available():
         print("ground segment: mosquitto is not installed (apt-get install mosquitto)")
         return
-    with tempfile.TemporaryDirectory() as tmp, mosquitto.mosquitto(Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mosquitto.mosquitto(Path(tmp), tuning="max_inflight_messages 1000\n") as url,
+    ):
         n = 20000
         # the floor: a bare paho pair through mosquitto
         rx = Receiver(url, "bench/raw", raw=True)

@@ -19,7 +19,7 @@ from ground.mqtt import topics
 from ground.mqtt.address import parse
 from hil.conditions import wait_for
 from tests import tmgen
-from tests.mosquitto_kit import Listener, Mosquitto, needs_mosquitto
+from tests.brokers import Listener, Mosquitto, needs_mosquitto
 
 pytestmark = [needs_mosquitto, pytest.mark.pty]
 

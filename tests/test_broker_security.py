@@ -19,7 +19,7 @@ import pytest
 from ground.bridge import ONLINE
 from ground.mqtt import topics
 from hil.conditions import wait_for
-from tests.mosquitto_kit import (
+from tests.brokers import (
     DEPLOY,
     Listener,
     Mosquitto,

@@ -23,7 +23,7 @@ from hil import vm
 from hil.conditions import wait_for
 from hil.telecommands import signed
 from sil.link import authority
-from tests.mosquitto_kit import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
+from tests.brokers import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
 
 pytestmark = [needs_mosquitto, pytest.mark.vm]
