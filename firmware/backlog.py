@@ -10,14 +10,18 @@ from packets import MAX_PACKET
 
 class Backlog:
     def __init__(self, slots):
-        self.slots = slots = max(1, slots)
-        self.ring = bytearray(slots * MAX_PACKET)
-        self.lens = bytearray(slots)  # each slot's packet length
+        self.slots = max(1, slots)
+        self.ring = self.lens = bytearray(0)  # allocate() makes them
         self.head = 0  # the oldest packet's slot
         self.count = 0  # packets held (written and unacknowledged ones too)
         self.inflight = 0  # of those, written and not yet acknowledged
         self.skip = 0  # acknowledgements to come for packets no longer held
         self.lost = 0
+
+    def allocate(self):
+        # Once the flight model has its room (App calls MqttLink.allocate).
+        self.ring = bytearray(self.slots * MAX_PACKET)
+        self.lens = bytearray(self.slots)  # each slot's packet length
 
     def put(self, pkt, n):
         slots = self.slots

@@ -26,6 +26,7 @@
 import time
 
 import hal
+from backlog import Backlog
 from micropython import const
 from mqtt import MQTTClient, MQTTException
 from packets import MAX_PACKET
@@ -54,7 +55,7 @@ class MqttLink:
         c.set_callback(self._message)
         self.up = False
         self.sent = 0  # packets written to the broker
-        self.backlog = None  # allocate() makes it
+        self.backlog = Backlog(int(m.get("backlog", 32)))  # allocate() gives it its room
         self._acked = 0  # the client's PUBACK count the backlog is released against
         self.connects = 0
         self.refused = 0  # the broker's last CONNACK refusal (4: bad login, 5: not authorized)
@@ -63,10 +64,8 @@ class MqttLink:
         self.next_ping = 0
 
     def allocate(self):
-        # The backlog, made once the flight model has its room (App calls this).
-        from backlog import Backlog
-
-        self.backlog = Backlog(int(self.cfg["mqtt"].get("backlog", 32)))
+        # The backlog's room, once the flight model has its own (App calls this).
+        self.backlog.allocate()
 
     def send(self, pkt, n):
         # One telemetry packet pkt[0:n]: to the broker, through the backlog; no allocation.

@@ -145,7 +145,8 @@ def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, o
         raise LinkError(str(exc)) from None
     config["key_id"] = key.key_id
     install_sources(flash, config, key=key.secret)
-    if "broker" in options and isinstance(config.get("mqtt"), dict) and "ca" in config["mqtt"]:
+    mqtt = config.get("mqtt")
+    if isinstance(mqtt, dict) and "ca" in mqtt:
         from ground.mqtt.address import parse
 
         ca = parse(options["broker"]).ca
