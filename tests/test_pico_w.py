@@ -58,8 +58,8 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
     reason="known defect: with the second-pass flight model the virtual Pico W (firmware "
     "compiled on the board, 192 KB heap) dies at boot, TLS or not: compiling the MQTT modules "
     "grows MicroPython's qstr table by a 1280-entry pool that no free block holds "
-    "(MemoryError, on the board's serial port); with a 288 KB heap it passes: it needs the "
-    "flight model's heap back",
+    "(MemoryError, on the board's serial port); with a 288 KB heap it comes online over TLS "
+    "and outlives a broker restart: it needs the flight model's heap back",
     strict=False,
 )
 def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
