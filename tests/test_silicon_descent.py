@@ -46,6 +46,12 @@ def landed(packets: list[Packet]) -> bool:
     )
 
 
+def where(packets: list[Packet]) -> str:
+    """How far the flight got: the last HK's vehicle time and phase."""
+    hk = [p for p in packets if p.name == "HK"]
+    return f"{hk[-1].time:.0f} vehicle s, {hk[-1].values['phase']}" if hk else "no HK"
+
+
 def phases(result: dict[str, object]) -> list[str]:
     events = result["events"]
     assert isinstance(events, list)
@@ -62,7 +68,7 @@ def test_the_nominal_descent_on_silicon_lands_as_on_the_unix_port(tmp_path: Path
             pico.reset(power=True)
             end = time.monotonic() + 3300
             while not landed(packets):
-                assert time.monotonic() < end, [p.name for p in packets][-20:]
+                assert time.monotonic() < end, f"not landed yet: {where(packets)}"
                 packets += decoder.feed(port.read(4096))
     assert decoder.stats.missing == 0  # USB holds the firmware back rather than lose a packet
     silicon = summary(packets)
