@@ -35,7 +35,7 @@ bench: $(STAMP) silicon
 	$(BIN)/python -m bench
 
 # The nominal descent flown end to end on an emulated Pico, against the unix port's flight
-# (long: 10 to 50 minutes of wall time, so not part of `make test`).
+# (long: from some 15 minutes to over an hour of wall time, so not part of `make test`).
 silicon-descent: $(STAMP) silicon
 	LANDER_SILICON_DESCENT=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_silicon_descent.py
 

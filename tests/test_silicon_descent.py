@@ -23,15 +23,16 @@ from sil.silicon.flashed import lander_flash
 
 from .silicon_boards import board, copy_of_image
 
-# Some 680 vehicle seconds, which take an emulated Pico 10 to 50 minutes of wall time on a
-# shared 2-core machine: too long for every `make test`, so `make silicon-descent` runs it.
+# Some 680 vehicle seconds: a vehicle second costs the emulated Pico 1 to 5 s of wall time on
+# a shared 2-core machine (over 55 minutes when loaded twenty times over): too long for every
+# `make test`, so `make silicon-descent` runs it.
 pytestmark = [
     pytest.mark.silicon,
     pytest.mark.slow,
-    pytest.mark.timeout(3600),
+    pytest.mark.timeout(7200),
     pytest.mark.skipif(
         not os.environ.get("LANDER_SILICON_DESCENT"),
-        reason="a whole descent on silicon takes 10-50 min: make silicon-descent runs it",
+        reason="a whole descent on silicon takes up to an hour or more: make silicon-descent",
     ),
 ]
 
@@ -66,7 +67,7 @@ def test_the_nominal_descent_on_silicon_lands_as_on_the_unix_port(tmp_path: Path
         decoder, packets = TelemetryDecoder(), []
         with serial.Serial(pico.port, timeout=0.2) as port:
             pico.reset(power=True)
-            end = time.monotonic() + 3300
+            end = time.monotonic() + 6900
             while not landed(packets):
                 assert time.monotonic() < end, f"not landed yet: {where(packets)}"
                 packets += decoder.feed(port.read(4096))
