@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ground.cli.arguments import positive_float, positive_int
+from ground.cli.arguments import positive_int
 from ground.errors import OperationFailed, UsageError
+
+from .options import add_options
 
 __all__ = ["register_hil", "run_hil"]
 
@@ -34,29 +36,8 @@ def register_hil(sub: Any) -> None:
         metavar="FILE",
         help="procedure files or folders (default: the mission campaign)",
     )
-    p.add_argument(
-        "--target",
-        metavar="URL",
-        help="sil:// (virtual boards, the default) or serial:///dev/ttyACM0 (a board)",
-    )
-    p.add_argument(
-        "--flash", action="store_true", help="put the firmware on the --target board first"
-    )
-    p.add_argument(
-        "--time-warp",
-        type=positive_float,
-        metavar="N",
-        help="simulated seconds per real second (default: as fast as it runs on a virtual "
-        "board, 1 on a board)",
-    )
-    p.add_argument("--seed", type=int, default=1, help="seed of the simulation's noise")
+    add_options(p.add_argument, report="hil-report")
     p.add_argument("-k", metavar="EXPR", help="only the tests whose names match EXPR")
-    p.add_argument(
-        "--report",
-        default="hil-report",
-        metavar="DIR",
-        help="where the report goes (default ./hil-report)",
-    )
     p.add_argument(
         "--workers",
         type=positive_int,

@@ -31,6 +31,7 @@ from ground.commander import CommanderCore
 from ground.errors import LanderError
 
 from .linkfaults import LinkFaults
+from .options import add_options
 from .procedures import Vehicle
 from .station import Ground
 from .target import NeedsFlash, Target, check_target, open_target
@@ -48,36 +49,7 @@ REPORT_KEY = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("lander-hil", "lander HIL harness")
-    group.addoption(
-        "--target",
-        metavar="URL",
-        default=None,
-        help="vehicle to test: sil:// (a virtual board, the default) or serial:///dev/ttyACM0",
-    )
-    group.addoption(
-        "--flash",
-        action="store_true",
-        default=False,
-        help="put the firmware (and each test's config.json) on the --target board first",
-    )
-    group.addoption(
-        "--time-warp",
-        type=float,
-        default=None,
-        metavar="N",
-        help="simulated seconds per real second (default: 10000 on a virtual board, "
-        "as fast as it runs; 1 on a board)",
-    )
-    group.addoption(
-        "--seed", type=int, default=1, metavar="N", help="seed of the simulation's noise"
-    )
-    group.addoption(
-        "--report",
-        metavar="DIR",
-        default=None,
-        help="write DIR/junit.xml and DIR/index.html (plots, commands, events, raw telemetry)",
-    )
+    add_options(parser.getgroup("lander-hil", "lander HIL harness").addoption)
 
 
 @pytest.hookimpl(tryfirst=True)
