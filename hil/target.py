@@ -93,16 +93,27 @@ class VirtualTarget:
         self._wait_for_firmware()
 
     def _wait_for_firmware(self, timeout: float = 30.0) -> None:
-        """Return once the firmware sends telemetry: its boot is over, BOOT event included,
-        so that the first reset cannot be mistaken for it."""
+        """Return once this boot's BOOT event and first housekeeping have been read off the
+        port. The port keeps what its reader did not take: a BOOT left unread would reach
+        the first test's ground, which would take it for its own reset's boot and command a
+        firmware that has not yet turned Ctrl-C off (a 0x03 in a frame would then stop it)."""
         link = self.open()
         decoder = TelemetryDecoder()
+        booted = False
         end = time.monotonic() + timeout
         try:
-            while not decoder.feed(link.read(0.1)):
+            while True:
+                for packet in decoder.feed(link.read(0.1)):
+                    if packet.name == "EVENT" and packet.values["event_id"] == "BOOT":
+                        booted = True
+                    elif booted and packet.name == "HK":
+                        return
                 if time.monotonic() > end:
                     self.close()
-                    raise BoardError(f"the virtual board sent no telemetry within {timeout:g} s")
+                    raise BoardError(
+                        f"the virtual board sent no BOOT event and housekeeping within "
+                        f"{timeout:g} s"
+                    )
         finally:
             link.close()
 

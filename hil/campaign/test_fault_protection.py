@@ -52,11 +52,6 @@ def test_rangefinder_failing_in_the_approach_holds_the_descent(vehicle):
     vehicle.await_telemetry("HK.phase", "LANDED", within=5)
 
 
-@pytest.mark.xfail(
-    reason="known defect: about 1 run in 10 the first command or packet after a vehicle "
-    "reset does not come within its window; the procedure passes otherwise",
-    strict=False,
-)
 def test_tank_leak_in_the_descent_orbit_keeps_the_vehicle_in_orbit(vehicle):
     """A 0.5 kg/s propellant leak before PDI: gauging sees the propellant go, PROP_LEAK puts
     the vehicle in SAFE, and the engine never lights."""
