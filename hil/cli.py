@@ -49,6 +49,7 @@ def register_hil(sub: Any) -> None:
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line ``lander hil`` runs."""
+    from .plugin import check_board
     from .target import check_target
 
     paths = list(args.paths) or [str(CAMPAIGN)]
@@ -59,6 +60,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     workers = args.workers or (1 if board else min(4, os.cpu_count() or 1))
     if board and workers > 1:
         raise UsageError("one board takes one worker: leave out --workers with --target")
+    check_board(args.target, args.flash)
     out = [*paths, "-p", "no:cacheprovider", "-q", "-rfE", "--report", args.report]
     out += ["--seed", str(args.seed)]
     if not args.paths:
