@@ -51,6 +51,9 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
+# A session of two workers and boards, then five lander commands: 40 s on an idle machine,
+# more than the suite's 120 s at a load of 20 on two cores.
+@pytest.mark.timeout(600)
 def test_failures_say_what_was_seen_and_the_report_has_every_test(pytester):
     """Two workers, two boards: a failed wait says what was seen instead; the report has
     every test with its commands, events, plots and raw telemetry."""
