@@ -15,13 +15,14 @@ import pytest
 
 from ground.keys import write_key
 from ground.links import Link, open_link
+from hil.target import VirtualTarget
 from hil.telecommands import KEY
 
 SIL = "sil://?autostart=0&time_warp=10&seed=3"
 
 
 #: fixtures that bring a VM or a pty with them, and the marks their tests get
-FIXTURE_MARKS = {"board_link": ("vm", "pty"), "pty": ("pty",)}
+FIXTURE_MARKS = {"board_link": ("vm", "pty"), "virtual_target": ("vm", "pty"), "pty": ("pty",)}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,3 +96,13 @@ def board_link(ground_home: Path) -> Iterator[Link]:
         yield link
     finally:
         link.close()
+
+
+@pytest.fixture
+def virtual_target() -> Iterator[VirtualTarget]:
+    """The HIL harness's virtual target (a board of its own, in a folder removed after)."""
+    target = VirtualTarget()
+    try:
+        yield target
+    finally:
+        target.close()
