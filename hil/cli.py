@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ground.cli.arguments import positive_float, positive_int
+from ground.cli.arguments import positive_int
 from ground.errors import OperationFailed, UsageError
+
+from .options import add_options
 
 __all__ = ["register_hil", "run_hil"]
 
@@ -34,30 +36,8 @@ def register_hil(sub: Any) -> None:
         metavar="FILE",
         help="procedure files or folders (default: the mission campaign)",
     )
-    p.add_argument(
-        "--target",
-        metavar="URL",
-        help="sil:// (virtual boards, the default), silicon:// (emulated Picos) or "
-        "serial:///dev/ttyACM0 (a board)",
-    )
-    p.add_argument(
-        "--flash", action="store_true", help="put the firmware on the --target board first"
-    )
-    p.add_argument(
-        "--time-warp",
-        type=positive_float,
-        metavar="N",
-        help="simulated seconds per real second (default: as fast as it runs on a virtual "
-        "board, 1 on a board)",
-    )
-    p.add_argument("--seed", type=int, default=1, help="seed of the simulation's noise")
+    add_options(p.add_argument, report="hil-report")
     p.add_argument("-k", metavar="EXPR", help="only the tests whose names match EXPR")
-    p.add_argument(
-        "--report",
-        default="hil-report",
-        metavar="DIR",
-        help="where the report goes (default ./hil-report)",
-    )
     p.add_argument(
         "--workers",
         type=positive_int,
@@ -69,6 +49,7 @@ def register_hil(sub: Any) -> None:
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line ``lander hil`` runs."""
+    from .plugin import check_board
     from .target import check_target
 
     paths = list(args.paths) or [str(CAMPAIGN)]
@@ -81,6 +62,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     workers = args.workers or (1 if board else min(4, os.cpu_count() or 1))
     if board and workers > 1:
         raise UsageError("one board takes one worker: leave out --workers with --target")
+    check_board(args.target, args.flash)
     out = [*paths, "-p", "no:cacheprovider", "-q", "-rfE", "--report", args.report]
     out += ["--seed", str(args.seed)]
     if not args.paths:

@@ -21,21 +21,24 @@ session's boards are stopped and their folders removed when the session ends.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from ground.commander import CommanderCore
-from ground.errors import LanderError
+from ground.errors import LanderError, UsageError
 
 from .linkfaults import LinkFaults
+from .options import add_options
 from .procedures import BOOT_TIMEOUT, Vehicle
 from .station import Ground
 from .target import NeedsFlash, Target, check_target, open_target
 
-__all__ = ["vehicle_config"]
+__all__ = ["check_board", "vehicle_config"]
 
 MARKERS = (
     "campaign: the mission campaign (lander hil runs it)",
@@ -48,36 +51,7 @@ REPORT_KEY = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("lander-hil", "lander HIL harness")
-    group.addoption(
-        "--target",
-        metavar="URL",
-        default=None,
-        help="vehicle to test: sil:// (a virtual board, the default) or serial:///dev/ttyACM0",
-    )
-    group.addoption(
-        "--flash",
-        action="store_true",
-        default=False,
-        help="put the firmware (and each test's config.json) on the --target board first",
-    )
-    group.addoption(
-        "--time-warp",
-        type=float,
-        default=None,
-        metavar="N",
-        help="simulated seconds per real second (default: 10000 on a virtual board, "
-        "as fast as it runs; 1 on a board)",
-    )
-    group.addoption(
-        "--seed", type=int, default=1, metavar="N", help="seed of the simulation's noise"
-    )
-    group.addoption(
-        "--report",
-        metavar="DIR",
-        default=None,
-        help="write DIR/junit.xml and DIR/index.html (plots, commands, events, raw telemetry)",
-    )
+    add_options(parser.getgroup("lander-hil", "lander HIL harness").addoption)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -85,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     try:
-        check_target(config.getoption("--target", None), flash=config.getoption("--flash", False))
+        check_board(config.getoption("--target", None), config.getoption("--flash", False))
     except LanderError as exc:
         raise pytest.UsageError(str(exc)) from None
     directory = config.getoption("--report", None)
@@ -98,6 +72,20 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(report, "lander-hil-report")
         if getattr(config.option, "xmlpath", None) is None:
             config.option.xmlpath = str(report.directory / "junit.xml")  # pytest's junitxml
+
+
+def check_board(url: str | None, flash: bool) -> None:
+    """UsageError for a bad --target or a board's port that is not there: one line before
+    any test (rather than the same error, and a firmware build, in every test)."""
+    if check_target(url, flash=flash) != "serial":
+        return
+    from ground.flash.ports import why_unavailable
+
+    assert url is not None
+    parts = urlsplit(url if "://" in url else f"serial://{url}")  # as SerialTarget reads it
+    port = unquote(parts.netloc + parts.path)
+    if port.startswith("/") and not os.path.exists(port):
+        raise UsageError(why_unavailable(port))
 
 
 def _report(config: pytest.Config) -> Any:
@@ -167,8 +155,10 @@ def hil_config(request: pytest.FixtureRequest, hil_target: Target) -> dict[str, 
     except NeedsFlash as exc:
         pytest.skip(str(exc))
     except LanderError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    return config
+        failure = str(exc)
+    else:
+        return config
+    pytest.fail(failure, pytrace=False)  # outside the except: the error once, not chained
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ One VM process serves one boot: a soft reset kills it and starts another.
 
 Serial behaviour copied from the rp2 port's USB-CDC stack:
 - output written while no program has the port open is dropped (like a Pico without DTR),
-  and output the reader does not take within 500 ms is dropped (MICROPY_HW_USB_CDC_TX_TIMEOUT);
+  and output the reader does not take within 500 ms is dropped (MICROPY_HW_USB_CDC_TX_TIMEOUT;
+  `tx_timeout=None` waits for the reader instead, for a harness that is its own reader);
   otherwise the VM is slowed down, as a USB write would block;
 - the keyboard-interrupt character (3 unless the code called `micropython.kbd_intr`) is not
   data while code runs: it interrupts the code (SIGINT to the VM) and drops unread input;
@@ -108,8 +109,12 @@ class VirtualBoard:
         bad_flash: bool = False,
         unplug_after: int | None = None,
         reset_on_open: bool = False,
+        tx_timeout: float | None = TX_TIMEOUT,
     ) -> None:
         self.flash_dir = Path(flash_dir).resolve()
+        #: seconds after which output the reader does not take is dropped, as a Pico's USB
+        #: stack does; None: it waits for the reader (the VM is slowed down meanwhile)
+        self.tx_timeout = tx_timeout
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         self.faults = Faults(flash_size, bad_flash, unplug_after, reset_on_open)
         exe = find_micropython(micropython)
@@ -277,7 +282,8 @@ class VirtualBoard:
             if vm.inbox:
                 poller.register(vm.stdin, select.POLLOUT)
         deadlines = [self._hold_until, self._wdt_until, self._restart_at]
-        deadlines.append(self._tx_since + TX_TIMEOUT if self._tx else None)
+        tx = self.tx_timeout
+        deadlines.append(self._tx_since + tx if self._tx and tx is not None else None)
         deadlines.append(None if self._connected else self._check_at)
         soonest = min((d for d in deadlines if d is not None), default=None)
         timeout = None if soonest is None else max(0, int((soonest - now) * 1000) + 1)
@@ -304,8 +310,9 @@ class VirtualBoard:
     def _timers(self, now: float) -> None:
         if not self._connected and now >= self._check_at:
             self._check_connected()
-        if self._tx and now >= self._tx_since + TX_TIMEOUT:
-            log.debug("serial TX not taken for %.1f s: %d bytes dropped", TX_TIMEOUT, len(self._tx))
+        timeout = self.tx_timeout
+        if self._tx and timeout is not None and now >= self._tx_since + timeout:
+            log.debug("serial TX not taken for %.1f s: %d bytes dropped", timeout, len(self._tx))
             self._tx.clear()
         if self._hold_until is not None and now >= self._hold_until:
             self._repl.release()

@@ -15,13 +15,14 @@ import pytest
 
 from ground.keys import write_key
 from ground.links import Link, open_link
+from hil.target import VirtualTarget
 from hil.telecommands import KEY
 
 SIL = "sil://?autostart=0&time_warp=10&seed=3"
 
 
 #: fixtures that bring a VM or a pty with them, and the marks their tests get
-FIXTURE_MARKS = {"vehicle": ("vm", "pty"), "pty": ("pty",)}
+FIXTURE_MARKS = {"board_link": ("vm", "pty"), "virtual_target": ("vm", "pty"), "pty": ("pty",)}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -72,9 +73,14 @@ def no_processes_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     assert children() - before == set()
 
 
-@pytest.fixture(name="ground")
-def ground_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Key folder holding the bench key for LANDER-1; history file; both under tmp_path."""
+# Named apart from the HIL plugin's `ground` and `vehicle` (a Ground, the procedures API),
+# which tests of the plugin use in the procedures files they run.
+
+
+@pytest.fixture
+def ground_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ground's own files: the key folder holding the bench key for LANDER-1, and the
+    command history; both under tmp_path."""
     key_dir = tmp_path / "keys"
     write_key(KEY, key_dir / f"{KEY.vehicle}.key")
     monkeypatch.setenv("LANDER_KEY_DIR", str(key_dir))
@@ -82,11 +88,21 @@ def ground_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture(name="vehicle")
-def vehicle_fixture(ground: Path) -> Iterator[Link]:
-    """An idle virtual board with the bench key; its flash is ground/flash."""
-    link = open_link(f"{SIL}&flash={ground / 'flash'}")
+@pytest.fixture
+def board_link(ground_home: Path) -> Iterator[Link]:
+    """A link to an idle virtual board with the bench key; its flash is ground_home/flash."""
+    link = open_link(f"{SIL}&flash={ground_home / 'flash'}")
     try:
         yield link
     finally:
         link.close()
+
+
+@pytest.fixture
+def virtual_target() -> Iterator[VirtualTarget]:
+    """The HIL harness's virtual target (a board of its own, in a folder removed after)."""
+    target = VirtualTarget()
+    try:
+        yield target
+    finally:
+        target.close()

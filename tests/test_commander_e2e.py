@@ -43,7 +43,7 @@ class Seen:
         return out
 
 
-def test_every_command_does_what_it_says(vehicle, tmp_path):
+def test_every_command_does_what_it_says(board_link, tmp_path):
     history = CommandHistory(tmp_path / "history.jsonl")
     seen = Seen()
     vehicle_times: list[tuple[str, list[float]]] = []
@@ -54,7 +54,7 @@ def test_every_command_does_what_it_says(vehicle, tmp_path):
     async def session() -> list[tuple[str, str]]:
         core = CommanderCore(tcgen.KEY, MemoryCounter())
         outcomes = []
-        async with Commander(vehicle, core, history=history) as commander:
+        async with Commander(board_link, core, history=history) as commander:
             commander.subscribe(seen)
             await commander.wait_for_telemetry(timeout=10)
 
@@ -144,9 +144,9 @@ def test_a_vehicle_that_does_not_answer_times_out_with_a_clear_message(tmp_path)
     assert record["outcome"] == "TIMEOUT" and record["stages"][0]["stage"] == "TIMEOUT"
 
 
-def test_a_new_ground_learns_the_vehicles_counter_before_it_signs(vehicle):
+def test_a_new_ground_learns_the_vehicles_counter_before_it_signs(board_link):
     async def session(counter: MemoryCounter) -> list[str]:
-        async with Commander(vehicle, CommanderCore(tcgen.KEY, counter)) as commander:
+        async with Commander(board_link, CommanderCore(tcgen.KEY, counter)) as commander:
             verification = await commander.send("NOOP")
             return [s.stage for s in verification.stages]
 
@@ -156,12 +156,12 @@ def test_a_new_ground_learns_the_vehicles_counter_before_it_signs(vehicle):
     assert restored.last == 42
 
 
-def test_a_vehicle_holding_another_key_is_told_before_a_counter_is_spent(vehicle):
+def test_a_vehicle_holding_another_key_is_told_before_a_counter_is_spent(board_link):
     other = VehicleKey("LANDER-1", 2, tcgen.OTHER_KEY.secret)
     counter = MemoryCounter()
 
     async def session() -> None:
-        async with Commander(vehicle, CommanderCore(other, counter)) as commander:
+        async with Commander(board_link, CommanderCore(other, counter)) as commander:
             await commander.send("NOOP")
 
     with pytest.raises(KeyMismatch) as info:

@@ -16,9 +16,9 @@ from .consolepilot import run, screen_text, type_text, wait_for
 
 @pytest.mark.vm
 @pytest.mark.pty
-def test_operating_the_virtual_board_from_the_console(vehicle, ground):
-    bus = TelemetryBus(vehicle)
-    history = CommandHistory(ground / "history.jsonl")
+def test_operating_the_virtual_board_from_the_console(board_link, ground_home):
+    bus = TelemetryBus(board_link)
+    history = CommandHistory(ground_home / "history.jsonl")
     app = ConsoleApp(bus, vehicle="LANDER-1", history=history)
     hk = app.state.parameters.packets["HK"]
 
@@ -64,7 +64,7 @@ def test_operating_the_virtual_board_from_the_console(vehicle, ground):
             await wait_for(pilot, lambda: "ARMED" in screen_text(app), what="phase ARMED")
 
             # The board goes away: shown at once, the console stays usable.
-            vehicle.board.stop()
+            board_link.board.stop()
             await wait_for(pilot, lambda: "LINK LOST" in screen_text(app), what="link lost")
             await pilot.press("f2")
             await type_text(pilot, "NOOP")

@@ -34,6 +34,7 @@ def test_lander_hil_runs_the_selected_procedures_and_writes_the_report(tmp_path)
         (["--flash"], "--flash is for a board (--target serial://...)"),
         (["no_such_file.py"], "no such procedure file or folder: no_such_file.py"),
         (["--target", "serial:///dev/ttyACM0", "--workers", "2"], "one board takes one worker"),
+        (["--target", "/dev/ttyACM9", "--flash"], "no serial port /dev/ttyACM9: is the board"),
     ],
 )
 def test_a_wrong_option_is_one_line(args, message):

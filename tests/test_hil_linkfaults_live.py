@@ -4,8 +4,6 @@ repeated frames are counted as duplicates, one for one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from ground.commander import CommanderCore
@@ -18,15 +16,6 @@ from hil.target import VirtualTarget
 pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 
-@pytest.fixture
-def target() -> Iterator[VirtualTarget]:
-    board = VirtualTarget()
-    try:
-        yield board
-    finally:
-        board.close()
-
-
 def connect(target: VirtualTarget, faults: LinkFaults) -> tuple[Ground, Vehicle]:
     target.prepare({"seed": 2, "time_warp": 50, "autostart": True})
     ground = Ground(target.open(), faults=faults).start()
@@ -37,8 +26,8 @@ def connect(target: VirtualTarget, faults: LinkFaults) -> tuple[Ground, Vehicle]
     return ground, vehicle
 
 
-def test_a_delayed_link_delays_every_verification(target):
-    ground, vehicle = connect(target, LinkFaults(delay=0.4))
+def test_a_delayed_link_delays_every_verification(virtual_target):
+    ground, vehicle = connect(virtual_target, LinkFaults(delay=0.4))
     try:
         verification = vehicle.send("PING", token=3)
         assert verification.stages[0].after >= 0.4  # the answer came back through the delay
@@ -49,8 +38,8 @@ def test_a_delayed_link_delays_every_verification(target):
         ground.close()
 
 
-def test_a_cut_loses_what_it_carried_and_the_ground_counts_it(target):
-    ground, vehicle = connect(target, LinkFaults())
+def test_a_cut_loses_what_it_carried_and_the_ground_counts_it(virtual_target):
+    ground, vehicle = connect(virtual_target, LinkFaults())
     try:
         assert ground.faults is not None
         ground.faults.cut(0.5)
@@ -64,8 +53,8 @@ def test_a_cut_loses_what_it_carried_and_the_ground_counts_it(target):
         ground.close()
 
 
-def test_repeated_frames_are_duplicates_one_for_one(target):
-    ground, vehicle = connect(target, LinkFaults(duplicate=0.05, seed=5))
+def test_repeated_frames_are_duplicates_one_for_one(virtual_target):
+    ground, vehicle = connect(virtual_target, LinkFaults(duplicate=0.05, seed=5))
     try:
         vehicle.wait(60)
         ground.stop()
@@ -78,8 +67,8 @@ def test_repeated_frames_are_duplicates_one_for_one(target):
         ground.close()
 
 
-def test_a_lost_telecommand_times_out_and_says_which_stage(target):
-    ground, vehicle = connect(target, LinkFaults(uplink_drop=1.0))
+def test_a_lost_telecommand_times_out_and_says_which_stage(virtual_target):
+    ground, vehicle = connect(virtual_target, LinkFaults(uplink_drop=1.0))
     try:
         lost = vehicle.send("NOOP", expect="TIMEOUT", timeouts=StageTimeouts(accepted=0.5))
         assert [s.stage for s in lost.stages] == ["TIMEOUT"] and lost.reason == "ACCEPTED"

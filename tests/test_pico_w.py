@@ -28,7 +28,7 @@ from tests.test_broker_security import Secured, password, secured_broker
 
 pytestmark = [needs_mosquitto, pytest.mark.vm]
 
-VEHICLE = "LANDER-1"  # the bench key's vehicle (the `ground` fixture's key folder)
+VEHICLE = "LANDER-1"  # the bench key's vehicle (the `ground_home` fixture's key folder)
 
 
 @pytest.fixture(name="secured")
@@ -63,7 +63,7 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
     strict=False,
 )
 def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
-    ground: Path, secured: Secured
+    ground_home: Path, secured: Secured
 ) -> None:
     listener = Listener(
         secured.port, f"lander/{VEHICLE}/#", user="viewer", password=password("viewer")
@@ -87,7 +87,7 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
             "--time-warp",
             "10",
             "--flash",
-            str(ground / "flash"),
+            str(ground_home / "flash"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

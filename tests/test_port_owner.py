@@ -20,9 +20,9 @@ pytestmark = [pytest.mark.vm, pytest.mark.pty]
 
 @pytest.mark.vm
 @pytest.mark.pty
-def test_monitor_then_cmd_on_one_port_the_second_is_told_who_owns_it(ground: Path):
-    install_sources(ground / "flash", {"autostart": True, "time_warp": 5})
-    with VirtualBoard(ground / "flash") as board:
+def test_monitor_then_cmd_on_one_port_the_second_is_told_who_owns_it(ground_home: Path):
+    install_sources(ground_home / "flash", {"autostart": True, "time_warp": 5})
+    with VirtualBoard(ground_home / "flash") as board:
         link = f"serial://{board.port}"
         monitor = Lander("monitor", "--link", link)
         try:

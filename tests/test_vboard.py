@@ -43,6 +43,9 @@ while True:
             frame.append(b)
 """
 
+#: 200 KB printed at once: more than the port and the board's queue hold
+BURST = "for i in range(20000):\n    print('line', i)\nprint('end')\nsys.stdin.buffer.read(1)\n"
+
 COUNT_BOOTS = """
 with open("boots.txt", "a") as f:
     f.write("boot\\n")
@@ -87,6 +90,26 @@ def test_main_py_output_reaches_a_pyserial_reader(tmp_path: Path):
         assert board.flash_dir == flash.resolve()
     with pytest.raises(BoardError):
         _ = board.port
+
+
+@pytest.mark.parametrize(("tx_timeout", "kept"), [(0.5, False), (None, True)])
+def test_output_a_reader_leaves_waiting_is_dropped_after_the_tx_timeout(
+    flash: Path, tx_timeout: float | None, kept: bool
+):
+    """A Pico drops what its host does not take within 500 ms; with tx_timeout=None the
+    board waits for its reader, however long it pauses, and nothing is lost."""
+    write(flash, "main.py", "import sys\nsys.stdin.buffer.read(1)\n" + BURST)
+    with VirtualBoard(flash, tx_timeout=tx_timeout) as board:
+        with serial.Serial(board.port, timeout=0.1) as port:
+            port.write(b"x")
+            wait_for(lambda: port.in_waiting > 0, what="the burst")
+            time.sleep(2 * (tx_timeout or 0.5))  # the reader pauses (busy elsewhere)
+            data, deadline = b"", time.monotonic() + 60
+            while not data.endswith(b"end\n") and time.monotonic() < deadline:
+                data += port.read(1 << 16)
+    lines = data.splitlines()
+    assert lines[-1] == b"end"
+    assert (lines[:-1] == [b"line %d" % i for i in range(20000)]) is kept, len(lines)
 
 
 def test_serial_for_url_and_the_friendly_repl(flash: Path):

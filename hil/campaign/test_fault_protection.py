@@ -52,11 +52,6 @@ def test_rangefinder_failing_in_the_approach_holds_the_descent(vehicle):
     vehicle.await_telemetry("HK.phase", "LANDED", within=5)
 
 
-@pytest.mark.xfail(
-    reason="known defect: about 1 run in 10 the first command or packet after a vehicle "
-    "reset does not come within its window; the procedure passes otherwise",
-    strict=False,
-)
 def test_tank_leak_in_the_descent_orbit_keeps_the_vehicle_in_orbit(vehicle):
     """A 0.5 kg/s propellant leak before PDI: gauging sees the propellant go, PROP_LEAK puts
     the vehicle in SAFE, and the engine never lights."""
@@ -82,11 +77,14 @@ def test_battery_under_voltage_in_braking_sheds_loads_and_lands(vehicle):
     vehicle.send("INJECT_FAULT", target="BATTERY", kind="UNDERVOLTAGE", magnitude=9.0, confirm=True)
     vehicle.await_event("BATTERY_UNDERVOLTAGE", response="SHED_LOADS", within=60)
     vehicle.await_telemetry("POWER.loads", "SHED", within=5)
+    # Braking lasts about 8 minutes, then approach and terminal descent: awaited phase by
+    # phase, as in the nominal landing, so that no window depends on when the fault came.
+    vehicle.await_event("PHASE_CHANGE", to="APPROACH", within=600)
     vehicle.await_event(
         "TOUCHDOWN",
         vertical=between(0.0, VERTICAL_LIMIT),
         horizontal=between(-HORIZONTAL_LIMIT, HORIZONTAL_LIMIT),
-        within=600,
+        within=200,
     )
     assert vehicle.latest("POWER.loads") == "SHED"
 
