@@ -273,7 +273,16 @@ class Board:
     # -- plumbing --------------------------------------------------------------------------
 
     def _literal(self, code: str) -> Any:
-        return ast.literal_eval(self._t.exec(code).decode().strip())
+        out = self._t.exec(code)
+        try:
+            return ast.literal_eval(out.decode().strip())
+        except (UnicodeDecodeError, ValueError, SyntaxError):
+            # Not the answer asked for: the board reset (watchdog, power) mid-command and
+            # what came back is its boot output or telemetry.
+            raise BoardLost(
+                f"the board at {self.port} answered {out[:40]!r}, not what was asked: it "
+                "reset? Run the command again"
+            ) from None
 
     @contextmanager
     def _talking(self, doing: str) -> Iterator[None]:
