@@ -9,7 +9,6 @@
 # start_descent(), abort(), safe(), inject_fault(target, kind, magnitude), clear_fault(target).
 import sys
 
-import faults
 import packets as P
 from bus import Bus
 from fsw import Fsw
@@ -80,7 +79,13 @@ class Flight:
     def safe(self):
         return self.fsw.safe()
 
+    # Fault injection (faults.py) is test-campaign machinery, not flight software: its module
+    # and tables come into the heap with the first INJECT_FAULT or CLEAR_FAULT (a scheduled
+    # one included), so a flight without faults never carries them.
+
     def inject_fault(self, target, kind, magnitude):
+        import faults
+
         r = faults.inject(self, target, kind, magnitude)
         if r == 0:
             try:
@@ -92,6 +97,8 @@ class Flight:
         return r
 
     def clear_fault(self, target):
+        import faults
+
         r = faults.clear(self, target)
         if r == 0:
             self.events(P.EVENT_ID_FAULT_CLEARED, P.SEVERITY_INFO, target, 0, 0)
