@@ -13,7 +13,7 @@ import math
 
 from micropython import const
 
-G0 = 9.80665
+_G0 = const(9.80665)
 _LANDED = const(1)
 
 
@@ -170,8 +170,8 @@ class Vehicle:
         else:
             self.thrust_tdt = 0.0
         isp = self.isp_main * (1.0 - self.blowdown_isp * (1.0 - min(feed, 1.0)))
-        used = (self.leak + self.thrust_main / (isp * G0)
-                + self.thrust_tdt / (self.isp_tdt * G0)) * dt
+        used = (self.leak + self.thrust_main / (isp * _G0)
+                + self.thrust_tdt / (self.isp_tdt * _G0)) * dt
         prop = self.prop - used
         if prop < 0.0:
             used += prop
