@@ -21,6 +21,7 @@ from fdir import (
     Fdir,
 )
 from guidance import H_LOW, HOVER_S, VX_GATE, Guidance
+from micropython import const
 from nav import Attitude, Nav
 from phases import (
     T_ABORT,
@@ -40,7 +41,7 @@ from phases import (
 
 _HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT)
 _NO_ALTIMETER_ROWS = _HOLD_ROWS | (1 << LRF_INHIBITED)
-_K_ATT = 2.0                # 1/s: attitude loop gain (rate command per radian of error)
+_K_ATT = const(2.0)         # 1/s: attitude loop gain (rate command per radian of error)
 
 
 class Fsw:
@@ -229,8 +230,8 @@ class Fsw:
         att.propagate(bus, dt)
         if phase != P.PHASE_LANDED and phase != P.PHASE_CRASHED:
             r = (g.pitch - att.pitch) * _K_ATT
-            bus.rate_cmd = r if -self.slew < r < self.slew else (
-                self.slew if r > 0.0 else -self.slew)
+            slew = self.slew
+            bus.rate_cmd = r if -slew < r < slew else (slew if r > 0.0 else -slew)
         else:
             bus.rate_cmd = 0.0
         eng.estimate(bus, dt)
@@ -238,7 +239,8 @@ class Fsw:
         if phase != P.PHASE_IDLE and phase != P.PHASE_ARMED and phase != P.PHASE_LANDED:
             if nav.calibrating:
                 nav.calibrate(bus)
-            nav.propagate(dt, bus, eng.thrust() / (self.dry + self.prop_gauge), att.pitch)
+            nav.propagate(dt, bus, (eng.main_est + eng.tdt_est) / (self.dry + self.prop_gauge),
+                          att.pitch)
         if flying and bus.contact:
             # The legs' switches: engines off, landed.
             self._engines_off()

@@ -37,6 +37,7 @@
 # Only the bus (firmware/bus.py) is read: never the vehicle.
 import math
 from array import array
+from math import cos, sin
 
 import packets as P
 from micropython import const
@@ -157,7 +158,8 @@ class Nav:
         self.pitch = pitch
         valid = bus.imu_valid and not bus.imu_saturated
         if valid:
-            fz = bus.imu_fz - self.bias_z
+            imu_fz = bus.imu_fz
+            fz = imu_fz - self.bias_z
             fx = bus.imu_fx - self.bias_x
             # Watch the IMU against the engine model (fault protection reads these), and
             # while they agree, calibrate the model's thrust slowly (20 s) against the IMU so
@@ -168,8 +170,8 @@ class Nav:
             self.imu_residual_sq += 0.05 * (r * r - self.imu_residual_sq)
             if model_accel > 0.5 and -0.1 < r < 0.1:
                 self.thrust_scale += 0.001 * r / model_accel
-            self._imu_same = self._imu_same + 1 if bus.imu_fz == self._imu_last else 0
-            self._imu_last = bus.imu_fz
+            self._imu_same = self._imu_same + 1 if imu_fz == self._imu_last else 0
+            self._imu_last = imu_fz
             self.imu_invalid = 0
         else:
             self.imu_invalid += 1
@@ -177,25 +179,28 @@ class Nav:
             fz = model_accel * self.thrust_scale
             fx = 0.0
             q = _ACCEL_VAR_MODEL
+            qx = _ACCEL_VAR_MODEL + _VX_VAR
         else:
             q = _ACCEL_VAR_IMU
-        c = math.cos(pitch)
-        s = math.sin(pitch)
+            qx = _ACCEL_VAR_IMU + _VX_VAR
+        c = cos(pitch)
+        s = sin(pitch)
         inv_r = 1.0 / (self.r_moon + self.h)
         vx = self.vx
         vz = self.vz
         az = fz * c + fx * s - self.gm * inv_r * inv_r + vx * vx * inv_r
         ax = fx * c - fz * s - vz * vx * inv_r
-        self.vz = vz + az * dt
+        vz = vz + az * dt
+        self.vz = vz
         self.vx = vx + ax * dt
-        self.h += self.vz * dt
+        self.h += vz * dt
         # Covariance: constant-velocity model, accelerometer noise, unknown terrain.
         p_hv = self.p_hv
         p_vv = self.p_vv
         self.p_hh += dt * (2.0 * p_hv + dt * p_vv) + _TERRAIN_VAR * abs(vx) * dt
         self.p_hv = p_hv + dt * p_vv
         self.p_vv = p_vv + q * dt
-        self.p_xx += (q + _VX_VAR) * dt
+        self.p_xx += qx * dt
 
     def imu_stuck(self):
         return self._imu_same >= 10
