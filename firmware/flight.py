@@ -13,7 +13,6 @@ import packets as P
 from bus import Bus
 from fsw import Fsw
 from noise import Rng
-from phases import T_CRASH
 from world import World, datasheet
 
 
@@ -164,7 +163,7 @@ class Flight:
         self.events(P.EVENT_ID_TOUCHDOWN, severity, int(vz * 1000), int(vx * 1000),
                     int(prop * 1000))
         if not ok:
-            self.fsw.phases.fire(T_CRASH)
+            self.fsw.phases.fire(P.TRIGGER_CRASH)
 
     def _points_truth(self):
         v = self.vehicle
