@@ -22,11 +22,25 @@ cycles = 0
 busiest = 0
 worst = 0
 slot_us = [0] * 5
+# Heap allocated by a cycle (every float a computation makes is a heap object the collector
+# must reclaim): one cycle in 50, with the collector held off; a cycle that collects is left out.
+alloc_sum = 0
+alloc_n = 0
 t0 = time.ticks_us()
 while not app.halted:
+    sample = cycles % 50 == 17
+    if sample:
+        gc.disable()
+        m0 = gc.mem_alloc()
     c0 = time.ticks_us()
     app.cycle()
     dt = time.ticks_diff(time.ticks_us(), c0)
+    if sample:
+        m1 = gc.mem_alloc()
+        gc.enable()
+        if m1 >= m0:
+            alloc_sum += m1 - m0
+            alloc_n += 1
     slot_us[app.flight.tick % 5] += dt
     worst = max(worst, dt)
     cycles += 1
@@ -59,8 +73,8 @@ for i in range(50):
 alloc_naive = (gc.mem_alloc() - a0) / 50
 gc.enable()
 fields = (alloc / N, alloc_naive, us / N, us_cycle, us_busiest, worst, cycles, used,
-          total - low, total)
+          total - low, total, alloc_sum / max(alloc_n, 1))
 sys.stderr.write("BENCH alloc_per_frame=%f alloc_naive=%f us_per_frame=%f "
                  "us_per_cycle=%f us_busiest=%f us_worst=%d cycles=%d heap_used=%d heap_peak=%d "
-                 "heap_total=%d\n" % fields)
+                 "heap_total=%d alloc_per_cycle=%f\n" % fields)
 """
