@@ -237,6 +237,9 @@ def bench_firmware() -> None:
     )
     print(f"  VM time per cycle in the busiest of the five 10 Hz slots {med('us_busiest'):6.1f} us")
     print(
+        f"  heap allocated per control cycle (the collector's work) {med('alloc_per_cycle'):6.0f} B"
+    )
+    print(
         f"  heap in use after boot (collected)                     {med('heap_used'):8.0f} B "
         f"of {med('heap_total'):.0f}"
     )

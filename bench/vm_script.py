@@ -32,11 +32,25 @@ worst_gc = 0
 busy = 0
 a0 = gc.mem_alloc()
 collected = False
+# Heap allocated by a cycle (every float a computation makes is a heap object the collector
+# must reclaim): one cycle in 50, with the collector held off; a cycle that collects is left out.
+alloc_sum = 0
+alloc_n = 0
 while not app.halted:
+    sample = cycles % 50 == 17
+    if sample:
+        gc.disable()
+        m0 = gc.mem_alloc()
     c0 = time.ticks_us()
     app.run_cycle()
     worst_gc = max(worst_gc, time.ticks_diff(time.ticks_us(), c0))
     dt = app.cycle_us
+    if sample:
+        m1 = gc.mem_alloc()
+        gc.enable()
+        if m1 >= m0 and not app.gc_us:
+            alloc_sum += m1 - m0
+            alloc_n += 1
     busy += dt + app.gc_us
     if app.gc_us:
         gcs[0] += 1
@@ -82,9 +96,9 @@ alloc_naive = (gc.mem_alloc() - a0) / 50
 gc.enable()
 fields = (alloc / N, alloc_naive, us / N, us_cycle, us_busiest, worst, cycles, used,
           total - low, total, worst_gc, gcs[1] / max(1, gcs[0]), gcs[2], gcs[0], forced,
-          app.overruns)
+          app.overruns, alloc_sum / max(alloc_n, 1))
 sys.stderr.write("BENCH alloc_per_frame=%f alloc_naive=%f us_per_frame=%f "
                  "us_per_cycle=%f us_busiest=%f us_worst=%d cycles=%d heap_used=%d heap_peak=%d "
                  "heap_total=%d us_worst_gc=%d us_gc=%f us_gc_worst=%d gcs=%d gcs_forced=%d "
-                 "overruns=%d\n" % fields)
+                 "overruns=%d alloc_per_cycle=%f\n" % fields)
 """

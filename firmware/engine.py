@@ -12,7 +12,9 @@
 #                       is stuck at, the thrusters filling in;
 #   ISOLATE_MAIN        the main engine does not shut down (Luna-25): close its isolation
 #                       valve and land on the thrusters.
-G0 = 9.80665
+from micropython import const
+
+_G0 = const(9.80665)
 
 
 class Engine:
@@ -40,6 +42,13 @@ class Engine:
         self.feed = 1.0
         self.flow = 0.0             # kg/s, estimated propellant flow
         self._pulse = 0.0           # sigma-delta accumulator of the thruster pulses
+        # Fixed products the 50 Hz estimate would otherwise form each cycle (the same
+        # numbers, computed once or when their inputs change).
+        self._ve_tdt = self.isp_tdt * _G0
+        self._feed_at = -1.0
+        self._ve_main = 0.0
+        self._dt_at = -1.0
+        self._k = 0.0
 
     def max_force(self, all_engines):
         # What guidance may plan with: every engine in braking; after it the main engine
@@ -91,20 +100,31 @@ class Engine:
         # feed pressure); then the thrusters' pulses for the next cycle, modulated from the
         # duty (sigma-delta: a duty under one cycle in five comes out as separate pulses).
         fired = bus.tdt_fire
-        self._pulse += bus.tdt_duty
-        if self._pulse >= 0.5:
-            self._pulse -= 1.0
+        pulse = self._pulse + bus.tdt_duty
+        if pulse >= 0.5:
+            pulse -= 1.0
             bus.tdt_fire = True
         else:
             bus.tdt_fire = False
+        self._pulse = pulse
         p = bus.fuel_p if bus.fuel_p < bus.ox_p else bus.ox_p
-        self.feed = min(max(p / self.p_reg, 0.0), 1.2)
-        u = bus.main_cmd * self.main_scale * self.feed
-        self.cmd_lag += (u - self.cmd_lag) * min(dt / self.tau, 1.0)
-        self.main_est = self.f_main * bus.pc / self.pc_nom if bus.pc > 0.05 else 0.0
-        self.tdt_est = self.f_tdt * self.tdt_scale * self.feed if fired else 0.0
-        isp = self.isp_main * (1.0 - self.blowdown_isp * (1.0 - min(self.feed, 1.0)))
-        self.flow = self.main_est / (isp * G0) + self.tdt_est / (self.isp_tdt * G0)
+        feed = min(max(p / self.p_reg, 0.0), 1.2)
+        self.feed = feed
+        u = bus.main_cmd * self.main_scale * feed
+        if dt != self._dt_at:
+            self._dt_at = dt
+            self._k = min(dt / self.tau, 1.0)
+        self.cmd_lag += (u - self.cmd_lag) * self._k
+        pc = bus.pc
+        main_est = self.f_main * pc / self.pc_nom if pc > 0.05 else 0.0
+        self.main_est = main_est
+        tdt_est = self.f_tdt * self.tdt_scale * feed if fired else 0.0
+        self.tdt_est = tdt_est
+        if feed != self._feed_at:
+            self._feed_at = feed
+            isp = self.isp_main * (1.0 - self.blowdown_isp * (1.0 - min(feed, 1.0)))
+            self._ve_main = isp * _G0
+        self.flow = main_est / self._ve_main + tdt_est / self._ve_tdt
 
     def thrust(self):
         return self.main_est + self.tdt_est

@@ -55,34 +55,19 @@ from guidance import HOLD_MARGIN
 from micropython import const
 from phases import powered
 
-# Rows: the dictionary's FDIR_ROW enumeration (HK.fdir_flags names the bits on the ground).
-LRF_INHIBITED = P.FDIR_ROW_LRF_INHIBITED
-LRF_LATE = P.FDIR_ROW_LRF_LATE
-LRF_FAULT = P.FDIR_ROW_LRF_FAULT
-IMU_FAULT = P.FDIR_ROW_IMU_FAULT
-LOW_PROPELLANT = P.FDIR_ROW_LOW_PROPELLANT
-PROP_LEAK = P.FDIR_ROW_PROP_LEAK
-TANK_OVERPRESSURE = P.FDIR_ROW_TANK_OVERPRESSURE
-BATTERY_UNDERVOLTAGE = P.FDIR_ROW_BATTERY_UNDERVOLTAGE
-LOOP_OVERRUN = P.FDIR_ROW_LOOP_OVERRUN
-ENGINE_ANOMALY = P.FDIR_ROW_ENGINE_ANOMALY
-THROTTLE_STUCK = P.FDIR_ROW_THROTTLE_STUCK
-NO_CUTOFF = P.FDIR_ROW_NO_CUTOFF
-THRUSTER_FAULT = P.FDIR_ROW_THRUSTER_FAULT
-STAR_TRACKER_LOST = P.FDIR_ROW_STAR_TRACKER_LOST
-TRANSDUCER_FAULT = P.FDIR_ROW_TRANSDUCER_FAULT
-
+# Rows are the dictionary's FDIR_ROW enumeration (P.FDIR_ROW_*: HK.fdir_flags names the bits
+# on the ground), in the order of TABLE and SYMPTOMS.
 NAMES = P.FDIR_ROW_NAMES
 
-RESPONSE_LRF_UNUSABLE = const(100)   # resolved at detection time (see above)
+RESPONSE_LRF_UNUSABLE = const(100)  # resolved at detection time (see above)
 
-LEAK_KG = 5.0               # plus 2 % of what has been burnt (thrust dispersion)
-OVERPRESSURE_BAR = 22.0     # the PROP pressure red limit
-UNDERVOLTAGE_V = 24.0       # the POWER.battery_voltage red limit
-IMU_RESIDUAL = 0.3          # m/s^2
-ENGINE_TOLERANCE = 0.08     # of full thrust
-LATE_FRACTION = 0.7
-LRF_DESIGN = 3000.0         # m, the rangefinder's data-sheet range (firmware/craft.py)
+_LEAK_KG = const(5.0)       # plus 2 % of what has been burnt (thrust dispersion)
+_OVERPRESSURE_BAR = const(22.0)  # the PROP pressure red limit
+_UNDERVOLTAGE_V = const(24.0)  # the POWER.battery_voltage red limit
+_IMU_RESIDUAL = const(0.3)  # m/s^2
+_ENGINE_TOLERANCE = const(0.08)  # of full thrust
+_LATE_FRACTION = const(0.7)
+_LRF_DESIGN = const(3000.0)  # m, the rangefinder's data-sheet range (firmware/craft.py)
 
 _R = P.RESPONSE_RECALIBRATE_ENGINE
 # (event, severity, persistence, response not powered, response powered)
@@ -137,7 +122,7 @@ def _lrf_late(f):
             or f.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT):
         return None
     s = _expected_slant(f)
-    if 0.0 < s < LATE_FRACTION * LRF_DESIGN:
+    if 0.0 < s < _LATE_FRACTION * _LRF_DESIGN:
         return int(s)
     return None
 
@@ -151,7 +136,7 @@ def _lrf_fault(f):
     if nav.reject_rate > 0.7:
         return 2
     lost = nav.valid_count >= 20 and nav.since_valid > 20
-    if lost and 0.0 < _expected_slant(f) < LATE_FRACTION * LRF_DESIGN:
+    if lost and 0.0 < _expected_slant(f) < _LATE_FRACTION * _LRF_DESIGN:
         return 3
     return None
 
@@ -168,7 +153,8 @@ def _imu_fault(f):
     if f.reset_age < 30:
         return 5            # rides through each reset's outage on the engine model
     r = nav.imu_residual
-    if r > IMU_RESIDUAL or r < -IMU_RESIDUAL or nav.imu_residual_sq > IMU_RESIDUAL * IMU_RESIDUAL:
+    if (r > _IMU_RESIDUAL or r < -_IMU_RESIDUAL
+            or nav.imu_residual_sq > _IMU_RESIDUAL * _IMU_RESIDUAL):
         # The IMU disagrees with the engine model. If the chamber pressure follows the
         # command, the engine is as believed: the IMU is wrong.
         if _engine_off_command(f) is None and _thruster_deficit(f) is None:
@@ -205,7 +191,7 @@ def _low_propellant(f):
 
 def _prop_leak(f):
     missing = f.book - f.pvt
-    if missing > LEAK_KG + 0.02 * (f.book0 - f.book):
+    if missing > _LEAK_KG + 0.02 * (f.book0 - f.book):
         return int(missing * 1000)
     return None
 
@@ -221,16 +207,16 @@ def _tank_overpressure(f):
     bus = f.bus
     fuel = bus.fuel_p
     ox = bus.ox_p
-    if fuel > OVERPRESSURE_BAR and ox > OVERPRESSURE_BAR:
+    if fuel > _OVERPRESSURE_BAR and ox > _OVERPRESSURE_BAR:
         return int(fuel * 100)
-    if (fuel > OVERPRESSURE_BAR or ox > OVERPRESSURE_BAR) and _helium_draining(f):
+    if (fuel > _OVERPRESSURE_BAR or ox > _OVERPRESSURE_BAR) and _helium_draining(f):
         return int(max(fuel, ox) * 100)
     return None
 
 
 def _battery_undervoltage(f):
     v = f.bus.batt_v
-    return int(v * 1000) if v < UNDERVOLTAGE_V else None
+    return int(v * 1000) if v < _UNDERVOLTAGE_V else None
 
 
 def _loop_overrun(f):
@@ -243,7 +229,7 @@ def _engine_off_command(f):
     if f.bus.main_cmd <= 0.0 or eng.stuck_at > 0.0 or eng.isolated:
         return None
     d = eng.pc_fraction(f.bus) - eng.cmd_lag
-    if d > ENGINE_TOLERANCE or d < -ENGINE_TOLERANCE:
+    if d > _ENGINE_TOLERANCE or d < -_ENGINE_TOLERANCE:
         return int(d * 1000)
     return None
 
@@ -256,7 +242,7 @@ def _engine_anomaly(f):
         return None
     # Confirmed by the IMU: it agrees with the thrust the pressure says.
     r = f.nav.imu_residual
-    return d if -IMU_RESIDUAL < r < IMU_RESIDUAL else None
+    return d if -_IMU_RESIDUAL < r < _IMU_RESIDUAL else None
 
 
 def _throttle_stuck(f):

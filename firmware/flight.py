@@ -9,12 +9,10 @@
 # start_descent(), abort(), safe(), inject_fault(target, kind, magnitude), clear_fault(target).
 import sys
 
-import faults
 import packets as P
 from bus import Bus
 from fsw import Fsw
 from noise import Rng
-from phases import T_CRASH
 from world import World, datasheet
 
 
@@ -80,7 +78,13 @@ class Flight:
     def safe(self):
         return self.fsw.safe()
 
+    # Fault injection (faults.py) is test-campaign machinery, not flight software: its module
+    # and tables come into the heap with the first INJECT_FAULT or CLEAR_FAULT (a scheduled
+    # one included), so a flight without faults never carries them.
+
     def inject_fault(self, target, kind, magnitude):
+        import faults
+
         r = faults.inject(self, target, kind, magnitude)
         if r == 0:
             try:
@@ -92,6 +96,8 @@ class Flight:
         return r
 
     def clear_fault(self, target):
+        import faults
+
         r = faults.clear(self, target)
         if r == 0:
             self.events(P.EVENT_ID_FAULT_CLEARED, P.SEVERITY_INFO, target, 0, 0)
@@ -157,7 +163,7 @@ class Flight:
         self.events(P.EVENT_ID_TOUCHDOWN, severity, int(vz * 1000), int(vx * 1000),
                     int(prop * 1000))
         if not ok:
-            self.fsw.phases.fire(T_CRASH)
+            self.fsw.phases.fire(P.TRIGGER_CRASH)
 
     def _points_truth(self):
         v = self.vehicle

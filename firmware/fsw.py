@@ -11,36 +11,15 @@ import math
 
 import packets as P
 from engine import Engine
-from fdir import (
-    IMU_FAULT,
-    LRF_FAULT,
-    LRF_INHIBITED,
-    LRF_LATE,
-    RESPONSE_LRF_UNUSABLE,
-    TANK_OVERPRESSURE,
-    Fdir,
-)
+from fdir import RESPONSE_LRF_UNUSABLE, Fdir
 from guidance import H_LOW, HOVER_S, VX_GATE, Guidance
+from micropython import const
 from nav import Attitude, Nav
-from phases import (
-    T_ABORT,
-    T_ARM,
-    T_CONTACT,
-    T_HIGH_GATE,
-    T_HOVER_DONE,
-    T_LOW_GATE,
-    T_NO_GO,
-    T_ORBIT_REACHED,
-    T_PDI,
-    T_SAFE,
-    T_START_DESCENT,
-    Phases,
-    powered,
-)
+from phases import Phases, powered
 
-_HOLD_ROWS = (1 << LRF_LATE) | (1 << LRF_FAULT)
-_NO_ALTIMETER_ROWS = _HOLD_ROWS | (1 << LRF_INHIBITED)
-_K_ATT = 2.0                # 1/s: attitude loop gain (rate command per radian of error)
+_HOLD_ROWS = (1 << P.FDIR_ROW_LRF_LATE) | (1 << P.FDIR_ROW_LRF_FAULT)
+_NO_ALTIMETER_ROWS = _HOLD_ROWS | (1 << P.FDIR_ROW_LRF_INHIBITED)
+_K_ATT = const(2.0)         # 1/s: attitude loop gain (rate command per radian of error)
 
 
 class Fsw:
@@ -59,7 +38,7 @@ class Fsw:
         self.engine = Engine(p)
         self.guidance = Guidance(p)
         self.fdir = Fdir(cfg.get("fdir") or {}, events)
-        self.guidance.margin = not self.fdir.disabled & (1 << LRF_LATE)
+        self.guidance.margin = not self.fdir.disabled & (1 << P.FDIR_ROW_LRF_LATE)
         self.phases = Phases(events, self._enter)
         self.phase = P.PHASE_IDLE
         self.pdi_lead_s = float(cfg.get("pdi_lead_s", p["orbit_pdi_lead"]))
@@ -96,18 +75,18 @@ class Fsw:
     # Commands.
 
     def arm(self):
-        return self.phases.fire(T_ARM)
+        return self.phases.fire(P.TRIGGER_ARM)
 
     def start_descent(self):
-        return self.phases.fire(T_START_DESCENT)
+        return self.phases.fire(P.TRIGGER_START_DESCENT)
 
     def abort(self):
-        return self.phases.fire(T_ABORT)
+        return self.phases.fire(P.TRIGGER_ABORT)
 
     def safe(self):
         if self.phase == P.PHASE_SAFE:
             return 0        # already there: asking again is not an error
-        return self.phases.fire(T_SAFE)
+        return self.phases.fire(P.TRIGGER_SAFE)
 
     def start_nav(self, h, vz, vx, sigma_h, sigma_v):
         # The ground's state vector (orbit determination, the map's height below).
@@ -161,7 +140,7 @@ class Fsw:
     # Fault protection's responses (fdir.py decides when).
 
     def resolve(self, row, response):
-        if row == LRF_INHIBITED and (self.nav.ndl_mode or self.nav.optical):
+        if row == P.FDIR_ROW_LRF_INHIBITED and (self.nav.ndl_mode or self.nav.optical):
             return P.RESPONSE_NONE      # a fallback altimeter is loaded: go on with it (IM-1)
         if response == RESPONSE_LRF_UNUSABLE:
             if self.phase == P.PHASE_BRAKING and self.guidance.orbit_in_reach(
@@ -170,25 +149,25 @@ class Fsw:
             return P.RESPONSE_HOLD_DESCENT
         if response == P.RESPONSE_LAND_NOW and self.guidance.mode == P.GUIDANCE_MODE_TO_ORBIT:
             return P.RESPONSE_NONE      # already leaving: nothing better to do
-        if response == P.RESPONSE_SAFE and not self.phases.allowed(T_NO_GO):
+        if response == P.RESPONSE_SAFE and not self.phases.allowed(P.TRIGGER_NO_GO):
             return P.RESPONSE_NONE
         return response
 
     def apply(self, row, response):
         bus = self.bus
         eng = self.engine
-        if row == LRF_FAULT:
+        if row == P.FDIR_ROW_LRF_FAULT:
             self.nav.distrusted = True  # until its measurements agree again (nav.py)
         if response == P.RESPONSE_SAFE:
-            self.phases.fire(T_NO_GO)
+            self.phases.fire(P.TRIGGER_NO_GO)
         elif response == P.RESPONSE_ABORT_TO_ORBIT:
-            self.phases.fire(T_ABORT)
+            self.phases.fire(P.TRIGGER_ABORT)
         elif response == P.RESPONSE_LAND_NOW:
             self.guidance.land_now = True
         elif response == P.RESPONSE_ISOLATE_PRESSURANT:
             bus.latch_close = True
             self.latch_cycling = True
-            self.phases.fire(T_NO_GO)   # before PDI, no descent on a failed regulator
+            self.phases.fire(P.TRIGGER_NO_GO)   # before PDI, no descent on a failed regulator
         elif response == P.RESPONSE_SHED_LOADS:
             bus.shed = True
         elif response == P.RESPONSE_SHED_TELEMETRY:
@@ -220,7 +199,7 @@ class Fsw:
             latched = self.fdir.latched
             g.hold = latched & _HOLD_ROWS != 0
             nav.no_altimeter = latched & _NO_ALTIMETER_ROWS != 0 or not bus.lrf_armed
-            nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << IMU_FAULT)
+            nav.source = (P.ACCEL_SOURCE_ENGINE_MODEL if latched & (1 << P.FDIR_ROW_IMU_FAULT)
                           else P.ACCEL_SOURCE_IMU)
             g.f_max = eng.max_force(phase == P.PHASE_BRAKING or g.mode == P.GUIDANCE_MODE_TO_ORBIT)
             g.steer(phase, nav, self.dry + self.prop_gauge)
@@ -229,8 +208,8 @@ class Fsw:
         att.propagate(bus, dt)
         if phase != P.PHASE_LANDED and phase != P.PHASE_CRASHED:
             r = (g.pitch - att.pitch) * _K_ATT
-            bus.rate_cmd = r if -self.slew < r < self.slew else (
-                self.slew if r > 0.0 else -self.slew)
+            slew = self.slew
+            bus.rate_cmd = r if -slew < r < slew else (slew if r > 0.0 else -slew)
         else:
             bus.rate_cmd = 0.0
         eng.estimate(bus, dt)
@@ -238,11 +217,12 @@ class Fsw:
         if phase != P.PHASE_IDLE and phase != P.PHASE_ARMED and phase != P.PHASE_LANDED:
             if nav.calibrating:
                 nav.calibrate(bus)
-            nav.propagate(dt, bus, eng.thrust() / (self.dry + self.prop_gauge), att.pitch)
+            nav.propagate(dt, bus, (eng.main_est + eng.tdt_est) / (self.dry + self.prop_gauge),
+                          att.pitch)
         if flying and bus.contact:
             # The legs' switches: engines off, landed.
             self._engines_off()
-            self.phases.fire(T_CONTACT)
+            self.phases.fire(P.TRIGGER_CONTACT)
         if slot == 0:
             att.correct(bus, nav.calibrating)
             nav.update(bus, self.events)
@@ -272,17 +252,17 @@ class Fsw:
         phase = self.phase
         nav = self.nav
         if phase == P.PHASE_DESCENT_ORBIT:
-            return T_PDI if self.phase_ticks >= self.pdi_lead_s * 50 else 0
+            return P.TRIGGER_PDI if self.phase_ticks >= self.pdi_lead_s * 50 else 0
         if phase == P.PHASE_BRAKING:
-            return T_HIGH_GATE if nav.vx <= VX_GATE else 0
+            return P.TRIGGER_HIGH_GATE if nav.vx <= VX_GATE else 0
         if phase == P.PHASE_APPROACH:
-            return T_LOW_GATE if self.guidance.h_cons <= H_LOW else 0
+            return P.TRIGGER_LOW_GATE if self.guidance.h_cons <= H_LOW else 0
         if phase == P.PHASE_ABORT:
             g = self.guidance
             if g.mode == P.GUIDANCE_MODE_TO_ORBIT:
-                return T_ORBIT_REACHED if g.orbit_reached(nav) else 0
+                return P.TRIGGER_ORBIT_REACHED if g.orbit_reached(nav) else 0
             if self.phase_ticks >= HOVER_S * 50 or g.land_now:
-                return T_HOVER_DONE
+                return P.TRIGGER_HOVER_DONE
         return 0
 
     def _cycle_latch(self):
@@ -294,7 +274,7 @@ class Fsw:
         low = bus.fuel_p if bus.fuel_p < bus.ox_p else bus.ox_p
         high = bus.fuel_p if bus.fuel_p > bus.ox_p else bus.ox_p
         if bus.latch_close:
-            if low < self.p_reg - 1.5 and not self.fdir.is_latched(TANK_OVERPRESSURE):
+            if low < self.p_reg - 1.5 and not self.fdir.is_latched(P.FDIR_ROW_TANK_OVERPRESSURE):
                 bus.latch_close = False
         elif high > self.p_reg + 2.0:
             bus.latch_close = True

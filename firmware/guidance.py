@@ -2,18 +2,18 @@
 # phase, run at 10 Hz (attitude follows at its slew limit every cycle).
 #
 #   BRAKING   full thrust; the horizontal part brakes, the vertical part tracks a descent
-#             that reaches the high gate (H_GATE) as the horizontal speed reaches VX_GATE
+#             that reaches the high gate (_H_GATE) as the horizontal speed reaches VX_GATE
 #             (Blue Ghost: ~9-minute braking burn, ~1,676 to ~40 m/s, NASA blog 2025-03-02).
-#   APPROACH  a glide toward the low gate, vertical speed sqrt(2 A_APP (h - H_LOW)) + V_LOW
+#   APPROACH  a glide toward the low gate, vertical speed sqrt(2 _A_APP (h - H_LOW)) + _V_LOW
 #             and horizontal speed shrinking with it, thrust axis within 35 deg of vertical so
 #             the rangefinder sees the ground (an Apollo P64-like approach phase).
-#   TERMINAL  straight down from the low gate to touchdown at V_TD = 1 m/s (Blue Ghost and
+#   TERMINAL  straight down from the low gate to touchdown at _V_TD = 1 m/s (Blue Ghost and
 #             IM-1 planned ~1 m/s), horizontal speed nulled. Design limits at touchdown: 2 m/s
 #             vertical, 0.5 m/s horizontal (Chandrayaan-3 Vikram, ISRO, Aug 2023).
 # Modes set by fault protection (firmware/fdir.py):
 #   HOLD_DESCENT  the altimeter is late or unusable: fly the profile on a conservative
 #                 altitude (estimate less 1.5 sigma, at most HOLD_MARGIN less) and never
-#                 descend faster than V_HOLD, so that however wrong the inertial altitude
+#                 descend faster than _V_HOLD, so that however wrong the inertial altitude
 #                 is, a late first measurement still leaves room to brake (ispace M2).
 #   LAND_NOW      propellant low or leaking: a steeper profile that spends less on gravity.
 #   HOVER / TO_ORBIT  what ABORT does: a burn back to a safe orbit while that is within the
@@ -26,24 +26,24 @@ import math
 import packets as P
 from micropython import const
 
-G0 = 9.80665
+_G0 = const(9.80665)
 
-H_GATE = 2500.0         # m, high gate (end of braking)
-VX_GATE = 60.0          # m/s
-H_LOW = 40.0            # m, low gate (start of the terminal descent)
-V_LOW = 3.0             # m/s, descent speed at the low gate
-V_TD = 1.0              # m/s, touchdown speed
-A_APP = 0.55            # m/s^2, deceleration of the approach profile
-V_HOLD = 10.0           # m/s, fastest descent while the altimeter is missing
-HOLD_MARGIN = 1000.0    # m, most the altitude is lowered by while the altimeter is missing
-ORBIT_SAFE = 12000.0    # m, perilune that ends an abort to orbit
-HOVER_S = const(20)     # s of hover before an abort-to-hover lands
+_H_GATE = const(2500.0)     # m, high gate (end of braking)
+VX_GATE = const(60.0)       # m/s
+H_LOW = const(40.0)         # m, low gate (start of the terminal descent)
+_V_LOW = const(3.0)         # m/s, descent speed at the low gate
+_V_TD = const(1.0)          # m/s, touchdown speed
+_A_APP = const(0.55)        # m/s^2, deceleration of the approach profile
+_V_HOLD = const(10.0)       # m/s, fastest descent while the altimeter is missing
+HOLD_MARGIN = const(1000.0)  # m, most the altitude is lowered by while the altimeter is missing
+_ORBIT_SAFE = const(12000.0)  # m, perilune that ends an abort to orbit
+HOVER_S = const(20)         # s of hover before an abort-to-hover lands
 
-_K_BRAKE = 0.25
-_K_Z = 0.6
-_K_X = 0.4
-_TAN_APP = 0.7          # tan(35 deg)
-_TAN_TERM = 0.27        # tan(15 deg)
+_K_BRAKE = const(0.25)
+_K_Z = const(0.6)
+_K_X = const(0.4)
+_TAN_APP = const(0.7)       # tan(35 deg)
+_TAN_TERM = const(0.27)     # tan(15 deg)
 
 
 class Guidance:
@@ -51,7 +51,7 @@ class Guidance:
         self.gm = p["moon_gm"]
         self.r_moon = p["moon_radius"]
         self.dry = p["mass_dry"]
-        self.ve = p["main_engine_isp"] * G0
+        self.ve = p["main_engine_isp"] * _G0
         self.f_max = 1.0        # N the engines can give now (set by the flight software)
         self.mode = P.GUIDANCE_MODE_OFF
         self.force = 0.0
@@ -80,15 +80,15 @@ class Guidance:
             self.mode = P.GUIDANCE_MODE_NOMINAL
             t_go = max((vx - VX_GATE) / (0.85 * a_max), 1.0)
             # Never faster down than the approach profile allows at this altitude.
-            floor = -(math.sqrt(2.0 * A_APP * max(h - H_LOW, 0.0)) + V_LOW)
-            vz_ref = min(max(-(h - H_GATE) / t_go, floor), 10.0)
+            floor = -(math.sqrt(2.0 * _A_APP * max(h - H_LOW, 0.0)) + _V_LOW)
+            vz_ref = min(max(-(h - _H_GATE) / t_go, floor), 10.0)
             az = min(max(g + _K_BRAKE * (vz_ref - vz), 0.0), 0.6 * a_max)
             ax = -math.sqrt(a_max * a_max - az * az)
             self._out(az, ax, mass, 1.0)
             return
         if phase == P.PHASE_ABORT:
             if self.mode == P.GUIDANCE_MODE_TO_ORBIT:
-                vz_ref = min(max((ORBIT_SAFE + 3000.0 - h) / 60.0, -5.0), 30.0)
+                vz_ref = min(max((_ORBIT_SAFE + 3000.0 - h) / 60.0, -5.0), 30.0)
                 az = min(max(g + _K_BRAKE * (vz_ref - vz), 0.0), 0.8 * a_max)
                 self._out(az, math.sqrt(a_max * a_max - az * az), mass, 1.0)
             else:
@@ -106,21 +106,21 @@ class Guidance:
             ff = 0.0
             if hh > 0.0:
                 # The profile's deceleration, within what the engines can give.
-                accel = 0.5 * (a_max - g) if self.land_now else min(A_APP, 0.6 * (a_max - g))
+                accel = 0.5 * (a_max - g) if self.land_now else min(_A_APP, 0.6 * (a_max - g))
                 if accel < 0.1:
                     accel = 0.1
-                vz_ref = -(math.sqrt(2.0 * accel * hh) + V_LOW)
+                vz_ref = -(math.sqrt(2.0 * accel * hh) + _V_LOW)
                 ff = accel      # the profile's own deceleration, fed forward
                 # Horizontal speed shrinks with height and never grows again.
-                frac = hh / (H_GATE - H_LOW) if hh < H_GATE - H_LOW else 1.0
+                frac = hh / (_H_GATE - H_LOW) if hh < _H_GATE - H_LOW else 1.0
                 vx_ref = min(VX_GATE * frac, max(vx, 0.0)) if phase == P.PHASE_APPROACH else 0.0
                 tilt = _TAN_APP
             else:
-                vz_ref = -(V_TD + (V_LOW - V_TD) * max(h, 0.0) / H_LOW)
+                vz_ref = -(_V_TD + (_V_LOW - _V_TD) * max(h, 0.0) / H_LOW)
                 vx_ref = 0.0
                 tilt = _TAN_TERM
-            if self.hold and vz_ref < -V_HOLD:
-                vz_ref = -V_HOLD
+            if self.hold and vz_ref < -_V_HOLD:
+                vz_ref = -_V_HOLD
                 ff = 0.0
             self._track(vz_ref, vx_ref, vz, vx, g + ff, mass, tilt)
             return
@@ -155,7 +155,7 @@ class Guidance:
             self.mode = P.GUIDANCE_MODE_HOVER
 
     def orbit_reached(self, nav):
-        # Osculating perilune above ORBIT_SAFE: the abort burn is done.
+        # Osculating perilune above _ORBIT_SAFE: the abort burn is done.
         r = self.r_moon + nav.h
         energy = 0.5 * (nav.vx * nav.vx + nav.vz * nav.vz) - self.gm / r
         if energy >= 0.0:
@@ -164,7 +164,7 @@ class Guidance:
         a = -gm / (2.0 * energy)
         hm = r * nav.vx
         e = math.sqrt(max(1.0 + 2.0 * energy * hm * hm / (gm * gm), 0.0))
-        return a * (1.0 - e) - self.r_moon > ORBIT_SAFE
+        return a * (1.0 - e) - self.r_moon > _ORBIT_SAFE
 
     def landing_need(self, nav, mass):
         # Propellant (kg) a landing from here still needs: the speed to null, gravity over
@@ -172,7 +172,7 @@ class Guidance:
         h = nav.h if nav.h > 0.0 else 0.0
         vz = -nav.vz if nav.vz < 0.0 else nav.vz
         g = 1.62
-        t_go = 2.0 * (h - H_LOW) / (vz + V_LOW) if h > H_LOW else 0.0
-        t_go += H_LOW / V_LOW + 10.0
+        t_go = 2.0 * (h - H_LOW) / (vz + _V_LOW) if h > H_LOW else 0.0
+        t_go += H_LOW / _V_LOW + 10.0
         dv = (nav.vx if nav.vx > 0.0 else -nav.vx) + vz + g * t_go
         return 1.1 * mass * (1.0 - math.exp(-dv / self.ve)) + 5.0

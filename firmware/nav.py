@@ -6,10 +6,10 @@
 # with the distance flown, so the filter's uncertainty says how long it has not seen the
 # ground.
 #
-# The gate refuses a measurement more than GATE sigma from the prediction. Three lessons:
+# The gate refuses a measurement more than _GATE sigma from the prediction. Three lessons:
 # (a) ispace M1 (2023): passing a crater rim the measured altitude jumped; the rejection
 #     logic judged the healthy LRF faulty and ignored it for good; the estimate reached zero
-#     5 km up. Here a rejection is never final: when CONSISTENT_N rejected measurements in
+#     5 km up. Here a rejection is never final: when _CONSISTENT_N rejected measurements in
 #     a row agree with each other (a true step of the terrain does; noise does not), the
 #     LRF is re-admitted and the altitude re-anchored to it (EVENT LRF_READMITTED).
 #     {"nav": {"readmit": false}} restores M1's logic, to reproduce the loss.
@@ -37,20 +37,21 @@
 # Only the bus (firmware/bus.py) is read: never the vehicle.
 import math
 from array import array
+from math import cos, sin
 
 import packets as P
 from micropython import const
 
-GATE = 5.0                  # sigma
-CONSISTENT_N = const(8)     # rejected measurements that must agree to re-admit (0.8 s)
-M1_REJECT_LIMIT = const(5)  # with readmit off: rejections in a row that exclude the LRF
-STUCK_N = const(3)          # identical ranges in a row that mean "stuck"
-TERRAIN_VAR = 0.1           # m^2 of terrain-height variance per metre flown (the map's error)
-ACCEL_VAR_IMU = 1e-4        # (m/s^2)^2: residual accelerometer error after calibration
-ACCEL_VAR_MODEL = 2e-3      # (m/s^2)^2: engine model (1 % thrust dispersion)
-AIDED_TICKS = const(10)     # 10 Hz samples an acceptance keeps the mode RANGE_AIDED
-ROUGHNESS = 2.0             # m: the surface roughness the range noise is budgeted for
-VX_VAR = 1e-5               # (m/s^2)^2 * s: horizontal velocity random walk
+_GATE = const(5.0)          # sigma
+_CONSISTENT_N = const(8)    # rejected measurements that must agree to re-admit (0.8 s)
+_M1_REJECT_LIMIT = const(5)  # with readmit off: rejections in a row that exclude the LRF
+_STUCK_N = const(3)         # identical ranges in a row that mean "stuck"
+_TERRAIN_VAR = const(0.1)   # m^2 of terrain-height variance per metre flown (the map's error)
+_ACCEL_VAR_IMU = const(1e-4)  # (m/s^2)^2: residual accelerometer error after calibration
+_ACCEL_VAR_MODEL = const(2e-3)  # (m/s^2)^2: engine model (1 % thrust dispersion)
+_AIDED_TICKS = const(10)    # 10 Hz samples an acceptance keeps the mode RANGE_AIDED
+_ROUGHNESS = const(2.0)     # m: the surface roughness the range noise is budgeted for
+_VX_VAR = const(1e-5)       # (m/s^2)^2 * s: horizontal velocity random walk
 
 
 class Attitude:
@@ -124,7 +125,7 @@ class Nav:
         self.stuck = False
         self._last_range = -1.0
         self._same = 0
-        self._ring = array("f", [0.0] * CONSISTENT_N)
+        self._ring = array("f", [0.0] * _CONSISTENT_N)
         self._ring_n = 0
         self.thrust_scale = 1.0  # engine model's thrust, calibrated against the IMU in flight
         self.imu_residual = 0.0  # smoothed IMU minus engine model, m/s^2
@@ -157,7 +158,8 @@ class Nav:
         self.pitch = pitch
         valid = bus.imu_valid and not bus.imu_saturated
         if valid:
-            fz = bus.imu_fz - self.bias_z
+            imu_fz = bus.imu_fz
+            fz = imu_fz - self.bias_z
             fx = bus.imu_fx - self.bias_x
             # Watch the IMU against the engine model (fault protection reads these), and
             # while they agree, calibrate the model's thrust slowly (20 s) against the IMU so
@@ -168,34 +170,37 @@ class Nav:
             self.imu_residual_sq += 0.05 * (r * r - self.imu_residual_sq)
             if model_accel > 0.5 and -0.1 < r < 0.1:
                 self.thrust_scale += 0.001 * r / model_accel
-            self._imu_same = self._imu_same + 1 if bus.imu_fz == self._imu_last else 0
-            self._imu_last = bus.imu_fz
+            self._imu_same = self._imu_same + 1 if imu_fz == self._imu_last else 0
+            self._imu_last = imu_fz
             self.imu_invalid = 0
         else:
             self.imu_invalid += 1
         if self.source == P.ACCEL_SOURCE_ENGINE_MODEL or not valid:
             fz = model_accel * self.thrust_scale
             fx = 0.0
-            q = ACCEL_VAR_MODEL
+            q = _ACCEL_VAR_MODEL
+            qx = _ACCEL_VAR_MODEL + _VX_VAR
         else:
-            q = ACCEL_VAR_IMU
-        c = math.cos(pitch)
-        s = math.sin(pitch)
+            q = _ACCEL_VAR_IMU
+            qx = _ACCEL_VAR_IMU + _VX_VAR
+        c = cos(pitch)
+        s = sin(pitch)
         inv_r = 1.0 / (self.r_moon + self.h)
         vx = self.vx
         vz = self.vz
         az = fz * c + fx * s - self.gm * inv_r * inv_r + vx * vx * inv_r
         ax = fx * c - fz * s - vz * vx * inv_r
-        self.vz = vz + az * dt
+        vz = vz + az * dt
+        self.vz = vz
         self.vx = vx + ax * dt
-        self.h += self.vz * dt
+        self.h += vz * dt
         # Covariance: constant-velocity model, accelerometer noise, unknown terrain.
         p_hv = self.p_hv
         p_vv = self.p_vv
-        self.p_hh += dt * (2.0 * p_hv + dt * p_vv) + TERRAIN_VAR * abs(vx) * dt
+        self.p_hh += dt * (2.0 * p_hv + dt * p_vv) + _TERRAIN_VAR * abs(vx) * dt
         self.p_hv = p_hv + dt * p_vv
         self.p_vv = p_vv + q * dt
-        self.p_xx += (q + VX_VAR) * dt
+        self.p_xx += qx * dt
 
     def imu_stuck(self):
         return self._imu_same >= 10
@@ -219,7 +224,7 @@ class Nav:
             else:
                 self._same = 0
             self._last_range = rng
-            self.stuck = self._same >= STUCK_N - 1
+            self.stuck = self._same >= _STUCK_N - 1
             valid = not self.stuck
         if not valid:
             if self.since_valid < 30000:
@@ -233,12 +238,12 @@ class Nav:
         c = math.cos(self.pitch)
         z = rng * c
         # The data sheet's noise, spread by the incidence over the terrain's roughness.
-        sr = self.lrf_sigma0 + self.lrf_sigma_rel * rng + ROUGHNESS * abs(math.tan(self.pitch))
+        sr = self.lrf_sigma0 + self.lrf_sigma_rel * rng + _ROUGHNESS * abs(math.tan(self.pitch))
         r = sr * sr
         nu = z - self.h
         self.innovation = nu
         s = self.p_hh + r
-        if self.excluded or self.distrusted or nu * nu > GATE * GATE * s:
+        if self.excluded or self.distrusted or nu * nu > _GATE * _GATE * s:
             self._reject(nu, z, r, sr, events)
         else:
             self._accept(nu, s)
@@ -253,7 +258,7 @@ class Nav:
             r = self.ndl_sigma * self.ndl_sigma
             nu = z - self.h
             s = self.p_hh + r
-            if nu * nu < GATE * GATE * s:
+            if nu * nu < _GATE * _GATE * s:
                 self._fuse(nu, s)
             self._velocity(bus.ndl_vz, bus.ndl_vx, self.ndl_sigma_v)
             self.aid = 2
@@ -314,30 +319,30 @@ class Nav:
             self._quiet = 50
         self.reject_run += 1
         if not self.readmit:
-            if self.reject_run >= M1_REJECT_LIMIT:
+            if self.reject_run >= _M1_REJECT_LIMIT:
                 self.excluded = True
             return
         ring = self._ring
         n = self._ring_n
-        if n < CONSISTENT_N:
+        if n < _CONSISTENT_N:
             ring[n] = nu
             self._ring_n = n + 1
         else:
-            for i in range(CONSISTENT_N - 1):
+            for i in range(_CONSISTENT_N - 1):
                 ring[i] = ring[i + 1]
-            ring[CONSISTENT_N - 1] = nu
-        if self._ring_n < CONSISTENT_N:
+            ring[_CONSISTENT_N - 1] = nu
+        if self._ring_n < _CONSISTENT_N:
             return
         lo = hi = ring[0]
         total = 0.0
-        for i in range(CONSISTENT_N):
+        for i in range(_CONSISTENT_N):
             v = ring[i]
             total += v
             if v < lo:
                 lo = v
             if v > hi:
                 hi = v
-        mean = total / CONSISTENT_N
+        mean = total / _CONSISTENT_N
         if hi - lo <= 6.0 * sr + 0.05 * abs(mean):
             # The measurements agree with each other, not with us: the ground really is
             # where the LRF says (a terrain step). Believe it and re-anchor.
@@ -365,7 +370,7 @@ class Nav:
     def _set_mode(self):
         if self.excluded or self.distrusted or (self.reject_run and self.since_valid == 0):
             self.mode = P.NAV_MODE_RANGE_REJECTED
-        elif self.since_accept < AIDED_TICKS:
+        elif self.since_accept < _AIDED_TICKS:
             self.mode = P.NAV_MODE_RANGE_AIDED
         else:
             self.mode = P.NAV_MODE_INERTIAL

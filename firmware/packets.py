@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 # The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
-DICTIONARY_ID = 0xea8b0334
+DICTIONARY_ID = 0xfa32896b
 HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
 N_PACKETS = const(9)
 MAX_PACKET = const(100)
@@ -182,21 +182,6 @@ FAULT_KIND_THRUSTER_OUT = const(13)
 FAULT_KIND_LOST = const(14)
 FAULT_KIND_VALVE_STUCK = const(15)
 FAULT_KIND_OUTAGE = const(16)
-
-# Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.
-CAL_HK_BOARD_TEMP = (437.22661243463097, -0.029259019325449265)
-CAL_PROP_FUEL_PRESSURE = (0.0, 0.0005)
-CAL_PROP_OX_PRESSURE = (0.0, 0.0005)
-CAL_PROP_FUEL_TEMP = (0.0, 0.01)
-CAL_PROP_OX_TEMP = (0.0, 0.01)
-CAL_PROP_THROTTLE = (0.0, 0.1)
-CAL_PROP_PRESSURANT_PRESSURE = (0.0, 0.01)
-CAL_PROP_THROTTLE_ACHIEVED = (0.0, 0.1)
-CAL_PROP_THRUSTER_DUTY = (0.0, 0.1)
-CAL_POWER_BATTERY_VOLTAGE = (0.0, 0.001)
-CAL_POWER_BATTERY_CURRENT = (0.0, 0.01)
-CAL_POWER_SOLAR_CURRENT = (0.0, 0.001)
-CAL_POWER_AVIONICS_TEMP = (0.0, 0.01)
 
 
 class HkPoints:

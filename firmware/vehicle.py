@@ -10,10 +10,11 @@
 # (world.py draws them). Positions stay small numbers (altitude, not radius; distance from
 # PDI) because a Pico's floats carry only 22 bits of mantissa.
 import math
+from math import cos, sin
 
 from micropython import const
 
-G0 = 9.80665
+_G0 = const(9.80665)
 _LANDED = const(1)
 
 
@@ -46,6 +47,14 @@ class Vehicle:
         self.i_nonessential = p["power_i_nonessential"]
         self.i_engine = p["power_i_engine"]
         self.i_lrf = p["power_i_lrf"]
+        # Products of fixed figures the 50 Hz step would otherwise form each cycle (the same
+        # numbers, computed once): the thrusters' exhaust velocity, the main engine's at the
+        # last feed pressure, the response's share of a cycle.
+        self._ve_tdt = self.isp_tdt * _G0
+        self._feed_at = -1.0
+        self._ve_main = 0.0
+        self._dt_at = -1.0
+        self._k_main = 0.0
         self.h = self.perilune  # altitude above the datum, m
         self.x = 0.0            # along-track distance from PDI, m
         self.vz = 0.0           # vertical velocity, m/s, up
@@ -114,17 +123,9 @@ class Vehicle:
         self.pitch = 1.5708
         self.state = 0
 
-    def mass(self):
-        return self.dry + self.prop
-
     def altitude(self):
         # True altitude above the terrain directly below.
         return self.h - self.terrain.height(self.x)
-
-    def feed(self):
-        # Feed pressure against the regulated one: thrust follows it in blow-down.
-        p = self.p_fuel if self.p_fuel < self.p_ox else self.p_ox
-        return p / self.p_reg
 
     def step(self, dt, bus):
         if self.state == _LANDED:
@@ -136,18 +137,23 @@ class Vehicle:
             return
         # Attitude: the commanded rate, within the slew limit.
         rate = bus.rate_cmd
-        if rate > self.slew:
-            rate = self.slew
-        elif rate < -self.slew:
-            rate = -self.slew
-        self.pitch += rate * dt
+        slew = self.slew
+        if rate > slew:
+            rate = slew
+        elif rate < -slew:
+            rate = -slew
+        pitch = self.pitch + rate * dt
+        self.pitch = pitch
         self.rate = rate
         self.latch_closed = bus.latch_close
         self.isolated = self.isolated or bus.main_isolated
         self.shed = bus.shed
         self.solar = 2.0 if bus.solar_off_sun else 7.0
-        feed = self.feed()
-        dry = self.prop <= 0.0
+        # Feed pressure against the regulated one: thrust follows it in blow-down.
+        p = self.p_fuel if self.p_fuel < self.p_ox else self.p_ox
+        feed = p / self.p_reg
+        prop = self.prop
+        dry = prop <= 0.0
         # Main engine: the valve opens to the commanded throttle (or stays where a stuck
         # throttle holds it, or stays open when it fails to close), thrust follows with the
         # engine's response time and the feed pressure.
@@ -162,37 +168,47 @@ class Vehicle:
             u = 0.0
         self.throttle = u
         target = u * self.f_main * self.main_scale * feed
-        self.thrust_main += (target - self.thrust_main) * min(dt / self.tau_main, 1.0)
+        if dt != self._dt_at:
+            self._dt_at = dt
+            self._k_main = min(dt / self.tau_main, 1.0)
+        thrust_main = self.thrust_main
+        thrust_main += (target - thrust_main) * self._k_main
+        self.thrust_main = thrust_main
         # Thrusters: on for the cycles the flight software fires them (it pulse-width
         # modulates them, engine.py).
         if bus.tdt_fire and not dry and not self.isolated_tdt:
-            self.thrust_tdt = (self.n_tdt - self.tdt_failed) * self.f_tdt * feed
+            thrust_tdt = (self.n_tdt - self.tdt_failed) * self.f_tdt * feed
         else:
-            self.thrust_tdt = 0.0
-        isp = self.isp_main * (1.0 - self.blowdown_isp * (1.0 - min(feed, 1.0)))
-        used = (self.leak + self.thrust_main / (isp * G0)
-                + self.thrust_tdt / (self.isp_tdt * G0)) * dt
-        prop = self.prop - used
+            thrust_tdt = 0.0
+        self.thrust_tdt = thrust_tdt
+        if feed != self._feed_at:
+            # Specific impulse falls with the feed pressure in blow-down.
+            self._feed_at = feed
+            isp = self.isp_main * (1.0 - self.blowdown_isp * (1.0 - min(feed, 1.0)))
+            self._ve_main = isp * _G0
+        used = (self.leak + thrust_main / self._ve_main + thrust_tdt / self._ve_tdt) * dt
+        prop -= used
         if prop < 0.0:
             used += prop
             prop = 0.0
         self.prop = prop
-        a = (self.thrust_main + self.thrust_tdt) / (self.dry + prop)
+        a = (thrust_main + thrust_tdt) / (self.dry + prop)
         self.accel = a
         if not self.coasting:
             # Point mass in polar coordinates: gravity, centrifugal and Coriolis terms make
             # the unpowered motion an exact Kepler orbit.
-            inv_r = 1.0 / (self.r_moon + self.h)
+            r_moon = self.r_moon
+            inv_r = 1.0 / (r_moon + self.h)
             vx = self.vx
             vz = self.vz
-            az = a * math.cos(self.pitch) - self.gm * inv_r * inv_r + vx * vx * inv_r
-            ax = -a * math.sin(self.pitch) - vz * vx * inv_r
+            az = a * cos(pitch) - self.gm * inv_r * inv_r + vx * vx * inv_r
+            ax = -a * sin(pitch) - vz * vx * inv_r
             vz += az * dt
             vx += ax * dt
             self.vz = vz
             self.vx = vx
             self.h += vz * dt
-            self.x += vx * self.r_moon * inv_r * dt
+            self.x += vx * r_moon * inv_r * dt
         if used > 0.0 or self.regulator_stuck > 0.0 or self.ox_valve_stuck > 0.0:
             self._tanks(dt, used)
 
@@ -229,9 +245,6 @@ class Vehicle:
         if p > self.p_reg:
             return max(p * u0 / u, self.p_reg)
         return self.p_reg
-
-    def close_latch(self):
-        self.latch_closed = True
 
     def _power(self, dt):
         i = self.i_avionics + self.drain

@@ -92,12 +92,8 @@ def render(dictionary: model.Dictionary) -> str:
             names = "".join(f"{enum.states[v]!r}, " for v in range(len(enum.states)))
             emit(f"{enum.name}_NAMES = ({names})")
     emit("")
-    emit("# Calibrations (engineering = c0 + c1*raw + ...), for on-board use of raw values.")
-    for p in dictionary:
-        for f in p.fields:
-            if f.calibration:
-                emit(f"CAL_{_const_name(p.name, f.name)} = {tuple(f.calibration)!r}")
-    emit("")
+    # No calibrations: the firmware packs raw values and never converts them (the ground does);
+    # every name here is heap and a qstr on the board.
 
     for p in dictionary:
         attrs = [f.name for f in p.fields]

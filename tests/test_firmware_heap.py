@@ -11,6 +11,9 @@ from hil import vm
 
 pytestmark = [pytest.mark.vm]
 
+#: free heap a descent must leave, after a collection (see the test)
+HEAP_MARGIN = 52 * 1024
+
 CYCLES = r"""
 import gc, micropython
 import hal, packets as P
@@ -41,7 +44,10 @@ def test_thousand_cycles_in_192k_heap_with_allocation_free_frames():
     match = re.search(rb"RESULT free=(\d+) low=(\d+) sent=(\d+)", result.stderr)
     assert match, result.stderr
     free, low, sent = (int(x) for x in match.groups())
-    assert low > 32 * 1024, f"only {low} bytes of heap left"
+    # The room the virtual Pico W needs beside the flight model to log in over TLS (its MQTT
+    # modules and the TLS handshake live in this heap): it came online with 55 KB free here
+    # and did not with 46 KB. A change that takes more must be paid for elsewhere.
+    assert low > HEAP_MARGIN, f"only {low} bytes of heap left"
     decoder = TelemetryDecoder()
     packets = decoder.decode_all(result.stdout)
     assert len(packets) == sent

@@ -139,6 +139,25 @@ def test_nominal_flights_never_violate_a_limit():
         assert not violations, (seed, violations)
 
 
+def _alt_sigma_states(f: Flight) -> set[str]:
+    field = next(fd for fd in f.of("NAV")[0].definition.fields if fd.name == "alt_sigma")
+    return {monitor.limit_state(field, p.values["alt_sigma"]) for p in f.of("NAV")}
+
+
+def test_altitude_uncertainty_goes_yellow_for_a_late_altimeter_never_for_a_nominal_flight():
+    # The worst orbit determination the dispersions draw (the noise is bounded at 3.46 sigma
+    # of 150 m) raises the uncertainty before the first range to ~600 m: still green. A first
+    # range that comes only below ~900 m (M2) leaves it above the yellow limit.
+    for error in (519.6, -519.6):
+        config = scenarios.scenario_config("nominal", seed=1)
+        config.setdefault("nav", {})["h0_error"] = error
+        worst = _decode(scenarios.fly(config))
+        assert max(worst.values("NAV", "alt_sigma")) > 550.0  # the bound is really flown
+        assert _alt_sigma_states(worst) == {"GREEN"}, error
+        assert worst.final_phase() == "LANDED"
+    assert "YELLOW" in _alt_sigma_states(flown("m2"))
+
+
 def test_braking_uses_every_engine_and_the_terminal_descent_pulses_below_the_main_engine_floor():
     f = flown("nominal")
     pdi = _phase_time(f, "BRAKING")

@@ -42,7 +42,7 @@ names = [n for n in dir(P) if n.startswith("PHASE_")]
 phase = {getattr(P, n): n[6:] for n in names}
 out = {}
 for t in %(triggers)r:
-    trigger = getattr(phases, "T_" + t)
+    trigger = getattr(P, "TRIGGER_" + t)
     for p, name in phase.items():
         nxt = phases._NEXT.get(p * %(n_triggers)d + trigger)
         if nxt is not None:
