@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .archive import add_archive_option, archive_recorder_for
+from .archive import add_archive_option, archive_off, archive_recorder_for
 from .arguments import positive_float, positive_int
 
 __all__ = ["register", "run"]
@@ -73,18 +73,22 @@ def run(args: argparse.Namespace) -> int:
     if args.web:
         return _serve(args)
     from ..console.app import DEFAULT_PLOTS, ConsoleApp
+    from ..console.backfill import ArchiveHistory
     from ..console.source import TelemetryBus
     from ..history import CommandHistory
     from .cmd import _vehicle
 
     bus = TelemetryBus(args.link)
+    vehicle = _vehicle(args)
+    history = None if archive_off(args.archive) else ArchiveHistory(args.archive, vehicle)
     app = ConsoleApp(
         bus,
-        vehicle=_vehicle(args),
+        vehicle=vehicle,
         key_file=args.key_file,
         history=CommandHistory(args.history),
         plots=plots or DEFAULT_PLOTS,
         refresh_hz=args.refresh,
+        archive_history=history,
     )
     recorder = archive_recorder_for(args, bus)
     bus.start()

@@ -10,6 +10,7 @@ it shows waited since the ground received them (``make bench`` reports it).
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from ..history import CommandHistory
 from ..keys import CounterFile, key_dir, load_key
 from ..links import LinkClosed
 from ..verifier import StageReport, Verification
+from .backfill import ArchiveHistory
 from .commandbar import CommandBar, CommandInput
 from .commandline import ArgumentError, parse
 from .commandpage import CommandsPage
@@ -38,6 +40,7 @@ from .eventpage import EventsPage
 from .limitpage import LimitsPage
 from .parameterpage import ParametersPage
 from .plotpage import PlotsPage
+from .series import Series
 from .source import Event, TelemetryBus
 from .state import Applied, CommandRecord, ConsoleState
 from .statusbar import StatusBar
@@ -92,6 +95,7 @@ class ConsoleApp(App[int]):
         plots: tuple[str, ...] = DEFAULT_PLOTS,
         refresh_hz: float = 5.0,
         clock: Any = time.time,
+        archive_history: ArchiveHistory | None = None,
     ) -> None:
         super().__init__()
         self.bus = bus
@@ -102,6 +106,8 @@ class ConsoleApp(App[int]):
         self.command_dictionary = commands.load(telemetry=self.state.dictionary)
         self.history = history if history is not None else CommandHistory()
         self.metrics = Metrics()
+        #: where the plots' recent past comes from (None: they start empty)
+        self.archive_history = None if self.state.link.replay else archive_history
         self._pending: deque[Event] = deque()
         self._unsubscribe = bus.subscribe(self.receive)
         self._undrawn: tuple[float, float] | None = None
@@ -137,6 +143,8 @@ class ConsoleApp(App[int]):
         self.set_interval(0.05, self.drain)
         self.set_interval(1.0 / self.refresh_hz, self.redraw)
         self.command_bar.query_one(CommandInput).focus()
+        for series in self.state.plots.series:
+            self.backfill(series)
         self.redraw()
 
     def on_unmount(self) -> None:
@@ -253,12 +261,37 @@ class ConsoleApp(App[int]):
             if text.startswith("-"):
                 self.state.plots.remove(text[1:])
             else:
-                self.state.plots.choose(text)
+                self.backfill(self.state.plots.choose(text))
         except KeyError as exc:
             self.notify(str(exc.args[0]), severity="warning")
             return
         box.value = ""
         self.redraw()
+
+    def backfill(self, series: Series) -> None:
+        """Fill a plot's window with what the archive holds, on a worker thread."""
+        history = self.archive_history
+        if history is None:
+            return
+        name = f"{series.packet}.{series.field.name}"
+        stop = self.clock()
+
+        def query() -> None:
+            try:
+                points = history.recent(name, stop - series.window, stop)
+            except (LanderError, sqlite3.Error) as exc:
+                message = f"plots not back-filled: {exc}"
+                self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+                return
+            self.call_from_thread(self._backfilled, series, points)
+
+        self.run_worker(query, thread=True, group="backfill", exit_on_error=False)
+
+    def _backfilled(self, series: Series, points: list[tuple[float, float]]) -> None:
+        if series.backfill(points):
+            self.pages["plots"].replot()
+            self.pages["flight"].replot()
+            self.redraw()
 
     # --- commanding ---------------------------------------------------------------------
 

@@ -62,6 +62,10 @@ class FlightDirector(Grid):
 
     _plotted = 0.0
 
+    def replot(self) -> None:
+        """Draw the plot at the next redraw (its points changed beyond the live ones)."""
+        self._plotted = 0.0
+
     def compose(self) -> ComposeResult:
         yield _Panel("Vehicle", id="fd-vehicle")
         yield _Panel("Fault protection · link", id="fd-fdir")

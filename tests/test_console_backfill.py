@@ -1,0 +1,71 @@
+"""The plots start full: a console opened on a live link whose vehicle has an archive draws
+the recent past from it (written by the ground's own recorder from a real link), then goes
+on live, with no point lost or drawn twice."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ground.archive import open_archive
+from ground.archive.writer import BusRecorder
+from ground.console.app import ConsoleApp
+from ground.console.backfill import ArchiveHistory
+from ground.console.source import TelemetryBus
+from schemas.fingerprint import dictionary_hash
+
+from .consolefeed import TelemetryServer
+from .consolepilot import run, screen_text, wait_for
+
+
+def record(server: TelemetryServer, location: str, packets: int) -> None:
+    """Archive ``packets`` NAV packets from the live link, as `lander ground` or a console
+    that owns the link does."""
+    bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}")
+    recorder = BusRecorder(bus, location, dictionary=dictionary_hash(), vehicle="LANDER-1")
+    bus.start()
+    deadline = time.monotonic() + 30
+    while recorder.writer is None or recorder.writer.written < packets:
+        assert time.monotonic() < deadline, "the recorder archived too little"
+        time.sleep(0.05)
+    bus.close()
+    recorder.close()
+
+
+def test_the_plots_start_with_the_archived_past_then_go_on_live(tmp_path: Path):
+    server = TelemetryServer("NAV")
+    location = str(tmp_path / "archive.sqlite")
+    try:
+        record(server, location, packets=20)
+        with open_archive(location) as archive:
+            archived = [(r.ground_time, r.value) for r in archive.parameter("NAV.altitude")]
+        server.drop()
+        server.listen()
+        opened = time.time()
+        bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}")
+        app = ConsoleApp(
+            bus,
+            vehicle="LANDER-1",
+            plots=("NAV.altitude",),
+            archive_history=ArchiveHistory(location, "LANDER-1"),
+        )
+        (series,) = app.state.plots.series
+
+        async def session() -> None:
+            async with app.run_test(size=(120, 36)) as pilot:
+                await wait_for(pilot, lambda: series.points, what="the archived points")
+                assert list(series.points) == [p for p in archived if p[0] >= opened - 60]
+                bus.start()
+                await wait_for(pilot, lambda: series.points[-1][0] > opened, what="live points")
+                points = list(series.points)
+                older = [t for t, _ in points if t < opened]
+                assert len(older) >= 20 and points == sorted(points)
+                assert len({t for t, _ in points}) == len(points)  # nothing twice
+
+                await pilot.press("f5")
+                await wait_for(pilot, lambda: "archived until -" in screen_text(app))
+
+        run(session())
+        bus.close()
+    finally:
+        server.close()
