@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
         "--link",
         required=True,
         metavar="URL",
-        help="serial://, tcp://, sil://, or a replay: file:// or archive://SESSION",
+        help="serial://, tcp://, sil://, mqtt://host:port/VEHICLE (the ground segment: commands "
+        "go to its gateway, which signs them), or a replay: file:// or archive://SESSION",
     )
     p.add_argument("--vehicle", metavar="NAME", help="whose key signs commands (default LANDER-1)")
     p.add_argument("--key-file", type=Path, metavar="FILE", help="the vehicle's key file")
@@ -76,10 +77,14 @@ def run(args: argparse.Namespace) -> int:
     from ..console.backfill import ArchiveHistory
     from ..console.source import TelemetryBus
     from ..history import CommandHistory
+    from ..mqtt.address import is_mqtt
+    from ..mqtt.address import parse as address
     from .cmd import _vehicle
 
     bus = TelemetryBus(args.link)
-    vehicle = _vehicle(args)
+    vehicle = (
+        address(args.link, need_vehicle=True).vehicle if is_mqtt(args.link) else _vehicle(args)
+    )
     history = None if archive_off(args.archive) else ArchiveHistory(args.archive, vehicle)
     app = ConsoleApp(
         bus,

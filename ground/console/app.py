@@ -24,11 +24,13 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from schemas import commands
 
-from ..commander import CommanderCore
+from ..commander import CommanderCore, CommandError, CommandFailed, CommandTimeout
 from ..errors import LanderError
 from ..history import CommandHistory
 from ..keys import CounterFile, key_dir, load_key
 from ..links import LinkClosed
+from ..mqtt.address import is_mqtt
+from ..mqtt.requester import CommandRefused, RemoteCommander, RemoteVerification
 from ..verifier import StageReport, Verification
 from .backfill import ArchiveHistory
 from .commandbar import CommandBar, CommandInput
@@ -113,6 +115,7 @@ class ConsoleApp(App[int]):
         self._undrawn: tuple[float, float] | None = None
         self._records: dict[Verification, CommandRecord] = {}
         self._commander: CommanderCore | None = None
+        self._gateway: RemoteCommander | None = None
         self._commander_error = ""
         self._open_commander(key_file)
         # The widgets, kept: a dialog on top is another screen, which queries would search.
@@ -147,8 +150,10 @@ class ConsoleApp(App[int]):
             self.backfill(series)
         self.redraw()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         self._unsubscribe()
+        if self._gateway is not None:
+            await self._gateway.close()
 
     # --- input: the bus -----------------------------------------------------------------
 
@@ -299,6 +304,10 @@ class ConsoleApp(App[int]):
         if self.state.link.replay:
             self._commander_error = "a replay takes no commands: they need a live link"
             return
+        if is_mqtt(self.bus.url):
+            # The ground segment's gateway holds the key and the counter: requests only.
+            self._gateway = RemoteCommander(self.bus.url)
+            return
         try:
             key = load_key(self.vehicle, key_file, create=False)
         except LanderError as exc:
@@ -338,6 +347,8 @@ class ConsoleApp(App[int]):
         self.push_screen(ConfirmCommand(text, command.description, self.vehicle), answered)
 
     def send(self, text: str, name: str, args: dict[str, str]) -> CommandRecord:
+        if self._gateway is not None:
+            return self._request(text, name, args, self._gateway)
         bar = self.command_bar
         core = self._commander
         if core is None:
@@ -359,6 +370,60 @@ class ConsoleApp(App[int]):
         self.redraw()
         return record
 
+    def _request(
+        self, text: str, name: str, args: dict[str, str], gateway: RemoteCommander
+    ) -> CommandRecord:
+        """Ask the gateway to send a command (confirmed here if critical); its stages are
+        shown as it publishes them."""
+        record = CommandRecord(text, self.clock(), gateway=True)
+        self.state.commands.append(record)
+        self.command_bar.hint(f"{text}: requested from the gateway on {gateway.url}")
+
+        def on_stage(verification: RemoteVerification, report: dict[str, Any]) -> None:
+            record.counter = verification.counter
+            stage = str(report.get("stage", ""))
+            if stage == "REFUSED":
+                return  # said once, with the gateway's message, when the request ends
+            if stage == "SENT":
+                self.command_bar.hint(
+                    f"sent {verification.describe} (counter {verification.counter}, "
+                    "signed by the gateway)"
+                )
+            else:
+                after = float(report.get("after_s", 0.0))
+                reason, context = str(report.get("reason", "")), str(report.get("context", ""))
+                step = StageReport(stage, reason, self.clock(), after, None, context)
+                record.gateway_stages.append(step)
+                self._show_stage(record, step)
+            self.redraw()
+
+        async def request() -> None:
+            try:
+                done = await gateway.send(name, confirm=True, on_stage=on_stage, **args)
+            except CommandRefused as exc:
+                record.gateway_outcome = "REFUSED"
+                record.refused = str(exc).removeprefix("the gateway refused ")
+                self.command_bar.hint(f"{text}: REFUSED {record.refused}", error=True)
+                self.notify(str(exc), title="Gateway", severity="error", timeout=10)
+            except (CommandFailed, CommandTimeout) as exc:
+                record.gateway_outcome = (
+                    record.gateway_stages[-1].stage if record.gateway_stages else "TIMEOUT"
+                )
+                if not record.gateway_stages:  # no answer at all: nothing was sent
+                    record.refused = str(exc)
+                self.notify(str(exc), severity="error", timeout=8)
+            except (CommandError, LanderError, OSError) as exc:
+                record.refused = str(exc)
+                self.command_bar.hint(f"not sent: {exc}", error=True)
+            else:
+                record.gateway_outcome = done.outcome
+                self.state.command_done(name, args, str(done.outcome))
+            self.redraw()
+
+        self.run_worker(request(), group="commands", exit_on_error=False)
+        self.redraw()
+        return record
+
     def _refused(self, text: str, why: str) -> CommandRecord:
         record = CommandRecord(text, self.clock(), refused=why)
         self.state.commands.append(record)
@@ -376,19 +441,24 @@ class ConsoleApp(App[int]):
                 continue
             self._stage(record, report)
 
-    def _stage(self, record: CommandRecord, report: StageReport) -> None:
-        bar = self.command_bar
+    def _show_stage(self, record: CommandRecord, report: StageReport) -> None:
         failed = report.stage in ("FAILED", "TIMEOUT")
-        reason = f" {report.reason}" if failed else ""
-        bar.hint(f"{record.text}: {report.stage}{reason} +{report.after:.2f} s", error=failed)
+        reason = f" {report.why}" if failed else ""
+        self.command_bar.hint(
+            f"{record.text}: {report.stage}{reason} +{report.after:.2f} s", error=failed
+        )
+        if failed and report.final:
+            self.notify(f"{record.text}: {report.stage}{reason}", severity="error", timeout=8)
+
+    def _stage(self, record: CommandRecord, report: StageReport) -> None:
+        self._show_stage(record, report)
         if not report.final:
             return
         verification = record.verification
         assert verification is not None
         self._records.pop(verification, None)
-        self.state.command_done(record)
-        if failed:
-            self.notify(f"{record.text}: {report.stage}{reason}", severity="error", timeout=8)
+        tc = verification.telecommand
+        self.state.command_done(tc.name, dict(tc.args), str(verification.outcome))
         try:
             assert self._commander is not None
             self.history.record(

@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas import model
 
@@ -67,21 +68,32 @@ class LinkHealth:
 
 @dataclass
 class CommandRecord:
-    """A command an operator typed: sent (with its verification) or refused on the ground."""
+    """A command an operator typed: sent (with its verification), refused on the ground, or
+    requested from the ground segment's command gateway (which signs, sends and verifies it,
+    and publishes each stage)."""
 
     text: str
     at: float  # ground time typed
     verification: Verification | None = None
-    refused: str = ""  # why the ground did not send it
+    refused: str = ""  # why the ground (or the gateway) did not send it
+    #: through the gateway: its stages as published, and its outcome once over
+    gateway: bool = False
+    gateway_stages: list[StageReport] = field(default_factory=list)
+    gateway_outcome: str | None = None  # COMPLETED, FAILED, TIMEOUT or REFUSED
+    counter: int | None = None  # the anti-replay counter the gateway spent
 
     @property
     def stages(self) -> list[StageReport]:
-        return self.verification.stages if self.verification else []
+        return self.verification.stages if self.verification else self.gateway_stages
 
     @property
     def status(self) -> str:
+        if self.gateway_outcome:
+            return self.gateway_outcome
         if self.refused:
             return "NOT SENT"
+        if self.gateway:
+            return f"at {self.gateway_stages[-1].stage}" if self.gateway_stages else "REQUESTED"
         v = self.verification
         if v is None:
             return "SENDING"
@@ -171,13 +183,10 @@ class ConsoleState:
         link.reason = event.reason
         link.since = event.ground_time
 
-    def command_done(self, record: CommandRecord) -> None:
-        """A command completed: what it changed that the console keeps (telemetry rates)."""
-        v = record.verification
-        if v is None or v.outcome != "COMPLETED" or v.telecommand.name != "SET_TM_RATE":
-            return
-        args = v.telecommand.args
-        self.parameters.set_rate(str(args["packet"]), float(args["hz"]))
+    def command_done(self, name: str, args: dict[str, Any], outcome: str) -> None:
+        """A command ended: what it changed that the console keeps (telemetry rates)."""
+        if outcome == "COMPLETED" and name == "SET_TM_RATE":
+            self.parameters.set_rate(str(args["packet"]).upper(), float(args["hz"]))
 
     def acknowledge(self) -> int:
         """Acknowledge every limit violation and warning shown now."""
