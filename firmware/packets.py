@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 # The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
-DICTIONARY_ID = 0xea8b0334
+DICTIONARY_ID = 0xe909bee2
 HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
 N_PACKETS = const(9)
 MAX_PACKET = const(100)
