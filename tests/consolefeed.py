@@ -124,12 +124,15 @@ def descent(seconds: float, leak_at: float | None = None) -> list:
 class TelemetryServer:
     """Serves frames of one packet (HK unless told) at 20 Hz to one TCP client at a time, on
     127.0.0.1, nominal values (NAV's altitude falls 1 m a frame); ``drop()`` closes the
-    connection and stops listening, ``listen()`` listens again on the same port."""
+    connection and stops listening, ``listen()`` listens again on the same port; ``quiet``
+    keeps the connection and sends nothing while set."""
 
     def __init__(self, packet: str = "HK") -> None:
         self.packet = packet
         self.port = 0
         self.stop = threading.Event()
+        #: set: the connection stays open and nothing is sent (a hung flight computer)
+        self.quiet = threading.Event()
         self.sent = 0
         self._server: socket.socket | None = None
         self._client: socket.socket | None = None
@@ -151,6 +154,8 @@ class TelemetryServer:
             return
         self._client = client
         while not self.stop.wait(0.05):
+            if self.quiet.is_set():
+                continue
             try:
                 client.sendall(self._frame())
             except OSError:

@@ -36,3 +36,32 @@ def test_a_dropped_link_is_shown_and_comes_back():
     finally:
         bus.close()
         server.close()
+
+
+def test_a_vehicle_that_goes_silent_on_a_link_still_up_is_shown():
+    """A hung flight computer (or a vehicle the ground segment lost) keeps the link up: after
+    SILENCE seconds without a packet the top line says NO TM, in red; then telemetry again."""
+    server = TelemetryServer()
+    bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}")
+    app = ConsoleApp(bus, vehicle="LANDER-1")
+    hk = app.state.parameters.packets["HK"]
+
+    async def session() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            bus.start()
+            await wait_for(pilot, lambda: hk.count > 5, what="telemetry")
+            assert "NO TM" not in screen_text(app)
+            server.quiet.set()
+            await wait_for(pilot, lambda: "NO TM" in screen_text(app), what="NO TM")
+            assert app.state.link.state == "up" and app.status_bar.has_class("alarm")
+            seen = hk.count
+            server.quiet.clear()
+            await wait_for(pilot, lambda: hk.count > seen, what="telemetry again")
+            await wait_for(pilot, lambda: "NO TM" not in screen_text(app), what="NO TM gone")
+            assert not app.status_bar.has_class("alarm") and app.state.link.drops == 0
+
+    try:
+        run(session())
+    finally:
+        bus.close()
+        server.close()

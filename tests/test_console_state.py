@@ -10,10 +10,10 @@ from ground.console.commandline import ArgumentError, complete, parse
 from ground.console.eventpage import parse_filter
 from ground.console.limits import LimitMonitor
 from ground.console.parameters import ParameterTable, format_value
-from ground.console.state import ConsoleState
+from ground.console.state import SILENCE, ConsoleState
 from schemas import commands, model
 
-from .consolefeed import NOMINAL, URL, link, packet, received
+from .consolefeed import NOMINAL, T0, URL, link, packet, received
 
 DICTIONARY = model.load()
 COMMANDS = commands.load()
@@ -196,3 +196,16 @@ def test_the_vehicle_is_named_by_its_identity_and_a_foreign_dictionary_said_once
     assert (state.identity.current.vehicle, state.identity.current.boot) == ("LANDER-9", 4)
     [warning] = first.warnings
     assert "dictionary 12345678" in warning and not again.warnings
+
+
+def test_a_link_up_with_nothing_on_it_goes_silent_and_is_heard_again():
+    state = ConsoleState(URL)
+    state.apply([link("up", T0), received("HK", T0 + 0.5, **NOMINAL["HK"])], T0 + 0.5)
+    assert state.apply([], T0 + 0.5 + SILENCE).silence is None  # not yet
+    assert state.apply([], T0 + 0.6 + SILENCE).silence is True
+    assert state.link.silent and state.apply([], T0 + 10).silence is None  # said once
+    back = state.apply([received("HK", T0 + 11, 1, **NOMINAL["HK"])], T0 + 11)
+    assert back.silence is False and not state.link.silent
+    # A link that is down is not silent: it is lost, and says so.
+    state.apply([link("lost", T0 + 12, "gone")], T0 + 12)
+    assert state.apply([], T0 + 30).silence is None and not state.link.silent

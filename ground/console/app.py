@@ -44,7 +44,7 @@ from .parameterpage import ParametersPage
 from .plotpage import PlotsPage
 from .series import Series
 from .source import Event, TelemetryBus
-from .state import Applied, CommandRecord, ConsoleState
+from .state import SILENCE, Applied, CommandRecord, ConsoleState
 from .statusbar import StatusBar
 
 __all__ = ["ConsoleApp", "Metrics", "DEFAULT_PLOTS"]
@@ -197,7 +197,17 @@ class ConsoleApp(App[int]):
                     severity="warning" if replay else "error",
                     timeout=10,
                 )
-        if applied.link or applied.new_red:
+        if applied.silence:
+            self.bell()
+            self.notify(
+                f"no telemetry for {SILENCE:g} s while the link is up: the vehicle is silent",
+                title="Telemetry",
+                severity="error",
+                timeout=10,
+            )
+        elif applied.silence is False:
+            self.notify("telemetry again", timeout=5)
+        if applied.link or applied.new_red or applied.silence is not None:
             self.status_bar.show(self.state, self.clock(), self.vehicle)
 
     # --- output: drawing ----------------------------------------------------------------

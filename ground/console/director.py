@@ -175,6 +175,9 @@ def fdir_and_link(state: ConsoleState, now: float) -> Group:
     health = Text(link.state.upper(), style=LINK_STYLE.get(link.state, ""))
     if link.down and link.since:
         health.append(f" {ago(now - link.since)}", style="bold")
+    if link.silent:
+        health.append(" NO TM", style=LINK_STYLE["lost"])
+        health.append(f" {ago(now - link.heard)}", style="bold")
     health.append(f"  {link.rate:.0f} pkt/s")
     times.add_row("Link", health)
     s = link.stats

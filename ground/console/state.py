@@ -25,7 +25,12 @@ from .parameters import ParameterTable
 from .series import PlotSet
 from .source import Event, LinkState, LinkStatistics, Received
 
-__all__ = ["ConsoleState", "LinkHealth", "CommandRecord", "Applied", "is_replay"]
+__all__ = ["ConsoleState", "LinkHealth", "CommandRecord", "Applied", "is_replay", "SILENCE"]
+
+#: s without a packet on a link that is up before the console says the vehicle went silent:
+#: a hung flight computer, or a vehicle the ground segment lost, keeps the link itself up.
+#: HK comes at 1 Hz at least: three missed in a row are no accident.
+SILENCE = 3.0
 
 
 def is_replay(url: str) -> bool:
@@ -46,6 +51,8 @@ class LinkHealth:
     stats: dict[str, int] = field(default_factory=dict)
     last_packet: float = 0.0  # ground time
     rate: float = 0.0  # packets per second, over about the last second
+    #: the link is up but no packet came for SILENCE seconds
+    silent: bool = False
     _window: deque[tuple[float, int]] = field(default_factory=deque)
 
     @property
@@ -55,6 +62,20 @@ class LinkHealth:
     @property
     def down(self) -> bool:
         return self.state in ("lost", "closed")
+
+    @property
+    def heard(self) -> float:
+        """Ground time of the last packet, or of the link coming up when none came since."""
+        return max(self.last_packet, self.since)
+
+    def listen(self, now: float) -> bool | None:
+        """Whether the link went silent (True) or was heard again (False) as of ``now``;
+        None when nothing changed."""
+        silent = self.state in ("up", "back") and now - self.heard > SILENCE
+        if silent == self.silent:
+            return None
+        self.silent = silent
+        return silent
 
     def count(self, now: float, total: int) -> None:
         window = self._window
@@ -112,6 +133,8 @@ class Applied:
     link: list[LinkState] = field(default_factory=list)
     #: one-line warnings to show once (a vehicle on another dictionary)
     warnings: list[str] = field(default_factory=list)
+    #: the link went silent (True) or was heard again (False)
+    silence: bool | None = None
     newest: float = 0.0  # ground time of the newest packet in the batch
     oldest: float = 0.0  # ... and of the oldest
 
@@ -156,6 +179,7 @@ class ConsoleState:
             elif isinstance(event, LinkStatistics):
                 self.link.stats = event.stats
         self.link.count(now, self.received)
+        applied.silence = self.link.listen(now)
         return applied
 
     def _packet(self, packet: Packet, ground_time: float, applied: Applied) -> None:
