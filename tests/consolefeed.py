@@ -122,13 +122,15 @@ def descent(seconds: float, leak_at: float | None = None) -> list:
 
 
 class TelemetryServer:
-    """Serves frames of one packet (HK unless told) at 20 Hz to one TCP client at a time, on
+    """Serves frames of one packet (HK unless told, with ``raw`` values over the nominal
+    ones) at 20 Hz to one TCP client at a time, on
     127.0.0.1, nominal values (NAV's altitude falls 1 m a frame); ``drop()`` closes the
     connection and stops listening, ``listen()`` listens again on the same port; ``quiet``
     keeps the connection and sends nothing while set."""
 
-    def __init__(self, packet: str = "HK") -> None:
+    def __init__(self, packet: str = "HK", **raw: Any) -> None:
         self.packet = packet
+        self.raw = raw  # raw values over the nominal ones
         self.port = 0
         self.stop = threading.Event()
         #: set: the connection stays open and nothing is sent (a hung flight computer)
@@ -163,7 +165,7 @@ class TelemetryServer:
             self.sent += 1
 
     def _frame(self) -> bytes:
-        raw = dict(NOMINAL[self.packet])
+        raw = {**NOMINAL.get(self.packet, {}), **self.raw}
         if self.packet == "NAV":
             raw["altitude"] = 9000.0 - self.sent
         return frame(self.packet, self.sent & 0x3FFF, self.sent * 0.05, **raw)

@@ -1,6 +1,6 @@
-"""The plots start full: a console opened on a live link whose vehicle has an archive draws
-the recent past from it (written by the ground's own recorder from a real link), then goes
-on live, with no point lost or drawn twice."""
+"""The plots start full and the events are listed: a console opened on a live link whose
+vehicle has an archive draws the recent past from it (written by the ground's own recorder
+from a real link), then goes on live, with nothing lost or shown twice."""
 
 from __future__ import annotations
 
@@ -64,6 +64,42 @@ def test_the_plots_start_with_the_archived_past_then_go_on_live(tmp_path: Path):
 
                 await pilot.press("f5")
                 await wait_for(pilot, lambda: "archived until -" in screen_text(app))
+
+        run(session())
+        bus.close()
+    finally:
+        server.close()
+
+
+def test_the_events_before_the_console_opened_are_listed(tmp_path: Path):
+    """A PROP_LEAK announced before the operator opened the console is still there to read
+    (and to acknowledge)."""
+    leak = {"event_id": 24, "severity": 2, "arg1": 5000, "response": 5}
+    server = TelemetryServer("EVENT", **leak)
+    location = str(tmp_path / "archive.sqlite")
+    try:
+        record(server, location, packets=3)
+        server.drop()
+        server.packet, server.raw = "HK", {}  # from now on, no event
+        server.listen()
+        opened = time.time()
+        bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}")
+        history = ArchiveHistory(location, "LANDER-1")
+        app = ConsoleApp(bus, vehicle="LANDER-1", archive_history=history)
+        log = app.state.events
+
+        async def session() -> None:
+            async with app.run_test(size=(100, 30)) as pilot:
+                bus.start()
+                await pilot.press("f4")
+                await wait_for(pilot, lambda: "PROP_LEAK" in screen_text(app), what="the leak")
+                assert len(log.entries) >= 3
+                assert all(e.ground_time < opened for e in log.entries)
+                assert log.unacknowledged == len(log.entries)  # nobody acknowledged them here
+                hk = app.state.parameters.packets["HK"]
+                await wait_for(pilot, lambda: hk.count > 3, what="live telemetry")
+                await pilot.press("f7")
+                assert log.unacknowledged == 0
 
         run(session())
         bus.close()

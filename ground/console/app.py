@@ -32,7 +32,7 @@ from ..links import LinkClosed
 from ..mqtt.address import is_mqtt
 from ..mqtt.requester import CommandRefused, RemoteCommander, RemoteVerification
 from ..verifier import StageReport, Verification
-from .backfill import ArchiveHistory
+from .backfill import EVENTS_BACK, ArchiveHistory
 from .commandbar import CommandBar, CommandInput
 from .commandline import ArgumentError, parse
 from .commandpage import CommandsPage
@@ -148,6 +148,7 @@ class ConsoleApp(App[int]):
         self.command_bar.query_one(CommandInput).focus()
         for series in self.state.plots.series:
             self.backfill(series)
+        self._backfill_events()
         self.redraw()
 
     async def on_unmount(self) -> None:
@@ -301,6 +302,26 @@ class ConsoleApp(App[int]):
             self.call_from_thread(self._backfilled, series, points)
 
         self.run_worker(query, thread=True, group="backfill", exit_on_error=False)
+
+    def _backfill_events(self) -> None:
+        """List the last half hour's events from the archive, on a worker thread."""
+        history = self.archive_history
+        if history is None:
+            return
+        stop = self.clock()
+
+        def query() -> None:
+            try:
+                events = history.events(stop - EVENTS_BACK, stop)
+            except (LanderError, sqlite3.Error):
+                return  # the plots' back-fill says it once
+            self.call_from_thread(self._events_backfilled, events)
+
+        self.run_worker(query, thread=True, group="backfill", exit_on_error=False)
+
+    def _events_backfilled(self, events: list[tuple[Any, float]]) -> None:
+        if self.state.events.backfill(events):
+            self.redraw()
 
     def _backfilled(self, series: Series, points: list[tuple[float, float]]) -> None:
         if series.backfill(points):

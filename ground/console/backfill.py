@@ -1,21 +1,30 @@
-"""Back-filling the plots from the archive: a console opened mid-descent starts with the
-last minute drawn, not an empty window.
+"""Back-filling from the archive: a console opened mid-descent starts with the plots' last
+minute drawn and the events of the last half hour listed, not empty pages.
 
 The archive (:mod:`ground.archive`) decodes a parameter's stored packets in bulk; here only
 the numbers in the plot's window are kept, on the ground clock the live points use. The
 query runs on a worker thread (an archive may be large or remote); the series merges what
-it gets with :meth:`~ground.console.series.Series.backfill`, so the points that arrived live
-meanwhile are neither lost nor drawn twice.
+it gets with :meth:`~ground.console.series.Series.backfill` (and
+:meth:`~ground.console.eventlog.EventLog.backfill`), so what arrived live meanwhile is
+neither lost nor shown twice.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from ..archive import default_location, open_archive
+from schemas.model import EVENT_PACKET
 
-__all__ = ["ArchiveHistory"]
+from ..archive import Archive, default_location, open_archive
+from ..decoder import Packet, TelemetryDecoder
+
+__all__ = ["ArchiveHistory", "EVENTS_BACK"]
+
+#: s of events a console opened on a live link lists from the archive
+EVENTS_BACK = 1800.0
 
 
 class ArchiveHistory:
@@ -29,13 +38,35 @@ class ArchiveHistory:
         """``(ground time, value)`` of ``name`` (``PACKET.field``) between start and stop;
         raises :class:`~ground.archive.ArchiveError` in one line when the archive cannot
         be read."""
-        location = self.location or default_location()
-        if "://" not in location and not os.path.exists(location):
-            return []  # nothing archived here yet: no empty archive made by looking
-        with open_archive(location) as archive:
+        with self._open() as archive:
+            if archive is None:
+                return []
             rows = archive.parameter(name, start, stop, vehicle=self.vehicle)
         return [
             (row.ground_time, float(row.value))
             for row in rows
             if isinstance(row.value, int | float) and math.isfinite(row.value)
         ]
+
+    def events(self, start: float, stop: float) -> list[tuple[Packet, float]]:
+        """The vehicle's EVENT packets between start and stop, with their ground times."""
+        with self._open() as archive:
+            if archive is None:
+                return []
+            apid = archive.dictionary[EVENT_PACKET].apid
+            decoder = TelemetryDecoder(archive.dictionary)
+            out = []
+            for row in archive.packets(apid=apid, vehicle=self.vehicle, start=start, stop=stop):
+                packet = decoder.feed_packet(row.data)
+                if packet is not None and packet.event is not None:
+                    out.append((packet, row.ground_time))
+            return out
+
+    @contextmanager
+    def _open(self) -> Iterator[Archive | None]:
+        location = self.location or default_location()
+        if "://" not in location and not os.path.exists(location):
+            yield None  # nothing archived here yet: no empty archive made by looking
+            return
+        with open_archive(location) as archive:
+            yield archive
