@@ -4,6 +4,10 @@ fresh values, with no restart."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
 from ground.console.app import ConsoleApp
 from ground.console.source import TelemetryBus
 
@@ -11,10 +15,20 @@ from .consolefeed import TelemetryServer
 from .consolepilot import run, screen_text, wait_for
 
 
-def test_a_dropped_link_is_shown_and_comes_back():
+@pytest.fixture(name="served")
+def served_fixture() -> Iterator[tuple[TelemetryServer, TelemetryBus, ConsoleApp]]:
+    """A console on a board's TCP serial server (HK at 20 Hz), closed after the test."""
     server = TelemetryServer()
     bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}", backoff=(0.1, 0.5))
-    app = ConsoleApp(bus, vehicle="LANDER-1")
+    try:
+        yield server, bus, ConsoleApp(bus, vehicle="LANDER-1")
+    finally:
+        bus.close()
+        server.close()
+
+
+def test_a_dropped_link_is_shown_and_comes_back(served):
+    server, bus, app = served
     hk = app.state.parameters.packets["HK"]
 
     async def session() -> None:
@@ -31,19 +45,13 @@ def test_a_dropped_link_is_shown_and_comes_back():
             await wait_for(pilot, lambda: hk.count > seen + 5, what="fresh telemetry")
             assert app.state.link.drops == 1 and app.is_running
 
-    try:
-        run(session())
-    finally:
-        bus.close()
-        server.close()
+    run(session())
 
 
-def test_a_vehicle_that_goes_silent_on_a_link_still_up_is_shown():
+def test_a_vehicle_that_goes_silent_on_a_link_still_up_is_shown(served):
     """A hung flight computer (or a vehicle the ground segment lost) keeps the link up: after
     SILENCE seconds without a packet the top line says NO TM, in red; then telemetry again."""
-    server = TelemetryServer()
-    bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}")
-    app = ConsoleApp(bus, vehicle="LANDER-1")
+    server, bus, app = served
     hk = app.state.parameters.packets["HK"]
 
     async def session() -> None:
@@ -60,8 +68,4 @@ def test_a_vehicle_that_goes_silent_on_a_link_still_up_is_shown():
             await wait_for(pilot, lambda: "NO TM" not in screen_text(app), what="NO TM gone")
             assert not app.status_bar.has_class("alarm") and app.state.link.drops == 0
 
-    try:
-        run(session())
-    finally:
-        bus.close()
-        server.close()
+    run(session())

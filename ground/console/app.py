@@ -179,13 +179,8 @@ class ConsoleApp(App[int]):
             self.notify(warning, title="Dictionary", severity="warning", timeout=20)
         for transition in applied.new_red:
             entry = transition.entry
-            self.bell()
-            self.notify(
-                f"{entry.name} RED: {entry.value!s:.12} ({entry.thresholds})",
-                title="Limit violation",
-                severity="error",
-                timeout=8,
-            )
+            text = f"{entry.name} RED: {entry.value!s:.12} ({entry.thresholds})"
+            self._alarm(text, "Limit violation")
         for change in applied.link:
             if change.state == "lost":
                 self.notify(f"link lost: {change.reason}", severity="error", timeout=10)
@@ -199,17 +194,17 @@ class ConsoleApp(App[int]):
                     timeout=10,
                 )
         if applied.silence:
-            self.bell()
-            self.notify(
-                f"no telemetry for {SILENCE:g} s while the link is up: the vehicle is silent",
-                title="Telemetry",
-                severity="error",
-                timeout=10,
-            )
+            text = f"no telemetry for {SILENCE:g} s while the link is up: the vehicle is silent"
+            self._alarm(text, "Telemetry")
         elif applied.silence is False:
             self.notify("telemetry again", timeout=5)
         if applied.link or applied.new_red or applied.silence is not None:
             self.status_bar.show(self.state, self.clock(), self.vehicle)
+
+    def _alarm(self, text: str, title: str) -> None:
+        """What must not be missed: the bell, and a red notice that stays a while."""
+        self.bell()
+        self.notify(text, title=title, severity="error", timeout=10)
 
     # --- output: drawing ----------------------------------------------------------------
 
