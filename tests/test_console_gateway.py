@@ -1,6 +1,7 @@
 """The console over the ground segment (``mqtt://``): commands go to a real `lander ground`'s
 command gateway as requests, its stages and refusals (with their reasons) appear as it
-publishes them, and the console never holds the vehicle's key."""
+publishes them, another operator's commands appear too, and the console never holds the
+vehicle's key."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ground.console.app import ConsoleApp
 from ground.console.confirm import ConfirmCommand
 from ground.console.source import TelemetryBus
 from ground.history import CommandHistory
+from ground.mqtt.requester import RemoteCommander
 from tests.brokers import free_port, wait_listening
 
 from .consolepilot import run, screen_text, type_text, wait_for
@@ -90,6 +92,14 @@ def test_commands_from_the_console_go_through_the_gateway(tmp_path: Path) -> Non
             await wait_for(pilot, lambda: hk.count >= seen + 2, what="two more HK")
             assert hk.values["tc_accepted"] == accepted  # nothing reached the vehicle
 
+            # Another operator's command shows as it goes, named by who sent it.
+            async with RemoteCommander(f"mqtt://bob@127.0.0.1:{port}/LANDER-1") as bob:
+                await bob.send("PING", token=7)
+            await wait_for(pilot, lambda: "bob: PING token=7" in screen_text(app), what="bob")
+            bobs = [r for r in app.state.commands if r.text.startswith("bob:")]
+            await wait_for(pilot, lambda: bobs[0].status == "COMPLETED", what="bob's outcome")
+            assert len(bobs) == 1 and len(app.state.commands) == 4  # each command once
+
     try:
         run(session())
     finally:
@@ -100,4 +110,4 @@ def test_commands_from_the_console_go_through_the_gateway(tmp_path: Path) -> Non
     assert (tmp_path / "gateway-keys" / "LANDER-1.key").exists()
     assert not list(Path(os.environ["LANDER_KEY_DIR"]).glob("*.key"))
     gateway = [r["requester"] for r in CommandHistory(tmp_path / "gateway-history.jsonl").records()]
-    assert gateway == ["ops", "ops"]
+    assert gateway == ["ops", "ops", "bob"]

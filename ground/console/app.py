@@ -10,8 +10,11 @@ it shows waited since the ground received them (``make bench`` reports it).
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +32,8 @@ from ..errors import LanderError
 from ..history import CommandHistory
 from ..keys import CounterFile, key_dir, load_key
 from ..links import LinkClosed
-from ..mqtt.address import is_mqtt
+from ..mqtt import topics
+from ..mqtt.address import connect, is_mqtt
 from ..mqtt.requester import CommandRefused, RemoteCommander, RemoteVerification
 from ..verifier import StageReport, Verification
 from .backfill import EVENTS_BACK, ArchiveHistory
@@ -46,6 +50,7 @@ from .series import Series
 from .source import Event, TelemetryBus
 from .state import SILENCE, Applied, CommandRecord, ConsoleState
 from .statusbar import StatusBar
+from .teamcommands import TeamCommands, stage_report
 
 __all__ = ["ConsoleApp", "Metrics", "DEFAULT_PLOTS"]
 
@@ -116,6 +121,10 @@ class ConsoleApp(App[int]):
         self._records: dict[Verification, CommandRecord] = {}
         self._commander: CommanderCore | None = None
         self._gateway: RemoteCommander | None = None
+        #: over the ground segment, the other operators' commands (and their acks queued)
+        self.team = TeamCommands()
+        self._team_acks: deque[bytes] = deque()
+        self._team_client: Any = None
         self._commander_error = ""
         self._open_commander(key_file)
         # The widgets, kept: a dialog on top is another screen, which queries would search.
@@ -149,12 +158,18 @@ class ConsoleApp(App[int]):
         for series in self.state.plots.series:
             self.backfill(series)
         self._backfill_events()
+        if self._gateway is not None:
+            self._listen_to_team(self._gateway)
         self.redraw()
 
     async def on_unmount(self) -> None:
         self._unsubscribe()
         if self._gateway is not None:
             await self._gateway.close()
+        client, self._team_client = self._team_client, None
+        if client is not None:
+            client.disconnect()
+            await asyncio.to_thread(client.loop_stop)
 
     # --- input: the bus -----------------------------------------------------------------
 
@@ -173,6 +188,8 @@ class ConsoleApp(App[int]):
             self._undrawn = (oldest, applied.newest)
         self._verify(applied)
         self._announce(applied)
+        if self._team_acks:
+            self._team_heard()
 
     def _announce(self, applied: Applied) -> None:
         for warning in applied.warnings:
@@ -333,6 +350,7 @@ class ConsoleApp(App[int]):
         if is_mqtt(self.bus.url):
             # The ground segment's gateway holds the key and the counter: requests only.
             self._gateway = RemoteCommander(self.bus.url)
+            self.team = TeamCommands()
             return
         try:
             key = load_key(self.vehicle, key_file, create=False)
@@ -416,16 +434,19 @@ class ConsoleApp(App[int]):
                     "signed by the gateway)"
                 )
             else:
-                after = float(report.get("after_s", 0.0))
-                reason, context = str(report.get("reason", "")), str(report.get("context", ""))
-                step = StageReport(stage, reason, self.clock(), after, None, context)
+                step = stage_report(report, self.clock())
                 record.gateway_stages.append(step)
                 self._show_stage(record, step)
             self.redraw()
 
+        request_id = uuid.uuid4().hex
+        self.team.own.add(request_id)
+
         async def request() -> None:
             try:
-                done = await gateway.send(name, confirm=True, on_stage=on_stage, **args)
+                done = await gateway.send(
+                    name, confirm=True, on_stage=on_stage, request_id=request_id, **args
+                )
             except CommandRefused as exc:
                 record.gateway_outcome = "REFUSED"
                 record.refused = str(exc).removeprefix("the gateway refused ")
@@ -449,6 +470,45 @@ class ConsoleApp(App[int]):
         self.run_worker(request(), group="commands", exit_on_error=False)
         self.redraw()
         return record
+
+    def _listen_to_team(self, gateway: RemoteCommander) -> None:
+        """Hear every acknowledgement the gateway publishes for the vehicle (a thread of
+        paho's queues them; :meth:`drain` takes them)."""
+        topic = topics.cmd_ack(gateway.vehicle, "+")
+
+        def listen() -> None:
+            try:
+                self._team_client = connect(
+                    gateway.address,
+                    "console",
+                    on_connect=lambda client: client.subscribe(topic, qos=1),
+                    on_message=lambda client, data, message: self._team_acks.append(
+                        message.payload
+                    ),
+                )
+            except LanderError as exc:
+                message = f"the team's commands are not shown: {exc}"
+                self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+
+        self.run_worker(listen, thread=True, group="team", exit_on_error=False)
+
+    def _team_heard(self) -> None:
+        now = self.clock()
+        acks = self._team_acks
+        for payload in [acks.popleft() for _ in range(len(acks))]:
+            try:
+                body = json.loads(payload)
+            except ValueError:
+                continue
+            heard = self.team.ack(body, now) if isinstance(body, dict) else None
+            if heard is None:
+                continue
+            record, new = heard
+            if new:
+                self.state.commands.append(record)
+            if record.gateway_outcome in ("FAILED", "TIMEOUT"):
+                self.notify(f"{record.text}: {record.status}", severity="warning", timeout=8)
+        self.redraw()
 
     def _refused(self, text: str, why: str) -> CommandRecord:
         record = CommandRecord(text, self.clock(), refused=why)
