@@ -16,9 +16,10 @@ import sqlite3
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -53,6 +54,8 @@ from .statusbar import StatusBar
 from .teamcommands import TeamCommands, stage_report
 
 __all__ = ["ConsoleApp", "Metrics", "DEFAULT_PLOTS"]
+
+_T = TypeVar("_T")
 
 DEFAULT_PLOTS = ("NAV.altitude", "NAV.vel_vertical", "PROP.propellant_mass", "NAV.rate_x")
 _TITLES = ("Flight F1", "Params F2", "Limits F3", "Events F4", "Plots F5", "Cmds F6")
@@ -297,39 +300,43 @@ class ConsoleApp(App[int]):
         self.redraw()
 
     def backfill(self, series: Series) -> None:
-        """Fill a plot's window with what the archive holds, on a worker thread."""
-        history = self.archive_history
-        if history is None:
-            return
+        """Fill a plot's window with what the archive holds."""
         name = f"{series.packet}.{series.field.name}"
         stop = self.clock()
-
-        def query() -> None:
-            try:
-                points = history.recent(name, stop - series.window, stop)
-            except (LanderError, sqlite3.Error) as exc:
-                message = f"plots not back-filled: {exc}"
-                self.call_from_thread(self.notify, message, severity="warning", timeout=10)
-                return
-            self.call_from_thread(self._backfilled, series, points)
-
-        self.run_worker(query, thread=True, group="backfill", exit_on_error=False)
+        self._from_archive(
+            "plots",
+            lambda history: history.recent(name, stop - series.window, stop),
+            lambda points: self._backfilled(series, points),
+        )
 
     def _backfill_events(self) -> None:
-        """List the last half hour's events from the archive, on a worker thread."""
+        """List the last half hour's events from the archive."""
+        stop = self.clock()
+        self._from_archive(
+            "events",
+            lambda history: history.events(stop - EVENTS_BACK, stop),
+            self._events_backfilled,
+        )
+
+    def _from_archive(
+        self, what: str, query: Callable[[ArchiveHistory], _T], done: Callable[[_T], None]
+    ) -> None:
+        """Run ``query`` on a worker thread (an archive may be large or remote), then
+        ``done`` with its answer here; a broken archive is one line."""
         history = self.archive_history
         if history is None:
             return
-        stop = self.clock()
 
-        def query() -> None:
+        def work() -> None:
             try:
-                events = history.events(stop - EVENTS_BACK, stop)
-            except (LanderError, sqlite3.Error):
-                return  # the plots' back-fill says it once
-            self.call_from_thread(self._events_backfilled, events)
+                answer = query(history)
+            except (LanderError, sqlite3.Error) as exc:
+                message = f"{what} not back-filled from the archive: {exc}"
+                self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+                return
+            self.call_from_thread(done, answer)
 
-        self.run_worker(query, thread=True, group="backfill", exit_on_error=False)
+        self.run_worker(work, thread=True, group="backfill", exit_on_error=False)
 
     def _events_backfilled(self, events: list[tuple[Any, float]]) -> None:
         if self.state.events.backfill(events):
