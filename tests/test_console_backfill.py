@@ -18,27 +18,37 @@ from .consolefeed import TelemetryServer
 from .consolepilot import run, screen_text, wait_for
 
 
-def record(server: TelemetryServer, location: str, packets: int) -> None:
-    """Archive ``packets`` NAV packets from the live link, as `lander ground` or a console
-    that owns the link does."""
+def record(server: TelemetryServer, location: str, packets: int, recorders: int = 1) -> None:
+    """Archive ``packets`` packets from the live link, as `lander ground` or a console that
+    owns the link does (``recorders=2``: both at once, the same packets twice)."""
     bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}")
-    recorder = BusRecorder(bus, location, dictionary=dictionary_hash(), vehicle="LANDER-1")
+    dictionary = dictionary_hash()
+    archiving = [
+        BusRecorder(bus, location, dictionary=dictionary, vehicle="LANDER-1")
+        for _ in range(recorders)
+    ]
     bus.start()
     deadline = time.monotonic() + 30
-    while recorder.writer is None or recorder.writer.written < packets:
+    while any(r.writer is None or r.writer.written < packets for r in archiving):
         assert time.monotonic() < deadline, "the recorder archived too little"
         time.sleep(0.05)
     bus.close()
-    recorder.close()
+    for recorder in archiving:
+        recorder.close()
 
 
 def test_the_plots_start_with_the_archived_past_then_go_on_live(tmp_path: Path):
     server = TelemetryServer("NAV")
     location = str(tmp_path / "archive.sqlite")
     try:
-        record(server, location, packets=20)
+        record(server, location, packets=20, recorders=2)
         with open_archive(location) as archive:
-            archived = [(r.ground_time, r.value) for r in archive.parameter("NAV.altitude")]
+            rows = archive.parameter("NAV.altitude")
+        first = {}  # each packet once (recorded twice), at its first receipt
+        for r in rows:
+            first.setdefault(r.vehicle_time, (r.ground_time, r.value))
+        archived = sorted(first.values())
+        assert len(rows) == 2 * len(archived)
         server.drop()
         server.listen()
         opened = time.time()

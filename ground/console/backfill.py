@@ -42,11 +42,14 @@ class ArchiveHistory:
             if archive is None:
                 return []
             rows = archive.parameter(name, start, stop, vehicle=self.vehicle)
-        return [
-            (row.ground_time, float(row.value))
-            for row in rows
-            if isinstance(row.value, int | float) and math.isfinite(row.value)
-        ]
+        # Two tools that recorded the same link (the ground segment, and a console that
+        # archived what it heard from it) hold the same packets twice: once each, in time.
+        points: dict[tuple[float, float], tuple[float, float]] = {}
+        for row in rows:
+            if isinstance(row.value, int | float) and math.isfinite(row.value):
+                value = float(row.value)
+                points.setdefault((row.vehicle_time, value), (row.ground_time, value))
+        return sorted(points.values())
 
     def events(self, start: float, stop: float) -> list[tuple[Packet, float]]:
         """The vehicle's EVENT packets between start and stop, with their ground times."""
@@ -55,12 +58,12 @@ class ArchiveHistory:
                 return []
             apid = archive.dictionary[EVENT_PACKET].apid
             decoder = TelemetryDecoder(archive.dictionary)
-            out = []
+            out: dict[tuple[float, int], tuple[Packet, float]] = {}
             for row in archive.packets(apid=apid, vehicle=self.vehicle, start=start, stop=stop):
                 packet = decoder.feed_packet(row.data)
                 if packet is not None and packet.event is not None:
-                    out.append((packet, row.ground_time))
-            return out
+                    out.setdefault((row.vehicle_time, row.seq), (packet, row.ground_time))
+            return sorted(out.values(), key=lambda event: event[1])
 
     @contextmanager
     def _open(self) -> Iterator[Archive | None]:
