@@ -35,6 +35,7 @@ def lander_ground(tmp_path: Path, port: int) -> subprocess.Popen[str]:
             "--link", f"sil://?time_warp=10&seed=3&autostart=0&flash={tmp_path / 'flash'}",
             "--state", str(tmp_path / "gateway.json"),
             "--history", str(tmp_path / "gateway-history.jsonl"),
+            "--timeout", "60",  # stage windows a loaded machine cannot miss
         ],
         stderr=subprocess.PIPE,
         text=True,
@@ -52,6 +53,16 @@ def lander_ground(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     return ground
 
 
+FINAL = ("COMPLETED", "FAILED", "TIMEOUT", "REFUSED", "NOT SENT")
+
+
+async def outcome(pilot, app: ConsoleApp, record=None) -> str:  # type: ignore[no-untyped-def]
+    """The last command's outcome (or ``record``'s), once it has one."""
+    record = record or app.state.commands[-1]
+    await wait_for(pilot, lambda: record.status in FINAL, timeout=120, what=record.text)
+    return f"{record.status} {record.refused}".strip()
+
+
 def test_commands_from_the_console_go_through_the_gateway(tmp_path: Path) -> None:
     port = free_port()
     ground = lander_ground(tmp_path, port)
@@ -67,7 +78,7 @@ def test_commands_from_the_console_go_through_the_gateway(tmp_path: Path) -> Non
             # A command is requested; the gateway signs it and its stages come back.
             await type_text(pilot, "SET_TM_RATE HK 5")
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.state.commands[-1].status == "COMPLETED")
+            assert await outcome(pilot, app) == "COMPLETED"
             record = app.state.commands[-1]
             assert [s.stage for s in record.stages] == ["ACCEPTED", "STARTED", "COMPLETED"]
             assert record.counter is not None
@@ -77,15 +88,14 @@ def test_commands_from_the_console_go_through_the_gateway(tmp_path: Path) -> Non
             # SAFE mode: the gateway refuses ARM (NOMINAL only) before signing, and says why.
             await type_text(pilot, "SAFE")
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.state.commands[-1].status == "COMPLETED")
+            assert await outcome(pilot, app) == "COMPLETED"
             await wait_for(pilot, lambda: hk.values.get("mode") == "SAFE", what="mode SAFE")
             accepted = hk.values["tc_accepted"]
             await type_text(pilot, "ARM")
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCommand), what="dialog")
             await pilot.press("y")
-            await wait_for(pilot, lambda: app.state.commands[-1].status == "REFUSED")
-            assert "NOT_ALLOWED" in app.state.commands[-1].refused
+            assert (await outcome(pilot, app)).startswith("REFUSED ARM: NOT_ALLOWED")
             await wait_for(pilot, lambda: "NOT_ALLOWED" in screen_text(app), what="the reason")
             assert "REFUSED" in screen_text(app)
             seen = hk.count
@@ -97,7 +107,7 @@ def test_commands_from_the_console_go_through_the_gateway(tmp_path: Path) -> Non
                 await bob.send("PING", token=7)
             await wait_for(pilot, lambda: "bob: PING token=7" in screen_text(app), what="bob")
             bobs = [r for r in app.state.commands if r.text.startswith("bob:")]
-            await wait_for(pilot, lambda: bobs[0].status == "COMPLETED", what="bob's outcome")
+            assert await outcome(pilot, app, bobs[0]) == "COMPLETED"
             assert len(bobs) == 1 and len(app.state.commands) == 4  # each command once
 
     try:
