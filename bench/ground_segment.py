@@ -9,6 +9,10 @@
    TRUTH 2 Hz, HK and POWER 1 Hz), more each step, until the ground falls behind: it has not
    published every packet soon after the step, or its latency grew during the step (the
    median of the last fifth of the packets over that of the first, by more than 0.5 s).
+   That figure depends on what else the machine runs; so, beside it, the ground's own CPU
+   time (from /proc) per vehicle-second of traffic, and the vehicles one whole core would
+   serve at that cost, next to the same figure for a bare paho subscriber (its own process,
+   same core) measured in the same run: a busy machine slows both, the ratio stays.
 
 The vehicle's time code carries the wall-clock send time, so a client measures the latency
 of every packet from its decoded ``time``.
@@ -17,6 +21,7 @@ of every packet from its decoded ``time``.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -170,6 +175,56 @@ def _settle(rx: Receiver, quiet: float = 1.0, timeout: float = 60.0) -> None:
     rx.take()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux /proc), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _bare_subscriber(url: str, topic: str, count: int, ready: Any, result: Any) -> None:
+    """A bare paho subscriber (its own process, the ground's core): CPU s for ``count``
+    messages, from the first to the last."""
+    try:
+        os.sched_setaffinity(0, {0})
+    except (AttributeError, OSError):
+        pass
+    got = [0]
+    done = threading.Event()
+    first = [0.0]
+
+    def message(client: Any, userdata: Any, msg: Any) -> None:
+        if got[0] == 0:
+            first[0] = time.process_time()
+        got[0] += 1
+        if got[0] >= count:
+            done.set()
+
+    client = connect(
+        parse(url), "bench-bare", on_connect=lambda c: c.subscribe(topic, 0), on_message=message
+    )
+    time.sleep(0.3)
+    ready.set()
+    done.wait(120)
+    result.put((got[0], time.process_time() - first[0]))
+    client.disconnect()
+    client.loop_stop()
+
+
+def bare_cpu(url: str, count: int) -> tuple[int, float]:
+    """(messages received, CPU s) of a bare paho subscriber taking ``count`` NAV packets."""
+    context = multiprocessing.get_context("spawn")
+    ready, result = context.Event(), context.Queue()
+    child = context.Process(
+        target=_bare_subscriber, args=(url, "bench/cpu", count, ready, result), daemon=True
+    )
+    child.start()
+    ready.wait(60)
+    _flood(url, "bench/cpu", count)
+    got, cpu = result.get(timeout=180)
+    child.join(10)
+    return got, cpu
+
+
 def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else float("nan")  # type: ignore[index]
 
@@ -207,7 +262,10 @@ def bench_ground_segment() -> None:
     if not mosquitto.available():
         print("ground segment: mosquitto is not installed (apt-get install mosquitto)")
         return
-    with tempfile.TemporaryDirectory() as tmp, mosquitto.mosquitto(Path(tmp)) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mosquitto.mosquitto(Path(tmp), tuning="max_inflight_messages 1000\n") as url,
+    ):
         n = 20000
         # the floor: a bare paho pair through mosquitto
         rx = Receiver(url, "bench/raw", raw=True)
@@ -217,6 +275,8 @@ def bench_ground_segment() -> None:
         bare_rate = rx.count / (elapsed + time.perf_counter() - t0)
         _, bare_lat = rx.take()
         rx.close()
+        bare_got, bare_cpu_s = bare_cpu(url, n)
+        bare_per_packet = bare_cpu_s / bare_got
         ground = _ground(url, Path(tmp))
         try:
             rx = Receiver(url, "lander/+/packet/#")
@@ -247,10 +307,13 @@ def bench_ground_segment() -> None:
                 f"{1e3 * _pct(steady, 50):6.1f} ms  p99 {1e3 * _pct(steady, 99):7.1f} ms"
             )
             capacity = 0
+            costs: list[float] = []  # ground CPU s per vehicle-second, each step kept up with
             for vehicles in (10, 25, 50, 100, 200, 300, 400, 600, 800):
                 _settle(rx)  # no backlog of the step before
+                cpu0 = cpu_seconds(ground.pid)
                 sent = _vehicles(url, vehicles, STEP_SECONDS)
                 _wait_count(rx, sent, 3.0)
+                cost = (cpu_seconds(ground.pid) - cpu0) / (vehicles * STEP_SECONDS)
                 got, lat = rx.take()
                 p99 = _pct(lat, 99)
                 fifth = max(1, len(lat) // 5)
@@ -261,16 +324,28 @@ def bench_ground_segment() -> None:
                 print(
                     f"    {vehicles:4d} vehicles: {sent / STEP_SECONDS:7.0f} packets/s sent, "
                     f"{got / sent:6.1%} decoded and published, p99 {1e3 * p99:8.1f} ms, "
-                    f"lag grew {1e3 * growth:7.1f} ms"
+                    f"lag grew {1e3 * growth:7.1f} ms, "
+                    f"ground CPU {1e3 * cost:5.2f} ms per vehicle-second"
                     f"{'' if kept else '  <- falls behind'}"
                 )
                 if not kept:
                     break
                 capacity = vehicles
+                costs.append(cost)
             print(
                 f"  one lander ground keeps up with {capacity} vehicles at nominal rates "
                 f"({PER_VEHICLE} packets/s each; target 200)"
             )
+            if costs:
+                cost = statistics.median(costs[-3:])  # the busiest steps: fixed costs amortised
+                bare_vehicle = bare_per_packet * PER_VEHICLE
+                print(
+                    f"  CPU per vehicle-second: lander ground {1e3 * cost:.2f} ms, about "
+                    f"{1 / cost:,.0f} vehicles per core; a bare paho subscriber "
+                    f"{1e3 * bare_vehicle:.2f} ms ({1e6 * bare_per_packet:.1f} us a packet), "
+                    f"about {1 / bare_vehicle:,.0f} vehicles per core "
+                    f"(the ground costs {cost / bare_vehicle:.1f}x the bare subscriber)"
+                )
             share = ground_rate / bare_rate
             print(
                 f"  on an idle core (bare pair {IDLE_BARE:,} packets/s, perf-baselines) the same "
@@ -284,3 +359,7 @@ def bench_ground_segment() -> None:
             errors = (Path(tmp) / "ground.log").read_text().splitlines()[1:]
             if errors:
                 print("  lander ground said: " + " | ".join(errors[:5]))
+
+
+if __name__ == "__main__":
+    bench_ground_segment()

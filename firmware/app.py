@@ -70,6 +70,8 @@ class App:
             self.down.mqtt = self.mqtt
         gc.collect()    # the flight model's objects are the biggest: room for them in one go
         self.flight = Flight(self.points, self.event, cfg.get("seed", 1), cfg)
+        if self.mqtt is not None:
+            self.mqtt.allocate()  # once the flight model has its room
         self.flight.shed_telemetry = self.shed_telemetry
         self.flight.downlink = self.down
         self.warp = 1

@@ -7,11 +7,12 @@
 # ntptime, requests and webrepl), and so both ports run the same tested code.
 #
 # What the firmware needs and no more: CONNECT with a will, user and password; PUBLISH at
-# QoS 0 or 1 (no retransmission: a clean session, and a board keeps no backlog); SUBSCRIBE;
+# QoS 0 or 1 (no retransmission: a clean session; mqttlink.py keeps the backlog); SUBSCRIBE;
 # PINGREQ. Unlike umqtt.simple:
-#   - publish(topic, buf, retain, qos, n) sends buf[0:n] of a preallocated buffer and, with
-#     topic as bytes, allocates nothing (the telemetry path runs under heap_lock in tests);
-#     at QoS 1 it does not wait for the PUBACK, check_msg() counts them (acked);
+#   - publish(topic, buf, retain, qos, n, off) sends buf[off:off+n] of a preallocated
+#     buffer and, with topic as bytes, allocates nothing (the telemetry path runs under
+#     heap_lock in tests); at QoS 1 it does not wait for the PUBACK, check_msg() counts
+#     them (acked);
 #   - check_msg() reads only what has arrived (select.poll), a byte at a time into a
 #     preallocated buffer, so the uplink task can call it every few milliseconds.
 import select
@@ -168,8 +169,9 @@ class MQTTClient:
         self._hdr[1] = 0
         self.sock.write(self._hdr, 0, 2)
 
-    def publish(self, topic, msg, retain=False, qos=0, n=-1):
-        # msg[0:n] (all of it when n < 0) on topic; returns the packet id (0 at QoS 0).
+    def publish(self, topic, msg, retain=False, qos=0, n=-1, off=0):
+        # msg[off:off + n] (all of msg when n < 0) on topic; returns the packet id (0 at
+        # QoS 0).
         if n < 0:
             n = len(msg)
         tlen = len(topic)
@@ -188,7 +190,7 @@ class MQTTClient:
             p[0] = pid >> 8
             p[1] = pid & 0xFF
             sock.write(p)
-        sock.write(msg, 0, n)
+        sock.write(msg, off, n)
         return pid
 
     def subscribe(self, topic, qos=0):

@@ -11,8 +11,11 @@ Either side may go away. The port is reopened with backoff by the
 paho (:func:`ground.mqtt.address.connect`). While the broker is away telemetry waits in a
 bounded queue (:class:`Backlog`), whose oldest packets are dropped, and counted, when the
 outage outlasts it; at QoS 1 every packet still queued is delivered once the broker is
-back. The edge's retained ``status`` says ``online`` while it is connected and ``offline``
-when it stops, or, by its last will, when it dies or loses the network.
+back. The retained ``status`` describes the vehicle as the bus sees it: ``online`` while
+the bridge is connected and the board's port is open; ``offline: <reason>`` when the port is
+lost (unplugged, reset) and ``online`` again when it comes back; ``offline: the bridge
+stopped`` when it stops; plain ``offline``, its last will, when it dies or loses the
+network.
 """
 
 from __future__ import annotations
@@ -36,9 +39,8 @@ __all__ = ["Backlog", "Bridge", "BridgeStats"]
 
 #: QoS 1 packets handed to the broker and not yet acknowledged, at most
 WINDOW = 64
-#: the edge's retained status
-ONLINE = b"online"
-OFFLINE = b"offline"
+ONLINE = topics.ONLINE
+OFFLINE = topics.OFFLINE
 
 
 class Backlog:
@@ -121,6 +123,7 @@ class Bridge:
         self._status_mids: set[int] = set()  # messages on status, not telemetry
         self._sender: threading.Thread | None = None
         self._seen_vehicle: str | None = None
+        self._port_lost = ""  # why the board's port is away ("" while it is open)
         self.client: paho.Client | None = None
 
     # --- life -----------------------------------------------------------------------
@@ -156,7 +159,9 @@ class Bridge:
         if self.client is None:
             return
         if self._connected:
-            info = self.client.publish(self.topic_status, OFFLINE, qos=1, retain=True)
+            info = self.client.publish(
+                self.topic_status, topics.offline("the bridge stopped"), qos=1, retain=True
+            )
             self._status_mids.add(info.mid)
             try:
                 info.wait_for_publish(timeout=2)
@@ -197,6 +202,22 @@ class Bridge:
             self.notice(
                 f"serial link {event.state}" + (f": {event.reason}" if event.reason else "")
             )
+            if event.state == "lost":
+                self._port_lost = f"serial port lost: {event.reason or 'closed'}"
+            else:
+                self._port_lost = ""
+            self._say_status()
+
+    def _status(self) -> bytes:
+        return topics.offline(self._port_lost) if self._port_lost else ONLINE
+
+    def _say_status(self) -> None:
+        """Publish the vehicle's status as it now is (retained; when connected)."""
+        client = self.client
+        if client is None or not self._connected:
+            return  # said at the next connection
+        info = client.publish(self.topic_status, self._status(), qos=1, retain=True)
+        self._status_mids.add(info.mid)
 
     def _check_vehicle(self, packet: Any) -> None:
         identity = from_packet(packet)
@@ -253,7 +274,7 @@ class Bridge:
         """At every (re)connection, on the network thread."""
         self._stats.connects += 1
         # (its acknowledgement cannot come before the mid is noted: same thread)
-        info = client.publish(self.topic_status, ONLINE, qos=1, retain=True)
+        info = client.publish(self.topic_status, self._status(), qos=1, retain=True)
         self._status_mids.add(info.mid)
         client.subscribe(self.topic_tc, qos=1)
         self.notice(

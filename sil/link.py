@@ -11,6 +11,7 @@ clean stop).
 
 from __future__ import annotations
 
+import ssl
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from .board import VirtualBoard
 from .firmware import install_sources, was_flashed
 
 __all__ = ["SilLink", "open_sil_link", "sil_config", "provision_virtual_board"]
+
+CA_FILE = "ca.der"  # on a board's flash: the authority its MQTT link over TLS trusts
 
 
 class SilLink(SerialLink):
@@ -114,15 +117,22 @@ def board_mqtt(url: str) -> dict[str, object]:
                 f"broker {broker.url}: give the authority the board is to trust, "
                 "mqtts://...?ca=FILE (a board has no system authorities)"
             )
-        try:
-            mqtt["ca"] = Path(broker.ca).read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LinkError(f"cannot read the CA file {broker.ca}: {exc}") from None
+        authority(broker.ca)  # a clear error now rather than a board that never connects
+        mqtt["ca"] = CA_FILE
     if broker.username is not None:
         mqtt["user"] = broker.username
         if broker.password is not None:
             mqtt["password"] = broker.password
     return mqtt
+
+
+def authority(ca_file: str) -> bytes:
+    """The certificate authority a board is to trust, as DER (what its flash holds)."""
+    try:
+        data = Path(ca_file).read_bytes()
+        return ssl.PEM_cert_to_DER_cert(data.decode()) if b"-----BEGIN" in data else data
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LinkError(f"cannot read the CA file {ca_file}: {exc}") from None
 
 
 def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, object]:
@@ -135,4 +145,11 @@ def provision_virtual_board(flash: Path, options: dict[str, str]) -> dict[str, o
         raise LinkError(str(exc)) from None
     config["key_id"] = key.key_id
     install_sources(flash, config, key=key.secret)
+    mqtt = config.get("mqtt")
+    if isinstance(mqtt, dict) and "ca" in mqtt:
+        from ground.mqtt.address import parse
+
+        ca = parse(options["broker"]).ca
+        assert ca is not None  # board_mqtt made sure
+        (flash / CA_FILE).write_bytes(authority(ca))
     return config

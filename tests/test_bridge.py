@@ -19,7 +19,7 @@ from ground.mqtt import topics
 from ground.mqtt.address import parse
 from hil.conditions import wait_for
 from tests import tmgen
-from tests.mosquitto_kit import Listener, Mosquitto, needs_mosquitto
+from tests.brokers import Listener, Mosquitto, needs_mosquitto
 
 pytestmark = [needs_mosquitto, pytest.mark.pty]
 
@@ -57,8 +57,10 @@ class Board:
         return buf
 
     def close(self) -> None:
-        os.close(self.master)
-        os.close(self._slave)
+        if self.master >= 0:
+            os.close(self.master)
+            os.close(self._slave)
+            self.master = -1
 
 
 @pytest.fixture(name="board")
@@ -73,6 +75,42 @@ def broker_fixture(tmp_path: Path) -> Iterator[Mosquitto]:
     broker = Mosquitto(tmp_path)
     yield broker
     broker.stop()
+
+
+def test_a_lost_port_turns_the_vehicle_offline_and_its_return_online(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    # The port by a stable name, as udev's /dev/serial/by-id links are: the board is
+    # unplugged (its pty goes away, the name with it), then plugged in again (a new pty
+    # behind the same name).
+    name = tmp_path / "ttyLANDER"
+    board = Board()
+    name.symlink_to(board.port)
+    listener = Listener(broker.port, [TM, STATUS])
+    bridge = Bridge(f"serial://{name}", parse(broker.url), VEHICLE, qos=1).start()
+    try:
+        wait_for(lambda: listener.on(STATUS)[-1:] == [ONLINE], what="online")
+        board.send(0, 5)
+        wait_for(lambda: len(listener.on(TM)) == 5, what="5 packets")
+        board.close()  # unplugged: the pty and its name are gone
+        name.unlink()
+        wait_for(lambda: listener.on(STATUS)[-1:] != [ONLINE], what="offline")
+        online, reason = topics.vehicle_status(listener.on(STATUS)[-1])
+        assert not online and reason.startswith("serial port lost"), reason
+        late = Listener(broker.port, STATUS)  # retained: a newcomer learns it at once
+        wait_for(lambda: late.on(STATUS) == listener.on(STATUS)[-1:], what="retained offline")
+        late.close()
+        board = Board()  # plugged in again
+        name.symlink_to(board.port)
+        wait_for(lambda: listener.on(STATUS)[-1:] == [ONLINE], what="online again")
+        board.send(5, 5)
+        wait_for(lambda: len(listener.on(TM)) == 10, what="the packets after the return")
+        assert listener.on(TM) == [packet(i) for i in range(10)]
+    finally:
+        bridge.close()
+        board.close()
+        listener.close()
+    assert bridge.stats.connects == 1  # the broker never saw the port's trouble
 
 
 def durable_broker(tmp_path: Path) -> Mosquitto:
@@ -96,9 +134,10 @@ def test_packets_go_up_raw_and_commands_come_down_framed(broker: Mosquitto, boar
         wait_for(lambda: bridge.stats.commands == 1)
     finally:
         bridge.close()
-    wait_for(lambda: listener.on(STATUS)[-1:] == [OFFLINE], what="offline on close")
+    stopped = topics.offline("the bridge stopped")
+    wait_for(lambda: listener.on(STATUS)[-1:] == [stopped], what="offline on close")
     late = Listener(broker.port, STATUS)  # retained: a newcomer learns it at once
-    wait_for(lambda: late.on(STATUS) == [OFFLINE], what="retained offline")
+    wait_for(lambda: late.on(STATUS) == [stopped], what="retained offline")
     late.close()
     listener.close()
     assert bridge.stats.received == bridge.stats.published == 50
@@ -218,7 +257,9 @@ def test_a_stopped_bridge_says_offline_and_what_it_moved(broker: Mosquitto, boar
             bridge.communicate()
     assert bridge.returncode == 0
     assert "10 packets from the port, 10 published, 0 dropped" in err
-    wait_for(lambda: listener.on(STATUS)[-1:] == [OFFLINE], what="offline")
+    wait_for(
+        lambda: listener.on(STATUS)[-1:] == [topics.offline("the bridge stopped")], what="offline"
+    )
     listener.close()
 
 

@@ -19,7 +19,7 @@ import pytest
 from ground.bridge import ONLINE
 from ground.mqtt import topics
 from hil.conditions import wait_for
-from tests.mosquitto_kit import (
+from tests.brokers import (
     DEPLOY,
     Listener,
     Mosquitto,
@@ -233,3 +233,56 @@ def run_bridge(port: str, broker: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_operators_command_and_watch_over_tls(secured: Secured, tmp_path: Path) -> None:
+    # lander ground as the gateway account, clients with their own accounts, all over
+    # mqtts:// trusting the test CA
+    tls = f"localhost:{secured.tls_port}"
+
+    def url(user: str, vehicle: str = "/LANDER-1") -> str:
+        return f"mqtts://{user}:{password(user)}@{tls}{vehicle}?ca={secured.ca}"
+
+    ground = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ground.cli",
+            "ground",
+            "--broker",
+            url("gateway", ""),
+            "--link",
+            f"sil://?time_warp=10&seed=3&flash={tmp_path / 'flash'}",
+            "--state",
+            str(tmp_path / "gateway.json"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert ground.stderr is not None
+        for line in ground.stderr:
+            if line.startswith("lander ground: links sil://"):
+                break
+        client = [sys.executable, "-m", "ground.cli"]
+        done = subprocess.run(
+            [*client, "cmd", "--link", url("operator"), "PING", "token=9"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "COMPLETED" in done.stdout
+        monitor = subprocess.run(
+            [*client, "monitor", "--link", url("viewer"), "--duration", "3"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert monitor.returncode == 0, monitor.stderr
+        assert "NAV" in monitor.stdout
+    finally:
+        ground.terminate()
+        ground.wait(20)

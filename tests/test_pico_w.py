@@ -22,7 +22,8 @@ from ground.mqtt import topics
 from hil import vm
 from hil.conditions import wait_for
 from hil.telecommands import signed
-from tests.mosquitto_kit import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
+from sil.link import authority
+from tests.brokers import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
 
 pytestmark = [needs_mosquitto, pytest.mark.vm]
@@ -54,8 +55,11 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
 
 @pytest.mark.pty
 @pytest.mark.xfail(
-    reason="known defect: with the second-pass flight model (~40 KB more heap) the virtual "
-    "Pico W does not come online over TLS within 60 s; MQTT without TLS is unaffected",
+    reason="known defect: with the second-pass flight model the virtual Pico W (firmware "
+    "compiled on the board, 192 KB heap) dies at boot, TLS or not: compiling the MQTT modules "
+    "grows MicroPython's qstr table by a 1280-entry pool that no free block holds "
+    "(MemoryError, on the board's serial port); with a 288 KB heap it comes online over TLS "
+    "and outlives a broker restart: it needs the flight model's heap back",
     strict=False,
 )
 def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
@@ -120,15 +124,53 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
     assert all(p.values["vehicle"] == VEHICLE for p in idents)
 
 
-def test_a_board_that_may_not_log_in_keeps_trying_and_flies_on(secured: Secured) -> None:
-    # wrong password: refused (CONNACK 5), the flight software goes on, and tries again later
-    result = vm.run(
-        LINK_SCRIPT % {"port": secured.port, "user": "edge-LANDER-1", "password": "wrong"}
+# The MQTT transport on its own: the firmware's downlink (the frame path the flight software
+# calls) with an MqttLink, in the VM with a Pico's heap. (A board with the flight model is
+# the test above.)
+HARNESS = r"""
+import gc, sys, time, micropython, hal
+import packets as P
+from clock import Clock
+from downlink import Downlink
+hal.configure({})
+down = Downlink(P.new_points(), Clock(0))
+gc.collect()
+free0 = gc.mem_free()
+from mqttlink import MqttLink
+m = down.mqtt = MqttLink({"mqtt": %s}, %r, lambda pkt, n: None)
+m.allocate()
+"""
+
+
+def harness(mqtt: dict[str, object], vehicle: str = VEHICLE) -> str:
+    return HARNESS % (json.dumps(mqtt), vehicle)
+
+
+def test_a_board_that_may_not_log_in_keeps_trying_and_counts_what_it_drops(
+    secured: Secured,
+) -> None:
+    # wrong password: refused (CONNACK 5); the board goes on sending, its backlog of 4
+    # fills, and what overflows is counted
+    mqtt = {"broker": "127.0.0.1", "port": secured.port, "user": "edge-LANDER-1",
+            "password": "wrong", "qos": 1, "backlog": 4}  # fmt: skip
+    result = vm.run(harness(mqtt) + LINK_SCRIPT)
+    out = re.search(
+        rb"RESULT up=(\w+) refused=(\d+) sent=(\d+) lost=(\d+) queued=(\d+)", result.stderr
     )
-    out = re.search(rb"RESULT up=(\w+) refused=(\d+) sent=(\d+) lost=(\d+)", result.stderr)
     assert out, result.stderr
     assert out.group(1) == b"False" and int(out.group(2)) == 5
-    assert int(out.group(4)) > 0 and int(out.group(3)) == 0
+    assert int(out.group(3)) == 0 and int(out.group(4)) == 50 - 4 and int(out.group(5)) == 4
+
+
+LINK_SCRIPT = r"""
+for i in range(50):
+    down.send(i % 4)
+    m.service()
+    m.next_try = time.ticks_ms()  # no backoff: the test wants the answer now
+b = m.backlog
+sys.stderr.write("RESULT up=%s refused=%d sent=%d lost=%d queued=%d\n"
+                 % (m.up, m.refused, m.sent, b.lost, b.count))
+"""
 
 
 def test_a_board_over_tls_trusts_its_authority_alone(secured: Secured, tmp_path: Path) -> None:
@@ -141,21 +183,23 @@ def test_a_board_over_tls_trusts_its_authority_alone(secured: Secured, tmp_path:
     for ca, up in ((secured.ca, b"True"), (str(impostor / "ca.crt"), b"False")):
         mqtt = {
             "broker": "localhost", "port": secured.tls_port, "user": "edge-LANDER-1",
-            "password": password("edge-LANDER-1"), "ca": Path(ca).read_text(),
+            "password": password("edge-LANDER-1"), "ca": "ca.der",
         }  # fmt: skip
-        result = vm.run(TLS_SCRIPT % json.dumps(mqtt))
-        out = re.search(rb"RESULT up=(\w+) free=(\d+)", result.stderr)
+        flash = tmp_path / f"flash-{up.decode()}"
+        flash.mkdir()
+        (flash / "ca.der").write_bytes(authority(ca))
+        result = vm.run(harness(mqtt) + TLS_SCRIPT, cwd=flash)
+        out = re.search(rb"RESULT up=(\w+) cost=(\d+)", result.stderr)
         assert out, result.stderr
         assert out.group(1) == up, ca
-        assert int(out.group(2)) > 32 * 1024  # a TLS session fits a Pico's heap
+        # what the MQTT transport over TLS holds in the heap once connected: its code, the
+        # client, the backlog and the TLS context with the authority (a Pico W's mbedtls
+        # takes its record buffers, 16 KB in and 4 KB out, from the heap too; the unix
+        # port's from C's)
+        assert int(out.group(2)) < 24 * 1024  # (19.7 KB measured, 64-bit VM)
 
 
 TLS_SCRIPT = r"""
-import gc, time, hal
-from app import App
-hal.configure({})
-app = App({"vehicle": "LANDER-1", "mqtt": %s})
-m = app.mqtt
 for i in range(20):
     m.service()
     if m.up:
@@ -163,25 +207,8 @@ for i in range(20):
     m.next_try = time.ticks_ms()  # no backoff: the test wants the answer now
     time.sleep_ms(50)
 gc.collect()
-sys.stderr.write("RESULT up=%%s free=%%d\n" %% (m.up, gc.mem_free()))
+sys.stderr.write("RESULT up=%s cost=%d\n" % (m.up, free0 - gc.mem_free()))
 m.close()
-"""
-
-
-LINK_SCRIPT = r"""
-import gc, micropython, time, hal
-from app import App
-hal.configure({})
-app = App({"autostart": True, "seed": 3, "vehicle": "LANDER-1", "mqtt": {
-    "broker": "127.0.0.1", "port": %(port)d, "user": "%(user)s", "password": "%(password)s",
-    "qos": 1}})
-app.start()
-for i in range(100):
-    app.cycle()
-    app.mqtt.service()
-m = app.mqtt
-sys.stderr.write("RESULT up=%%s refused=%%d sent=%%d lost=%%d\n"
-                 %% (m.up, m.refused, m.sent, m.lost))
 """
 
 
@@ -189,9 +216,9 @@ def test_the_mqtt_frame_path_allocates_nothing_in_a_pico_heap(tmp_path: Path) ->
     # Telemetry over MQTT at QoS 1 under heap_lock(): any allocation would raise MemoryError.
     broker = Mosquitto(tmp_path)
     listener = Listener(broker.port, topics.tm("PICO-1"))
-    script = HEAP_SCRIPT % {"port": broker.port}
+    mqtt = {"broker": "127.0.0.1", "port": broker.port, "qos": 1}
     try:
-        result = vm.run(script)
+        result = vm.run(harness(mqtt, "PICO-1") + HEAP_SCRIPT)
         out = re.search(rb"RESULT sent=(\d+) lost=(\d+) acked=(\d+)", result.stderr)
         assert out, result.stderr
         sent, lost, acked = (int(x) for x in out.groups())
@@ -206,30 +233,104 @@ def test_the_mqtt_frame_path_allocates_nothing_in_a_pico_heap(tmp_path: Path) ->
 
 
 HEAP_SCRIPT = r"""
-import gc, micropython, time, hal
-from app import App
-hal.configure({})
-app = App({"autostart": True, "seed": 3, "vehicle": "PICO-1",
-           "mqtt": {"broker": "127.0.0.1", "port": %(port)d, "qos": 1}})
-m = app.mqtt
 while not m.up:
     m.service()
     time.sleep_ms(10)
-app.start()
-for i in range(100):
-    app.cycle()
-    m.service()
-gc.collect()
-app.down.send(0)
+down.send(0)
 m.service()
+gc.collect()
 micropython.heap_lock()
 for i in range(400):
-    app.down.send(i %% 4)
+    down.send(i % 4)
     m.service()
+    while m.backlog.count > 16:  # the broker acknowledges: the backlog empties
+        m.service()
 micropython.heap_unlock()
 while m.client.acked < m.sent + 1:
     m.service()
     time.sleep_ms(5)
-sys.stderr.write("RESULT sent=%%d lost=%%d acked=%%d\n" %% (m.sent, m.lost, m.client.acked))
+sys.stderr.write("RESULT sent=%d lost=%d acked=%d\n" % (m.sent, m.backlog.lost, m.client.acked))
+m.close()
+"""
+
+
+def test_a_board_keeps_a_backlog_while_its_broker_is_away(tmp_path: Path) -> None:
+    # A board sends 10 packets, its broker stops, it sends 40 more into a backlog of 16
+    # (the oldest 24 dropped and counted), the broker comes back: the 16 go out first, in
+    # order, then 10 live ones, all under heap_lock().
+    broker = Mosquitto(tmp_path, persistent=True)  # the listener's session survives
+    listener = Listener(broker.port, topics.tm("PICO-2"), client_id="archive", clean=False)
+    mqtt = {"broker": "127.0.0.1", "port": broker.port, "qos": 1, "backlog": 16}
+    board = subprocess.Popen(
+        vm.argv(harness(mqtt, "PICO-2") + BACKLOG_SCRIPT),
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert board.stderr is not None
+    lines: list[bytes] = []
+
+    def said(word: bytes) -> bool:
+        line = board.stderr.readline()  # type: ignore[union-attr]
+        lines.append(line)
+        assert line, b"".join(lines)
+        return line.startswith(word)
+
+    try:
+        wait_for(lambda: said(b"CONNECTED"), 60)
+        broker.stop()
+        wait_for(lambda: said(b"AWAY"), 60)
+        broker.start()
+        wait_for(lambda: said(b"RESULT"), 60)
+        out = re.search(rb"sent=(\d+) lost=(\d+) queued=(\d+)", lines[-1])
+        assert out, lines
+        sent, lost, queued = (int(x) for x in out.groups())
+        assert lost == 24 and queued == 0
+        # 10 + 16 + 10 reached the broker (a packet the stop swallowed was sent again)
+        wait_for(lambda: len(decode(listener.on(topics.tm("PICO-2")))) >= 36, what="36 packets")
+    finally:
+        if board.poll() is None:
+            board.kill()
+        board.wait()
+        board.stderr.close()
+        listener.close()
+        broker.stop()
+    counts = [p.seq for p in decode(listener.on(topics.tm("PICO-2")))]
+    kept = list(range(10)) + list(range(10 + 24, 50)) + list(range(50, 60))
+    assert sorted(set(counts)) == kept  # the oldest 24 of the outage dropped, no others
+    assert list(dict.fromkeys(counts)) == kept  # in order (a duplicate only repeats)
+
+
+BACKLOG_SCRIPT = r"""
+def wait(cond):
+    while not cond():
+        m.service()
+        time.sleep_ms(5)
+wait(lambda: m.up)
+gc.collect()
+micropython.heap_lock()
+for i in range(10):
+    down.send(P.HK)
+    m.service()
+micropython.heap_unlock()
+wait(lambda: m.backlog.count == 0)
+sys.stderr.write("CONNECTED\n")
+wait(lambda: not m.up)
+micropython.heap_lock()
+for i in range(40):
+    down.send(P.HK)
+    m.service()
+micropython.heap_unlock()
+sys.stderr.write("AWAY lost=%d queued=%d\n" % (m.backlog.lost, m.backlog.count))
+wait(lambda: m.up)
+micropython.heap_lock()
+for i in range(10):
+    down.send(P.HK)
+    m.service()
+micropython.heap_unlock()
+wait(lambda: m.backlog.count == 0)
+b = m.backlog
+sys.stderr.write("RESULT sent=%d lost=%d queued=%d\n" % (m.sent, b.lost, b.count))
 m.close()
 """

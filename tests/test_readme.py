@@ -1,5 +1,6 @@
-"""The README's examples work as written: the Python example of "Commanding", extracted from
-README.md and run verbatim against a virtual board (`sil://`)."""
+"""The README's examples work as written: the Python examples of "Commanding" and "Ground
+segment", extracted from README.md and run verbatim against a virtual board (`sil://`),
+directly or through a `lander ground`."""
 
 from __future__ import annotations
 
@@ -84,3 +85,48 @@ def test_the_phase_table_and_the_commands_help_agree_with_the_firmware():
     start = commands.load()["START_DESCENT"].description
     allowed = sorted(src for src, t, _ in firmware if t == "START_DESCENT")
     assert start.endswith(f"(from {' or '.join(allowed)})")
+
+
+@pytest.mark.vm
+@pytest.mark.pty
+def test_the_ground_segment_example_runs_as_written(tmp_path):
+    # The README's RemoteCommander example against a `lander ground` owning a virtual
+    # board, its embedded broker on a free port instead of 1883 (the one change)
+    from tests.brokers import free_port, wait_listening
+
+    code = python_example("Ground segment")
+    assert "127.0.0.1:1883" in code
+    port = free_port()
+    ground = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ground.cli",
+            "ground",
+            "--listen",
+            str(port),
+            "--link",
+            f"sil://?time_warp=10&flash={tmp_path / 'flash'}",
+            "--state",
+            str(tmp_path / "gateway.json"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in ground.stderr:
+            if line.startswith("lander ground: links sil://"):
+                break
+        wait_listening(port)
+        result = subprocess.run(
+            [sys.executable, "-c", code.replace("127.0.0.1:1883", f"127.0.0.1:{port}")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    finally:
+        ground.terminate()
+        ground.wait(20)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['ACCEPTED', 'STARTED', 'COMPLETED']\n"

@@ -164,7 +164,12 @@ class GroundStation:
         if self._client is not None:
             for owned in self._owned:
                 if owned.vehicle is not None:
-                    self._publish(topics.status(owned.vehicle.name), b"offline", qos=1, retain=True)
+                    self._publish(
+                        topics.status(owned.vehicle.name),
+                        topics.offline("the ground stopped"),
+                        qos=1,
+                        retain=True,
+                    )
             self._client.disconnect()
             self._client = None
         for fd in self._wake:
@@ -276,13 +281,16 @@ class GroundStation:
         elif isinstance(event, LinkStatistics) and owned.vehicle is not None:
             self._publish_statistics(owned.vehicle, event.ground_time)
         elif isinstance(event, LinkState) and owned.vehicle is not None:
-            state = "online" if event.state in ("up", "back") else "offline"
+            if event.state in ("up", "back"):
+                state = topics.ONLINE
+            else:
+                state = topics.offline(f"link {event.state}: {event.reason or event.link}")
             self._publish(topics.status(owned.vehicle.name), state, qos=1, retain=True)
 
     def _adopt(self, owned: _Owned, name: str) -> None:
         vehicle = Vehicle(name, owned.bus.decoder, owned.bus)
         self.vehicles[name] = owned.vehicle = vehicle
-        self._publish(topics.status(name), "online", qos=1, retain=True)
+        self._publish(topics.status(name), topics.ONLINE, qos=1, retain=True)
         backlog, owned.backlog = owned.backlog, []
         for event in backlog:
             self._bus(owned, event)

@@ -9,7 +9,10 @@ topic                      who publishes   what
                                            (a bridge, a Pico W, or ``lander ground`` for the
                                            links it owns)
 ``tc``                     the gateway     one raw signed telecommand packet per message
-``status``                 the edge        retained ``online``/``offline`` (last will)
+``status``                 the edge        retained ``online``, or ``offline`` with the
+                                           reason after a colon (``offline: serial port
+                                           lost: ...``); the edge's last will is
+                                           ``offline``
 ``packet/<NAME>``          ground          decoded JSON, as ``lander decode --format jsonl``
 ``event``                  ground          decoded events (JSON)
 ``alarm``                  ground          limit transitions (JSON)
@@ -37,6 +40,10 @@ __all__ = [
     "ALL_TM",
     "ALL_REQUESTS",
     "split",
+    "ONLINE",
+    "OFFLINE",
+    "offline",
+    "vehicle_status",
 ]
 
 ROOT = "lander"
@@ -44,6 +51,23 @@ ROOT = "lander"
 ALL_TM = f"{ROOT}/+/tm"
 #: every vehicle's command requests (what the gateway takes)
 ALL_REQUESTS = f"{ROOT}/+/cmd/request/+"
+
+
+#: the retained ``status`` of a vehicle that is on the bus (bare: what an edge's will says
+#: when it is gone without a word)
+ONLINE = b"online"
+OFFLINE = b"offline"
+
+
+def offline(reason: str = "") -> bytes:
+    """The ``status`` of a vehicle that is not on the bus, and why: ``offline: <reason>``."""
+    return OFFLINE + (f": {reason}".encode() if reason else b"")
+
+
+def vehicle_status(payload: bytes) -> tuple[bool, str]:
+    """A ``status`` payload as (online, reason)."""
+    state, _, reason = payload.decode(errors="replace").partition(":")
+    return state.strip() == "online", reason.strip()
 
 
 def tm(vehicle: str) -> str:
