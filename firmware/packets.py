@@ -4,7 +4,7 @@ from micropython import const
 from struct import pack_into
 
 # The dictionary this was generated from (IDENT.dictionary; schemas/fingerprint.py).
-DICTIONARY_ID = 0xfa32896b
+DICTIONARY_ID = 0xf4a801ca
 HEAP_BYTES = const(196608)  # the flight computer's MicroPython heap
 N_PACKETS = const(9)
 MAX_PACKET = const(100)

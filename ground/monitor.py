@@ -17,7 +17,7 @@ from .decoder import LinkStats, Packet
 from .display import format_value
 from .events import EventLog
 from .identity import IdentityWatch
-from .limits import limit_state
+from .limits import RateWatch, limit_state
 
 __all__ = ["TelemetryView", "Row", "render_table", "limit_state"]
 
@@ -45,6 +45,9 @@ class TelemetryView:
     identity: IdentityWatch = field(default_factory=IdentityWatch)
     #: the dictionary warning, kept on screen once given
     warnings: list[str] = field(default_factory=list)
+    #: rate limits: the latest (state, slope) of each rate-limited field
+    rates: RateWatch = field(default_factory=RateWatch)
+    rate_states: dict[tuple[str, str], tuple[str, float | None]] = field(default_factory=dict)
 
     def update(self, packets: list[Packet]) -> None:
         self.identity.observe(packets)
@@ -55,7 +58,15 @@ class TelemetryView:
                 self.events.extend((event,))
             else:
                 self.latest[p.name] = p
+                self._rates(p)
             self.counts[p.name] = self.counts.get(p.name, 0) + 1
+
+    def _rates(self, packet: Packet) -> None:
+        for f in packet.definition.fields:
+            if f.rate_limit is not None:
+                state, slope = self.rates.check(packet.name, f, packet.values, packet.time)
+                if state:
+                    self.rate_states[(packet.name, f.name)] = (state, slope)
 
     def rows(self) -> list[Row]:
         rows = []
@@ -63,6 +74,11 @@ class TelemetryView:
             packet = self.latest[name]
             for f, value in zip(packet.definition.fields, packet.values.values(), strict=True):
                 rows.append(Row(name, f.name, value, f.unit, limit_state(f, value)))
+                rate = self.rate_states.get((name, f.name))
+                if rate is not None:
+                    state, slope = rate
+                    shown = "-" if slope is None else slope  # not applying now
+                    rows.append(Row(name, f"{f.name} rate", shown, f.rate_unit, state))
         return rows
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "Field",
     "Limits",
     "PacketDef",
+    "RateLimit",
     "Dictionary",
     "SchemaError",
     "load",
@@ -93,6 +94,23 @@ class Limits:
         return "GREEN"
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """Limits on how fast a field changes, per second of vehicle time measured over
+    ``window`` seconds, where a level says nothing yet: a propellant mass falling with the
+    engine off is a leak long before the mass is low. ``when`` (a field of the same packet
+    and one of its states) says when the limit applies: the engine OFF, not burning."""
+
+    limits: Limits
+    description: str
+    window: float = 4.0
+    when: tuple[str, str] | None = None
+
+    def applies(self, values: Mapping[str, Any]) -> bool:
+        """Whether the limit holds for a packet with these engineering values."""
+        return self.when is None or values.get(self.when[0]) == self.when[1]
+
+
 @dataclass(frozen=True, eq=False)
 class Field:
     """One telemetry field: wire type plus how to turn its raw value into engineering units."""
@@ -106,6 +124,12 @@ class Field:
     limits: Limits | None = None
     #: a bit field: bit number -> name of the flag it carries
     bits: Mapping[int, str] = field(default_factory=dict)
+    #: a limit on the field's rate of change (``unit``/s), checked as well as ``limits``
+    rate_limit: RateLimit | None = None
+
+    @property
+    def rate_unit(self) -> str:
+        return f"{self.unit}/s" if self.unit else "/s"
 
     @property
     def fmt(self) -> str:
@@ -340,6 +364,56 @@ def _limits(where: str, raw: Mapping[str, Any] | None, names: Mapping[int, str])
     return limits
 
 
+_RATE_KEYS: Final = {"yellow_low", "yellow_high", "red_low", "red_high"}
+_RATE_KEYS_ALL: Final = _RATE_KEYS | {"window", "when", "description"}
+
+
+def _rate_limit(where: str, raw: object) -> RateLimit | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{where}: rate_limit must be a table {{ red_low = -0.2, ... }}")
+    unknown = set(raw) - _RATE_KEYS_ALL
+    if unknown:
+        raise SchemaError(f"{where}: unknown rate_limit keys {sorted(unknown)}")
+    if not _RATE_KEYS & set(raw):
+        raise SchemaError(f"{where}: a rate_limit needs a yellow or red threshold")
+    if not raw.get("description"):
+        raise SchemaError(f"{where}: a rate_limit says what it catches (description)")
+    limits = _limits(f"{where} rate_limit", {k: raw[k] for k in _RATE_KEYS & set(raw)}, {})
+    assert limits is not None
+    window = raw.get("window", RateLimit.window)
+    if not isinstance(window, int | float) or isinstance(window, bool) or not window > 0:
+        raise SchemaError(f"{where}: rate_limit window must be a number of seconds above 0")
+    when = raw.get("when")
+    condition: tuple[str, str] | None = None
+    if when is not None:
+        if not isinstance(when, dict) or len(when) != 1:
+            raise SchemaError(f'{where}: rate_limit when names one field: {{ engine = "OFF" }}')
+        ((name, state),) = when.items()
+        condition = (str(name), str(state))
+    return RateLimit(limits, str(raw["description"]), float(window), condition)
+
+
+def _check_conditions(packet: str, fields: tuple[Field, ...]) -> None:
+    """A rate limit's ``when`` names a field of its packet, and one of its states."""
+    by_name = {f.name: f for f in fields}
+    for f in fields:
+        if f.rate_limit is None or f.rate_limit.when is None:
+            continue
+        name, state = f.rate_limit.when
+        other = by_name.get(name)
+        if other is None or not other.states:
+            raise SchemaError(
+                f"{packet}.{f.name}: rate_limit when names {name!r}, not a field of {packet} "
+                "with states"
+            )
+        if state not in other.states.values():
+            raise SchemaError(
+                f"{packet}.{f.name}: rate_limit when: {state!r} is not a state of {packet}.{name}"
+            )
+
+
 def _states(where: str, raw: object) -> dict[int, str]:
     if not isinstance(raw, dict):
         raise SchemaError(f'{where}: states must be a table {{ 1 = "NAME" }}')
@@ -407,6 +481,8 @@ def _field(packet: str, raw: Mapping[str, Any], refs: _Refs) -> Field:
         raise SchemaError(f"{where}: a field has states, bits or a calibration, only one")
     if ftype in TEXT_TYPES and (states or calibration or bits or raw.get("limits")):
         raise SchemaError(f"{where}: a text field has no states, bits, calibration or limits")
+    if (states or bits or ftype in TEXT_TYPES) and "rate_limit" in raw:
+        raise SchemaError(f"{where}: only a number changes at a rate: no rate_limit here")
     f = Field(
         name=name,
         type=str(ftype),
@@ -416,6 +492,7 @@ def _field(packet: str, raw: Mapping[str, Any], refs: _Refs) -> Field:
         states=states,
         limits=_limits(where, raw.get("limits"), states or bits),
         bits=bits,
+        rate_limit=_rate_limit(where, raw.get("rate_limit")),
     )
     lo, hi = f.range
     for value in states:
@@ -537,6 +614,7 @@ def parse(document: Mapping[str, Any]) -> Dictionary:
         names = [f.name for f in fields]
         if len(set(names)) != len(names):
             raise SchemaError(f"{name}: duplicate field names")
+        _check_conditions(name, fields)
         refs.fields.update({f"{name}.{f.name}": f for f in fields})
         packets.append(
             PacketDef(

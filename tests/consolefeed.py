@@ -3,6 +3,8 @@ ground's decoder, and bus events carrying them at chosen ground times."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from typing import Any
 
 from ground.console.source import LinkState, Received
@@ -117,3 +119,63 @@ def descent(seconds: float, leak_at: float | None = None) -> list:
         out.append(received("EVENT", T0 + t, i, 100.0 + t, **raw))
     out.sort(key=lambda e: getattr(e, "ground_time", 0.0))
     return out
+
+
+class TelemetryServer:
+    """Serves frames of one packet (HK unless told, with ``raw`` values over the nominal
+    ones) at 20 Hz to one TCP client at a time, on
+    127.0.0.1, nominal values (NAV's altitude falls 1 m a frame); ``drop()`` closes the
+    connection and stops listening, ``listen()`` listens again on the same port; ``quiet``
+    keeps the connection and sends nothing while set."""
+
+    def __init__(self, packet: str = "HK", **raw: Any) -> None:
+        self.packet = packet
+        self.raw = raw  # raw values over the nominal ones
+        self.port = 0
+        self.stop = threading.Event()
+        #: set: the connection stays open and nothing is sent (a hung flight computer)
+        self.quiet = threading.Event()
+        self.sent = 0
+        self._server: socket.socket | None = None
+        self._client: socket.socket | None = None
+        self.listen()
+
+    def listen(self) -> None:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(1)
+        self.port = server.getsockname()[1]
+        self._server = server
+        threading.Thread(target=self._serve, args=(server,), daemon=True).start()
+
+    def _serve(self, server: socket.socket) -> None:
+        try:
+            client, _ = server.accept()
+        except OSError:
+            return
+        self._client = client
+        while not self.stop.wait(0.05):
+            if self.quiet.is_set():
+                continue
+            try:
+                client.sendall(self._frame())
+            except OSError:
+                return
+            self.sent += 1
+
+    def _frame(self) -> bytes:
+        raw = {**NOMINAL.get(self.packet, {}), **self.raw}
+        if self.packet == "NAV":
+            raw["altitude"] = 9000.0 - self.sent
+        return frame(self.packet, self.sent & 0x3FFF, self.sent * 0.05, **raw)
+
+    def drop(self) -> None:
+        for s in (self._client, self._server):
+            if s is not None:
+                s.close()
+        self._client = self._server = None
+
+    def close(self) -> None:
+        self.stop.set()
+        self.drop()

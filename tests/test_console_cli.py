@@ -15,6 +15,7 @@ from ground.cli import main
         (["--link", "sil://", "--plot", "NAV.nope"], 2, "--plot packet NAV has no field"),
         (["--link", "sil://", "--plot", "HK.phase"], 2, "cannot be plotted"),
         (["--link", "sil://", "--plot", "altitude"], 2, "as PACKET.field"),
+        (["--link", "mqtt://127.0.0.1:1"], 3, "names no vehicle: mqtt://host:1883/LANDER-1"),
     ],
 )
 def test_mistakes_are_one_line(capsys, argv, status, says):

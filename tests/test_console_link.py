@@ -4,65 +4,31 @@ fresh values, with no restart."""
 
 from __future__ import annotations
 
-import socket
-import threading
+from collections.abc import Iterator
+
+import pytest
 
 from ground.console.app import ConsoleApp
 from ground.console.source import TelemetryBus
 
-from .consolefeed import NOMINAL, frame
+from .consolefeed import TelemetryServer
 from .consolepilot import run, screen_text, wait_for
 
 
-class TelemetryServer:
-    """Serves HK frames at 20 Hz to one TCP client at a time, on 127.0.0.1; ``drop()`` closes
-    the connection and stops listening, ``listen()`` listens again on the same port."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self.stop = threading.Event()
-        self.sent = 0
-        self._server: socket.socket | None = None
-        self._client: socket.socket | None = None
-        self.listen()
-
-    def listen(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(1)
-        self.port = server.getsockname()[1]
-        self._server = server
-        threading.Thread(target=self._serve, args=(server,), daemon=True).start()
-
-    def _serve(self, server: socket.socket) -> None:
-        try:
-            client, _ = server.accept()
-        except OSError:
-            return
-        self._client = client
-        while not self.stop.wait(0.05):
-            try:
-                client.sendall(frame("HK", self.sent & 0x3FFF, self.sent * 0.05, **NOMINAL["HK"]))
-            except OSError:
-                return
-            self.sent += 1
-
-    def drop(self) -> None:
-        for s in (self._client, self._server):
-            if s is not None:
-                s.close()
-        self._client = self._server = None
-
-    def close(self) -> None:
-        self.stop.set()
-        self.drop()
-
-
-def test_a_dropped_link_is_shown_and_comes_back():
+@pytest.fixture(name="served")
+def served_fixture() -> Iterator[tuple[TelemetryServer, TelemetryBus, ConsoleApp]]:
+    """A console on a board's TCP serial server (HK at 20 Hz), closed after the test."""
     server = TelemetryServer()
     bus = TelemetryBus(f"tcp://127.0.0.1:{server.port}", backoff=(0.1, 0.5))
-    app = ConsoleApp(bus, vehicle="LANDER-1")
+    try:
+        yield server, bus, ConsoleApp(bus, vehicle="LANDER-1")
+    finally:
+        bus.close()
+        server.close()
+
+
+def test_a_dropped_link_is_shown_and_comes_back(served):
+    server, bus, app = served
     hk = app.state.parameters.packets["HK"]
 
     async def session() -> None:
@@ -79,8 +45,27 @@ def test_a_dropped_link_is_shown_and_comes_back():
             await wait_for(pilot, lambda: hk.count > seen + 5, what="fresh telemetry")
             assert app.state.link.drops == 1 and app.is_running
 
-    try:
-        run(session())
-    finally:
-        bus.close()
-        server.close()
+    run(session())
+
+
+def test_a_vehicle_that_goes_silent_on_a_link_still_up_is_shown(served):
+    """A hung flight computer (or a vehicle the ground segment lost) keeps the link up: after
+    SILENCE seconds without a packet the top line says NO TM, in red; then telemetry again."""
+    server, bus, app = served
+    hk = app.state.parameters.packets["HK"]
+
+    async def session() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            bus.start()
+            await wait_for(pilot, lambda: hk.count > 5, what="telemetry")
+            assert "NO TM" not in screen_text(app)
+            server.quiet.set()
+            await wait_for(pilot, lambda: "NO TM" in screen_text(app), what="NO TM")
+            assert app.state.link.state == "up" and app.status_bar.has_class("alarm")
+            seen = hk.count
+            server.quiet.clear()
+            await wait_for(pilot, lambda: hk.count > seen, what="telemetry again")
+            await wait_for(pilot, lambda: "NO TM" not in screen_text(app), what="NO TM gone")
+            assert not app.status_bar.has_class("alarm") and app.state.link.drops == 0
+
+    run(session())

@@ -8,7 +8,9 @@ import pytest
 
 from ground.console.app import ConsoleApp
 from ground.console.source import TelemetryBus
+from ground.console.state import CommandRecord
 from ground.history import CommandHistory
+from ground.verifier import StageReport
 
 from .consolefeed import T0, descent
 
@@ -65,3 +67,29 @@ def test_plots(snap_compare, tmp_path):
 def test_critical_command_dialog(snap_compare, tmp_path):
     keys = ("A", "R", "M", "enter")
     assert snap_compare(console(tmp_path), terminal_size=(80, 24), run_before=fed(*keys))
+
+
+def commands_sent(app: ConsoleApp) -> ConsoleApp:
+    """A session's commands: completed, failed on board with the vehicle's reason, refused
+    by the ground segment's gateway, and not sent at all."""
+    done = CommandRecord("SET_TM_RATE NAV 20", T0 + 5, gateway=True, gateway_outcome="COMPLETED")
+    done.gateway_stages = [
+        StageReport("ACCEPTED", "NONE", T0 + 5.1, 0.08),
+        StageReport("STARTED", "NONE", T0 + 5.1, 0.09),
+        StageReport("COMPLETED", "NONE", T0 + 5.2, 0.21),
+    ]
+    failed = CommandRecord("START_DESCENT", T0 + 9, gateway=True, gateway_outcome="FAILED")
+    failed.gateway_stages = [
+        StageReport("FAILED", "NOT_ALLOWED", T0 + 9.1, 0.07, None, "in phase IDLE, mode NOMINAL")
+    ]
+    refused = CommandRecord("ARM", T0 + 12, gateway=True, gateway_outcome="REFUSED")
+    refused.refused = "ARM: NOT_ALLOWED: LANDER-1 is in mode SAFE; ARM needs NOMINAL"
+    lost = CommandRecord("NOOP", T0 + 20, refused="link lost: the board went away")
+    app.state.commands += [done, failed, refused, lost]
+    return app
+
+
+def test_commands_at_80_columns(snap_compare, tmp_path):
+    """Every stage and reason in view at 80x24: the stages wrap, nothing is cut off."""
+    app = commands_sent(console(tmp_path))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fed("f6"))

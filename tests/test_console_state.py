@@ -10,10 +10,11 @@ from ground.console.commandline import ArgumentError, complete, parse
 from ground.console.eventpage import parse_filter
 from ground.console.limits import LimitMonitor
 from ground.console.parameters import ParameterTable, format_value
-from ground.console.state import ConsoleState
+from ground.console.state import SILENCE, ConsoleState
+from ground.console.teamcommands import TeamCommands
 from schemas import commands, model
 
-from .consolefeed import NOMINAL, URL, link, packet, received
+from .consolefeed import NOMINAL, T0, URL, link, packet, received
 
 DICTIONARY = model.load()
 COMMANDS = commands.load()
@@ -196,3 +197,39 @@ def test_the_vehicle_is_named_by_its_identity_and_a_foreign_dictionary_said_once
     assert (state.identity.current.vehicle, state.identity.current.boot) == ("LANDER-9", 4)
     [warning] = first.warnings
     assert "dictionary 12345678" in warning and not again.warnings
+
+
+def test_a_link_up_with_nothing_on_it_goes_silent_and_is_heard_again():
+    state = ConsoleState(URL)
+    state.apply([link("up", T0), received("HK", T0 + 0.5, **NOMINAL["HK"])], T0 + 0.5)
+    assert state.apply([], T0 + 0.5 + SILENCE).silence is None  # not yet
+    assert state.apply([], T0 + 0.6 + SILENCE).silence is True
+    assert state.link.silent and state.apply([], T0 + 10).silence is None  # said once
+    back = state.apply([received("HK", T0 + 11, 1, **NOMINAL["HK"])], T0 + 11)
+    assert back.silence is False and not state.link.silent
+    # A link that is down is not silent: it is lost, and says so.
+    state.apply([link("lost", T0 + 12, "gone")], T0 + 12)
+    assert state.apply([], T0 + 30).silence is None and not state.link.silent
+
+
+def test_the_teams_commands_are_folded_per_request_and_ours_left_alone():
+    team = TeamCommands()
+    team.own.add("mine")
+    assert team.ack({"id": "mine", "stage": "SENT"}, T0) is None
+    sent = {"id": "r1", "requester": "bob", "command": "ARM", "describe": "ARM", "stage": "SENT"}
+    record, new = team.ack(sent, T0)
+    assert new and record.text == "bob: ARM" and record.status == "REQUESTED"
+    accepted = {**sent, "stage": "ACCEPTED", "counter": 9}
+    accepted["stages"] = [{"stage": "ACCEPTED", "reason": "NONE", "after_s": 0.1}]
+    record, new = team.ack(accepted, T0 + 1)
+    assert not new and record.status == "at ACCEPTED" and record.counter == 9
+    failed = {**accepted, "stage": "FAILED", "final": True}
+    failed["stages"] = accepted["stages"] + [
+        {"stage": "FAILED", "reason": "NOT_ALLOWED", "after_s": 0.2, "context": "in phase IDLE"}
+    ]
+    record, _ = team.ack(failed, T0 + 2)
+    assert record.status == "FAILED" and [s.stage for s in record.stages] == ["ACCEPTED", "FAILED"]
+    assert record.stages[-1].why == "NOT_ALLOWED in phase IDLE"
+    refused = {"id": "r2", "requester": "eve", "command": "ABORT", "stage": "REFUSED"}
+    record, new = team.ack({**refused, "reason": "NOT_ALLOWED", "message": "mode SAFE"}, T0)
+    assert new and record.status == "REFUSED" and record.refused == "NOT_ALLOWED: mode SAFE"

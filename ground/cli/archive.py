@@ -19,7 +19,7 @@ from ..decoder import TelemetryDecoder
 from ..errors import UsageError
 from ..links import LinkClosed, open_link
 
-__all__ = ["register", "add_archive_option", "archive_recorder_for"]
+__all__ = ["register", "add_archive_option", "archive_off", "archive_recorder_for"]
 
 _SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -62,7 +62,7 @@ def archive_recorder_for(args: argparse.Namespace, bus: TelemetryBus) -> BusReco
     """What a tool that owns a vehicle's link archives it with, from when the link is up,
     with a one-line notice of where; None when turned off, or for a capture or an archive
     replayed (already recorded)."""
-    if getattr(args, "no_archive", False) or not _live(bus.url) or _off(args.archive):
+    if getattr(args, "no_archive", False) or not _live(bus.url) or archive_off(args.archive):
         return None
     from schemas.fingerprint import dictionary_hash
 
@@ -79,7 +79,7 @@ def archive_recorder_for(args: argparse.Namespace, bus: TelemetryBus) -> BusReco
     )
 
 
-def _off(location: str | None) -> bool:
+def archive_off(location: str | None) -> bool:
     """``LANDER_ARCHIVE=off`` turns archiving off for every tool, like --no-archive."""
     return (location or os.environ.get("LANDER_ARCHIVE", "")).lower() == "off"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .archive import add_archive_option, archive_recorder_for
+from .archive import add_archive_option, archive_off, archive_recorder_for
 from .arguments import positive_float, positive_int
 
 __all__ = ["register", "run"]
@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
         "--link",
         required=True,
         metavar="URL",
-        help="serial://, tcp://, sil://, or a replay: file:// or archive://SESSION",
+        help="serial://, tcp://, sil://, mqtt://host:port/VEHICLE (the ground segment: commands "
+        "go to its gateway, which signs them), or a replay: file:// or archive://SESSION",
     )
     p.add_argument("--vehicle", metavar="NAME", help="whose key signs commands (default LANDER-1)")
     p.add_argument("--key-file", type=Path, metavar="FILE", help="the vehicle's key file")
@@ -73,18 +74,26 @@ def run(args: argparse.Namespace) -> int:
     if args.web:
         return _serve(args)
     from ..console.app import DEFAULT_PLOTS, ConsoleApp
+    from ..console.backfill import ArchiveHistory
     from ..console.source import TelemetryBus
     from ..history import CommandHistory
+    from ..mqtt.address import is_mqtt
+    from ..mqtt.address import parse as address
     from .cmd import _vehicle
 
     bus = TelemetryBus(args.link)
+    vehicle = (
+        address(args.link, need_vehicle=True).vehicle if is_mqtt(args.link) else _vehicle(args)
+    )
+    history = None if archive_off(args.archive) else ArchiveHistory(args.archive, vehicle)
     app = ConsoleApp(
         bus,
-        vehicle=_vehicle(args),
+        vehicle=vehicle,
         key_file=args.key_file,
         history=CommandHistory(args.history),
         plots=plots or DEFAULT_PLOTS,
         refresh_hz=args.refresh,
+        archive_history=history,
     )
     recorder = archive_recorder_for(args, bus)
     bus.start()

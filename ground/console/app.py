@@ -10,11 +10,16 @@ it shows waited since the ground received them (``make bench`` reports it).
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sqlite3
 import time
+import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -23,12 +28,16 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from schemas import commands
 
-from ..commander import CommanderCore
+from ..commander import CommanderCore, CommandError, CommandFailed, CommandTimeout
 from ..errors import LanderError
 from ..history import CommandHistory
 from ..keys import CounterFile, key_dir, load_key
 from ..links import LinkClosed
+from ..mqtt import topics
+from ..mqtt.address import connect, is_mqtt
+from ..mqtt.requester import CommandRefused, RemoteCommander, RemoteVerification
 from ..verifier import StageReport, Verification
+from .backfill import EVENTS_BACK, ArchiveHistory
 from .commandbar import CommandBar, CommandInput
 from .commandline import ArgumentError, parse
 from .commandpage import CommandsPage
@@ -38,11 +47,15 @@ from .eventpage import EventsPage
 from .limitpage import LimitsPage
 from .parameterpage import ParametersPage
 from .plotpage import PlotsPage
+from .series import Series
 from .source import Event, TelemetryBus
-from .state import Applied, CommandRecord, ConsoleState
+from .state import SILENCE, Applied, CommandRecord, ConsoleState
 from .statusbar import StatusBar
+from .teamcommands import TeamCommands, stage_report
 
 __all__ = ["ConsoleApp", "Metrics", "DEFAULT_PLOTS"]
+
+_T = TypeVar("_T")
 
 DEFAULT_PLOTS = ("NAV.altitude", "NAV.vel_vertical", "PROP.propellant_mass", "NAV.rate_x")
 _TITLES = ("Flight F1", "Params F2", "Limits F3", "Events F4", "Plots F5", "Cmds F6")
@@ -92,6 +105,7 @@ class ConsoleApp(App[int]):
         plots: tuple[str, ...] = DEFAULT_PLOTS,
         refresh_hz: float = 5.0,
         clock: Any = time.time,
+        archive_history: ArchiveHistory | None = None,
     ) -> None:
         super().__init__()
         self.bus = bus
@@ -102,11 +116,18 @@ class ConsoleApp(App[int]):
         self.command_dictionary = commands.load(telemetry=self.state.dictionary)
         self.history = history if history is not None else CommandHistory()
         self.metrics = Metrics()
+        #: where the plots' recent past comes from (None: they start empty)
+        self.archive_history = None if self.state.link.replay else archive_history
         self._pending: deque[Event] = deque()
         self._unsubscribe = bus.subscribe(self.receive)
         self._undrawn: tuple[float, float] | None = None
         self._records: dict[Verification, CommandRecord] = {}
         self._commander: CommanderCore | None = None
+        self._gateway: RemoteCommander | None = None
+        #: over the ground segment, the other operators' commands (and their acks queued)
+        self.team = TeamCommands()
+        self._team_acks: deque[bytes] = deque()
+        self._team_client: Any = None
         self._commander_error = ""
         self._open_commander(key_file)
         # The widgets, kept: a dialog on top is another screen, which queries would search.
@@ -137,10 +158,21 @@ class ConsoleApp(App[int]):
         self.set_interval(0.05, self.drain)
         self.set_interval(1.0 / self.refresh_hz, self.redraw)
         self.command_bar.query_one(CommandInput).focus()
+        for series in self.state.plots.series:
+            self.backfill(series)
+        self._backfill_events()
+        if self._gateway is not None:
+            self._listen_to_team(self._gateway)
         self.redraw()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         self._unsubscribe()
+        if self._gateway is not None:
+            await self._gateway.close()
+        client, self._team_client = self._team_client, None
+        if client is not None:
+            client.disconnect()
+            await asyncio.to_thread(client.loop_stop)
 
     # --- input: the bus -----------------------------------------------------------------
 
@@ -159,19 +191,16 @@ class ConsoleApp(App[int]):
             self._undrawn = (oldest, applied.newest)
         self._verify(applied)
         self._announce(applied)
+        if self._team_acks:
+            self._team_heard()
 
     def _announce(self, applied: Applied) -> None:
         for warning in applied.warnings:
             self.notify(warning, title="Dictionary", severity="warning", timeout=20)
         for transition in applied.new_red:
             entry = transition.entry
-            self.bell()
-            self.notify(
-                f"{entry.name} RED: {entry.value!s:.12} ({entry.thresholds})",
-                title="Limit violation",
-                severity="error",
-                timeout=8,
-            )
+            text = f"{entry.name} RED: {entry.value!s:.12} ({entry.thresholds})"
+            self._alarm(text, "Limit violation")
         for change in applied.link:
             if change.state == "lost":
                 self.notify(f"link lost: {change.reason}", severity="error", timeout=10)
@@ -184,8 +213,18 @@ class ConsoleApp(App[int]):
                     severity="warning" if replay else "error",
                     timeout=10,
                 )
-        if applied.link or applied.new_red:
+        if applied.silence:
+            text = f"no telemetry for {SILENCE:g} s while the link is up: the vehicle is silent"
+            self._alarm(text, "Telemetry")
+        elif applied.silence is False:
+            self.notify("telemetry again", timeout=5)
+        if applied.link or applied.new_red or applied.silence is not None:
             self.status_bar.show(self.state, self.clock(), self.vehicle)
+
+    def _alarm(self, text: str, title: str) -> None:
+        """What must not be missed: the bell, and a red notice that stays a while."""
+        self.bell()
+        self.notify(text, title=title, severity="error", timeout=10)
 
     # --- output: drawing ----------------------------------------------------------------
 
@@ -253,18 +292,72 @@ class ConsoleApp(App[int]):
             if text.startswith("-"):
                 self.state.plots.remove(text[1:])
             else:
-                self.state.plots.choose(text)
+                self.backfill(self.state.plots.choose(text))
         except KeyError as exc:
             self.notify(str(exc.args[0]), severity="warning")
             return
         box.value = ""
         self.redraw()
 
+    def backfill(self, series: Series) -> None:
+        """Fill a plot's window with what the archive holds."""
+        name = f"{series.packet}.{series.field.name}"
+        stop = self.clock()
+        self._from_archive(
+            "plots",
+            lambda history: history.recent(name, stop - series.window, stop),
+            lambda points: self._backfilled(series, points),
+        )
+
+    def _backfill_events(self) -> None:
+        """List the last half hour's events from the archive."""
+        stop = self.clock()
+        self._from_archive(
+            "events",
+            lambda history: history.events(stop - EVENTS_BACK, stop),
+            self._events_backfilled,
+        )
+
+    def _from_archive(
+        self, what: str, query: Callable[[ArchiveHistory], _T], done: Callable[[_T], None]
+    ) -> None:
+        """Run ``query`` on a worker thread (an archive may be large or remote), then
+        ``done`` with its answer here; a broken archive is one line."""
+        history = self.archive_history
+        if history is None:
+            return
+
+        def work() -> None:
+            try:
+                answer = query(history)
+            except (LanderError, sqlite3.Error) as exc:
+                message = f"{what} not back-filled from the archive: {exc}"
+                self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+                return
+            self.call_from_thread(done, answer)
+
+        self.run_worker(work, thread=True, group="backfill", exit_on_error=False)
+
+    def _events_backfilled(self, events: list[tuple[Any, float]]) -> None:
+        if self.state.events.backfill(events):
+            self.redraw()
+
+    def _backfilled(self, series: Series, points: list[tuple[float, float]]) -> None:
+        if series.backfill(points):
+            self.pages["plots"].replot()
+            self.pages["flight"].replot()
+            self.redraw()
+
     # --- commanding ---------------------------------------------------------------------
 
     def _open_commander(self, key_file: Path | None) -> None:
         if self.state.link.replay:
             self._commander_error = "a replay takes no commands: they need a live link"
+            return
+        if is_mqtt(self.bus.url):
+            # The ground segment's gateway holds the key and the counter: requests only.
+            self._gateway = RemoteCommander(self.bus.url)
+            self.team = TeamCommands()
             return
         try:
             key = load_key(self.vehicle, key_file, create=False)
@@ -305,6 +398,8 @@ class ConsoleApp(App[int]):
         self.push_screen(ConfirmCommand(text, command.description, self.vehicle), answered)
 
     def send(self, text: str, name: str, args: dict[str, str]) -> CommandRecord:
+        if self._gateway is not None:
+            return self._request(text, name, args, self._gateway)
         bar = self.command_bar
         core = self._commander
         if core is None:
@@ -326,6 +421,102 @@ class ConsoleApp(App[int]):
         self.redraw()
         return record
 
+    def _request(
+        self, text: str, name: str, args: dict[str, str], gateway: RemoteCommander
+    ) -> CommandRecord:
+        """Ask the gateway to send a command (confirmed here if critical); its stages are
+        shown as it publishes them."""
+        record = CommandRecord(text, self.clock(), gateway=True)
+        self.state.commands.append(record)
+        self.command_bar.hint(f"{text}: requested from the gateway on {gateway.url}")
+
+        def on_stage(verification: RemoteVerification, report: dict[str, Any]) -> None:
+            record.counter = verification.counter
+            stage = str(report.get("stage", ""))
+            if stage == "REFUSED":
+                return  # said once, with the gateway's message, when the request ends
+            if stage == "SENT":
+                self.command_bar.hint(
+                    f"sent {verification.describe} (counter {verification.counter}, "
+                    "signed by the gateway)"
+                )
+            else:
+                step = stage_report(report, self.clock())
+                record.gateway_stages.append(step)
+                self._show_stage(record, step)
+            self.redraw()
+
+        request_id = uuid.uuid4().hex
+        self.team.own.add(request_id)
+
+        async def request() -> None:
+            try:
+                done = await gateway.send(
+                    name, confirm=True, on_stage=on_stage, request_id=request_id, **args
+                )
+            except CommandRefused as exc:
+                record.gateway_outcome = "REFUSED"
+                record.refused = str(exc).removeprefix("the gateway refused ")
+                self.command_bar.hint(f"{text}: REFUSED {record.refused}", error=True)
+                self.notify(str(exc), title="Gateway", severity="error", timeout=10)
+            except (CommandFailed, CommandTimeout) as exc:
+                record.gateway_outcome = (
+                    record.gateway_stages[-1].stage if record.gateway_stages else "TIMEOUT"
+                )
+                if not record.gateway_stages:  # no answer at all: nothing was sent
+                    record.refused = str(exc)
+                self.notify(str(exc), severity="error", timeout=8)
+            except (CommandError, LanderError, OSError) as exc:
+                record.refused = str(exc)
+                self.command_bar.hint(f"not sent: {exc}", error=True)
+            else:
+                record.gateway_outcome = done.outcome
+                self.state.command_done(name, args, str(done.outcome))
+            self.redraw()
+
+        self.run_worker(request(), group="commands", exit_on_error=False)
+        self.redraw()
+        return record
+
+    def _listen_to_team(self, gateway: RemoteCommander) -> None:
+        """Hear every acknowledgement the gateway publishes for the vehicle (a thread of
+        paho's queues them; :meth:`drain` takes them)."""
+        topic = topics.cmd_ack(gateway.vehicle, "+")
+
+        def listen() -> None:
+            try:
+                self._team_client = connect(
+                    gateway.address,
+                    "console",
+                    on_connect=lambda client: client.subscribe(topic, qos=1),
+                    on_message=lambda client, data, message: self._team_acks.append(
+                        message.payload
+                    ),
+                )
+            except LanderError as exc:
+                message = f"the team's commands are not shown: {exc}"
+                self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+
+        self.run_worker(listen, thread=True, group="team", exit_on_error=False)
+
+    def _team_heard(self) -> None:
+        now = self.clock()
+        acks = self._team_acks
+        for payload in [acks.popleft() for _ in range(len(acks))]:
+            try:
+                body = json.loads(payload)
+            except ValueError:
+                continue
+            heard = self.team.ack(body, now) if isinstance(body, dict) else None
+            if heard is None:
+                continue
+            record, new = heard
+            if new:
+                self.state.commands.append(record)
+            if record.gateway_outcome in ("FAILED", "TIMEOUT"):
+                self.notify(f"{record.text}: {record.status}", severity="warning", timeout=8)
+        self.redraw()
+
     def _refused(self, text: str, why: str) -> CommandRecord:
         record = CommandRecord(text, self.clock(), refused=why)
         self.state.commands.append(record)
@@ -343,19 +534,24 @@ class ConsoleApp(App[int]):
                 continue
             self._stage(record, report)
 
-    def _stage(self, record: CommandRecord, report: StageReport) -> None:
-        bar = self.command_bar
+    def _show_stage(self, record: CommandRecord, report: StageReport) -> None:
         failed = report.stage in ("FAILED", "TIMEOUT")
-        reason = f" {report.reason}" if failed else ""
-        bar.hint(f"{record.text}: {report.stage}{reason} +{report.after:.2f} s", error=failed)
+        reason = f" {report.why}" if failed else ""
+        self.command_bar.hint(
+            f"{record.text}: {report.stage}{reason} +{report.after:.2f} s", error=failed
+        )
+        if failed and report.final:
+            self.notify(f"{record.text}: {report.stage}{reason}", severity="error", timeout=8)
+
+    def _stage(self, record: CommandRecord, report: StageReport) -> None:
+        self._show_stage(record, report)
         if not report.final:
             return
         verification = record.verification
         assert verification is not None
         self._records.pop(verification, None)
-        self.state.command_done(record)
-        if failed:
-            self.notify(f"{record.text}: {report.stage}{reason}", severity="error", timeout=8)
+        tc = verification.telecommand
+        self.state.command_done(tc.name, dict(tc.args), str(verification.outcome))
         try:
             assert self._commander is not None
             self.history.record(

@@ -62,6 +62,10 @@ class FlightDirector(Grid):
 
     _plotted = 0.0
 
+    def replot(self) -> None:
+        """Draw the plot at the next redraw (its points changed beyond the live ones)."""
+        self._plotted = 0.0
+
     def compose(self) -> ComposeResult:
         yield _Panel("Vehicle", id="fd-vehicle")
         yield _Panel("Fault protection · link", id="fd-fdir")
@@ -171,6 +175,9 @@ def fdir_and_link(state: ConsoleState, now: float) -> Group:
     health = Text(link.state.upper(), style=LINK_STYLE.get(link.state, ""))
     if link.down and link.since:
         health.append(f" {ago(now - link.since)}", style="bold")
+    if link.silent:
+        health.append(" NO TM", style=LINK_STYLE["lost"])
+        health.append(f" {ago(now - link.heard)}", style="bold")
     health.append(f"  {link.rate:.0f} pkt/s")
     times.add_row("Link", health)
     s = link.stats

@@ -6,8 +6,9 @@ warnings (and worse); the ones not yet acknowledged are counted on every page.
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..decoder import Packet
@@ -36,6 +37,14 @@ class EventEntry:
         return self.level >= 1 and not self.acknowledged
 
 
+def _entry(packet: Packet, ground_time: float) -> EventEntry:
+    event = packet.event
+    assert event is not None, "an EVENT packet carries an event"
+    return EventEntry(
+        ground_time, packet.time, event.name, event.severity, event.sentence, event.response
+    )
+
+
 class EventLog:
     """The last ``capacity`` events; ``filtered()`` for the page, ``unacknowledged`` count."""
 
@@ -44,14 +53,20 @@ class EventLog:
         self.total = 0
 
     def add(self, packet: Packet, ground_time: float) -> EventEntry:
-        event = packet.event
-        assert event is not None, "an EVENT packet carries an event"
-        entry = EventEntry(
-            ground_time, packet.time, event.name, event.severity, event.sentence, event.response
-        )
+        entry = _entry(packet, ground_time)
         self.entries.append(entry)
         self.total += 1
         return entry
+
+    def backfill(self, events: Iterable[tuple[Packet, float]]) -> int:
+        """Put older events (from the archive) before the live ones; returns how many. Those
+        the live log already holds (from the first live one on) are not taken twice."""
+        first = self.entries[0].ground_time if self.entries else math.inf
+        older = [_entry(p, t) for p, t in events if t < first]
+        if older:
+            self.entries = deque(older + list(self.entries), maxlen=self.entries.maxlen)
+            self.total += len(older)
+        return len(older)
 
     @property
     def unacknowledged(self) -> int:

@@ -1,56 +1,28 @@
 """Limit monitoring for the console: every parameter out of limits now and since the start.
 
 Sans-I/O: fed decoded values with their times, it returns the transitions they make. Two
-kinds of check: a field's limits in the dictionary (yellow and red levels, alarm states such
-as the phase CRASHED, fault-protection rows such as PROP_LEAK), and rate limits where a level
-says nothing yet: a propellant mass falling with the engine off is a leak long before it is
-low.
+kinds of check, both the dictionary's and evaluated as :mod:`ground.limits` does for the
+monitor and the ground segment's ``alarm`` topic: a field's limits (yellow and red levels,
+alarm states such as the phase CRASHED, fault-protection rows such as PROP_LEAK), and its
+rate limit where a level says nothing yet: a propellant mass falling with the engine off is
+a leak long before it is low.
 An operator acknowledges a violation; one that worsens afterwards needs acknowledging again.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from schemas import model
 
-from ..limits import limit_state
+from ..limits import RateWatch, limit_state
 
-__all__ = ["RateLimit", "RATE_LIMITS", "LimitEntry", "Transition", "LimitMonitor", "SEVERITY"]
+__all__ = ["LimitEntry", "Transition", "LimitMonitor", "SEVERITY", "describe_limits"]
 
 #: Order of limit states, worst last.
 SEVERITY = {"": 0, "GREEN": 0, "YELLOW": 1, "RED": 2}
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """A limit on how fast a field changes (per second of vehicle time)."""
-
-    packet: str
-    field: str
-    unit: str
-    description: str
-    limits: model.Limits
-    window: float = 4.0  # seconds of vehicle time the rate is measured over
-    only_when: tuple[str, str] | None = None  # (field, state) of the same packet
-
-    def applies(self, values: dict[str, Any]) -> bool:
-        return self.only_when is None or values.get(self.only_when[0]) == self.only_when[1]
-
-
-RATE_LIMITS: tuple[RateLimit, ...] = (
-    RateLimit(
-        "PROP",
-        "propellant_mass",
-        "kg/s",
-        "propellant falling with the engine off: a leak",
-        model.Limits(yellow_low=-0.05, red_low=-0.2),
-        only_when=("engine", "OFF"),
-    ),
-)
 
 
 def describe_limits(limits: model.Limits, unit: str = "") -> str:
@@ -115,30 +87,12 @@ class Transition:
         return SEVERITY[self.new] > SEVERITY[self.old]
 
 
-@dataclass
-class _Rate:
-    limit: RateLimit
-    samples: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=256))
-
-    def update(self, t: float, value: float) -> float | None:
-        samples = self.samples
-        if samples and t < samples[-1][0]:  # the vehicle clock went back: a reboot
-            samples.clear()
-        samples.append((t, value))
-        while len(samples) > 2 and t - samples[1][0] >= self.limit.window:
-            samples.popleft()
-        t0, v0 = samples[0]
-        span = t - t0
-        return (value - v0) / span if span >= self.limit.window / 2 else None
-
-
 class LimitMonitor:
     """Checks every packet's values; keeps every violation now and since the start."""
 
-    def __init__(
-        self, dictionary: model.Dictionary, rate_limits: Iterable[RateLimit] = RATE_LIMITS
-    ) -> None:
+    def __init__(self, dictionary: model.Dictionary) -> None:
         self._checked: dict[str, tuple[tuple[int, model.Field, str], ...]] = {}
+        self._rated: dict[str, tuple[model.Field, ...]] = {}
         for p in dictionary:
             # Packets sent on occurrence (events, verification) are not states that last:
             # the events log and the command history show them.
@@ -149,9 +103,8 @@ class LimitMonitor:
                 if f.limits is not None:
                     checked.append((i, f, "level"))
             self._checked[p.name] = tuple(checked)
-        self._rates: dict[str, list[_Rate]] = {}
-        for r in rate_limits:
-            self._rates.setdefault(r.packet, []).append(_Rate(r))
+            self._rated[p.name] = tuple(f for f in p.fields if f.rate_limit is not None)
+        self._rates = RateWatch()
         self.entries: dict[tuple[str, str, str], LimitEntry] = {}
 
     def observe(
@@ -166,18 +119,10 @@ class LimitMonitor:
                 value = items[index]
                 state = limit_state(f, value)
                 self._set(out, packet, f, kind, state, value, ground_time)
-        for rate in self._rates.get(packet, ()):
-            value = values.get(rate.limit.field)
-            if not isinstance(value, int | float):
-                continue
-            if not rate.limit.applies(values):
-                rate.samples.clear()
-                self._set_rate(out, rate.limit, "GREEN", None, ground_time)
-                continue
-            slope = rate.update(vehicle_time, float(value))
-            if slope is not None:
-                state = rate.limit.limits.check(slope)
-                self._set_rate(out, rate.limit, state, slope, ground_time)
+        for f in self._rated.get(packet, ()):
+            state, slope = self._rates.check(packet, f, values, vehicle_time)
+            if state:
+                self._set_rate(out, packet, f, state, slope, ground_time)
         return out
 
     def _set(
@@ -202,20 +147,28 @@ class LimitMonitor:
         self._update(out, entry, state or "GREEN", value, now)
 
     def _set_rate(
-        self, out: list[Transition], limit: RateLimit, state: str, value: float | None, now: float
+        self,
+        out: list[Transition],
+        packet: str,
+        f: model.Field,
+        state: str,
+        value: float | None,
+        now: float,
     ) -> None:
-        key = (limit.packet, limit.field, "rate")
+        limit = f.rate_limit
+        assert limit is not None
+        key = (packet, f.name, "rate")
         entry = self.entries.get(key)
         if entry is None:
             if state == "GREEN":
                 return
             entry = LimitEntry(
-                limit.packet,
-                limit.field,
+                packet,
+                f.name,
                 "rate",
-                describe_limits(limit.limits, limit.unit),
+                describe_limits(limit.limits, f.rate_unit),
                 limit.description,
-                limit.unit,
+                f.rate_unit,
                 limits=limit.limits,
             )
             self.entries[key] = entry

@@ -50,6 +50,10 @@ class PlotsPage(Vertical):
 
     _plotted = 0.0
 
+    def replot(self) -> None:
+        """Draw the plot at the next redraw (its points changed beyond the live ones)."""
+        self._plotted = 0.0
+
     def show(self, state: ConsoleState, now: float) -> None:
         self.place_plots(state)
         if now - self._plotted < 0.5:  # plotext is slow: at most twice a second
@@ -71,7 +75,7 @@ def draw(widget: PlotextPlot, series: Series, now: float) -> None:
     plt = widget.plt
     plt.clear_data()
     plt.clear_figure()
-    plt.title(series.label + "  (s)")
+    plt.title(series.title(now))
     xs, ys = series.visible(now)
     if xs:
         plt.plot(xs, ys, marker="braille")

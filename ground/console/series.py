@@ -34,6 +34,8 @@ class Series:
     points: deque[tuple[float, float]] = dataclass_field(
         default_factory=lambda: deque(maxlen=20000)
     )
+    #: ground time of the newest point that came from the archive, not live
+    archived_until: float | None = None
 
     @property
     def label(self) -> str:
@@ -43,6 +45,25 @@ class Series:
     def add(self, t: float, value: float) -> None:
         if isinstance(value, int | float) and math.isfinite(value):
             self.points.append((t, float(value)))
+
+    def backfill(self, points: list[tuple[float, float]]) -> int:
+        """Put older points (from the archive) before the live ones; returns how many.
+
+        Only points older than the first live one are taken: the live ones are the same
+        packets, and they stay."""
+        first = self.points[0][0] if self.points else math.inf
+        older = [(t, v) for t, v in points if t < first]
+        if older:
+            self.points = deque(older + list(self.points), maxlen=self.points.maxlen)
+            self.archived_until = older[-1][0]
+        return len(older)
+
+    def title(self, now: float) -> str:
+        """The label, and where in the window the archive ends and live values begin."""
+        until = self.archived_until
+        if until is None or until < now - self.window:
+            return f"{self.label}  (s)"
+        return f"{self.label}  (s; archived until {until - now:.0f} s)"
 
     def visible(self, now: float) -> tuple[list[float], list[float]]:
         """(seconds before now, values) of the points in the window."""

@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas import model
 
@@ -24,7 +25,12 @@ from .parameters import ParameterTable
 from .series import PlotSet
 from .source import Event, LinkState, LinkStatistics, Received
 
-__all__ = ["ConsoleState", "LinkHealth", "CommandRecord", "Applied", "is_replay"]
+__all__ = ["ConsoleState", "LinkHealth", "CommandRecord", "Applied", "is_replay", "SILENCE"]
+
+#: s without a packet on a link that is up before the console says the vehicle went silent:
+#: a hung flight computer, or a vehicle the ground segment lost, keeps the link itself up.
+#: HK comes at 1 Hz at least: three missed in a row are no accident.
+SILENCE = 3.0
 
 
 def is_replay(url: str) -> bool:
@@ -45,6 +51,8 @@ class LinkHealth:
     stats: dict[str, int] = field(default_factory=dict)
     last_packet: float = 0.0  # ground time
     rate: float = 0.0  # packets per second, over about the last second
+    #: the link is up but no packet came for SILENCE seconds
+    silent: bool = False
     _window: deque[tuple[float, int]] = field(default_factory=deque)
 
     @property
@@ -54,6 +62,20 @@ class LinkHealth:
     @property
     def down(self) -> bool:
         return self.state in ("lost", "closed")
+
+    @property
+    def heard(self) -> float:
+        """Ground time of the last packet, or of the link coming up when none came since."""
+        return max(self.last_packet, self.since)
+
+    def listen(self, now: float) -> bool | None:
+        """Whether the link went silent (True) or was heard again (False) as of ``now``;
+        None when nothing changed."""
+        silent = self.state in ("up", "back") and now - self.heard > SILENCE
+        if silent == self.silent:
+            return None
+        self.silent = silent
+        return silent
 
     def count(self, now: float, total: int) -> None:
         window = self._window
@@ -67,21 +89,32 @@ class LinkHealth:
 
 @dataclass
 class CommandRecord:
-    """A command an operator typed: sent (with its verification) or refused on the ground."""
+    """A command an operator typed: sent (with its verification), refused on the ground, or
+    requested from the ground segment's command gateway (which signs, sends and verifies it,
+    and publishes each stage)."""
 
     text: str
     at: float  # ground time typed
     verification: Verification | None = None
-    refused: str = ""  # why the ground did not send it
+    refused: str = ""  # why the ground (or the gateway) did not send it
+    #: through the gateway: its stages as published, and its outcome once over
+    gateway: bool = False
+    gateway_stages: list[StageReport] = field(default_factory=list)
+    gateway_outcome: str | None = None  # COMPLETED, FAILED, TIMEOUT or REFUSED
+    counter: int | None = None  # the anti-replay counter the gateway spent
 
     @property
     def stages(self) -> list[StageReport]:
-        return self.verification.stages if self.verification else []
+        return self.verification.stages if self.verification else self.gateway_stages
 
     @property
     def status(self) -> str:
+        if self.gateway_outcome:
+            return self.gateway_outcome
         if self.refused:
             return "NOT SENT"
+        if self.gateway:
+            return f"at {self.gateway_stages[-1].stage}" if self.gateway_stages else "REQUESTED"
         v = self.verification
         if v is None:
             return "SENDING"
@@ -100,6 +133,8 @@ class Applied:
     link: list[LinkState] = field(default_factory=list)
     #: one-line warnings to show once (a vehicle on another dictionary)
     warnings: list[str] = field(default_factory=list)
+    #: the link went silent (True) or was heard again (False)
+    silence: bool | None = None
     newest: float = 0.0  # ground time of the newest packet in the batch
     oldest: float = 0.0  # ... and of the oldest
 
@@ -144,6 +179,7 @@ class ConsoleState:
             elif isinstance(event, LinkStatistics):
                 self.link.stats = event.stats
         self.link.count(now, self.received)
+        applied.silence = self.link.listen(now)
         return applied
 
     def _packet(self, packet: Packet, ground_time: float, applied: Applied) -> None:
@@ -171,13 +207,10 @@ class ConsoleState:
         link.reason = event.reason
         link.since = event.ground_time
 
-    def command_done(self, record: CommandRecord) -> None:
-        """A command completed: what it changed that the console keeps (telemetry rates)."""
-        v = record.verification
-        if v is None or v.outcome != "COMPLETED" or v.telecommand.name != "SET_TM_RATE":
-            return
-        args = v.telecommand.args
-        self.parameters.set_rate(str(args["packet"]), float(args["hz"]))
+    def command_done(self, name: str, args: dict[str, Any], outcome: str) -> None:
+        """A command ended: what it changed that the console keeps (telemetry rates)."""
+        if outcome == "COMPLETED" and name == "SET_TM_RATE":
+            self.parameters.set_rate(str(args["packet"]).upper(), float(args["hz"]))
 
     def acknowledge(self) -> int:
         """Acknowledge every limit violation and warning shown now."""

@@ -25,11 +25,15 @@ class StatusBar(Static):
         line = Text(f" {name} ", style="bold reverse")
         line.append(" ")
         label = _label(link.state, link.reason, link.replay)
-        line.append(f" {label} ", style=LINK_STYLE.get(link.state, ""))
-        if link.down and link.since:
-            line.append(f" {ago(now - link.since)}", style="bold")
+        if link.silent:
+            line.append(" NO TM ", style=LINK_STYLE["lost"])
+            line.append(f" {ago(now - link.heard)}", style="bold")
         else:
-            line.append(f" {link.rate:.0f}/s")
+            line.append(f" {label} ", style=LINK_STYLE.get(link.state, ""))
+            if link.down and link.since:
+                line.append(f" {ago(now - link.since)}", style="bold")
+            else:
+                line.append(f" {link.rate:.0f}/s")
         hk = state.parameters.packets["HK"]
         if hk.count:
             for name in ("phase", "mode"):
@@ -50,7 +54,7 @@ class StatusBar(Static):
         if unack:
             line.append(f" {unack} unack", style="bold")
         self.update(line, layout=False)
-        self.set_class((link.down and not link.replay) or reds > 0, "alarm")
+        self.set_class((link.down and not link.replay) or link.silent or reds > 0, "alarm")
 
 
 def _label(state: str, reason: str, replay: bool) -> str:

@@ -315,6 +315,7 @@ class GroundStation:
                 "ground_time": now,
                 "packet": transition.packet,
                 "field": transition.field,
+                "kind": transition.kind,
                 "before": transition.before,
                 "after": transition.after,
                 "value": _plain(transition.value),
