@@ -243,7 +243,7 @@ def bench_firmware() -> None:
         f"  heap in use after boot (collected)                     {med('heap_used'):8.0f} B "
         f"of {med('heap_total'):.0f}"
     )
-    print(f"  heap in use at most during the descent (1 Hz collections) {med('heap_peak'):5.0f} B")
+    print(f"  heap at most in the descent (collected twice a second) {med('heap_peak'):6.0f} B")
 
 
 def main() -> int:
