@@ -8,6 +8,8 @@ hears; ``login`` and ``publish`` try what an account may do.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,3 +158,30 @@ def publish(client: paho.Client, topic: str, payload: bytes) -> bool:
     client.publish(topic, payload, qos=1)
     wait_for(done.is_set, what=f"the broker to take {topic}")
     return not dropped
+
+
+def lander_ground(port: int, link: str, state: Path, *options: str) -> subprocess.Popen[str]:
+    """``lander ground`` with its embedded broker on ``port``, owning ``link``: returned once
+    it says it holds the link and the broker listens (an archive notice may come between)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ground.cli", "ground", "--listen", str(port)]
+        + ["--link", link, "--state", str(state), *options],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        notice = process.stderr.readline()
+        assert notice.startswith(f"lander ground: embedded MQTT broker on mqtt://127.0.0.1:{port}")
+        scheme = link.split(":", 1)[0]
+        for line in process.stderr:
+            if line.startswith(f"lander ground: links {scheme}://"):
+                break
+        else:
+            raise AssertionError(f"lander ground never said it holds {link}")
+        wait_listening(port)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process

@@ -27,7 +27,7 @@ from ground.mqtt.requester import CommandRefused, RemoteCommander
 from ground.mqtt.station import GroundStation
 from sil.board import VirtualBoard
 from sil.link import provision_virtual_board
-from tests.brokers import free_port, mosquitto, wait_listening
+from tests.brokers import free_port, lander_ground, mosquitto
 
 pytestmark = [pytest.mark.vm, pytest.mark.pty, pytest.mark.slow]
 
@@ -102,43 +102,9 @@ def test_monitors_and_two_operators_share_one_vehicle(station) -> None:  # type:
             bus.close()
 
 
-def _until_line(process: subprocess.Popen[str], start: str) -> None:
-    """Read the process's stderr up to the line that starts so (an archive notice may come
-    first)."""
-    assert process.stderr is not None
-    for line in process.stderr:
-        if line.startswith(start):
-            return
-    raise AssertionError(f"{start!r} never came")
-
-
 def _ground(port: int, board: VirtualBoard, state: Path, history: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ground.cli",
-            "ground",
-            "--listen",
-            str(port),
-            "--link",
-            f"serial://{board.port}?vehicle=LANDER-1",
-            "--state",
-            str(state),
-            "--history",
-            str(history),
-            "--timeout",
-            "60",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    notice = process.stderr.readline()
-    assert notice.startswith(f"lander ground: embedded MQTT broker on mqtt://127.0.0.1:{port}")
-    _until_line(process, "lander ground: links serial://")
-    wait_listening(port)
-    return process
+    link = f"serial://{board.port}?vehicle=LANDER-1"
+    return lander_ground(port, link, state, "--history", str(history), "--timeout", "60")
 
 
 def test_ground_restarted_with_a_command_in_flight(tmp_path: Path) -> None:
@@ -194,26 +160,8 @@ def test_ground_restarted_with_a_command_in_flight(tmp_path: Path) -> None:
 
 def test_lander_cmd_and_monitor_over_the_embedded_broker(tmp_path: Path) -> None:
     port = free_port()
-    ground = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ground.cli",
-            "ground",
-            "--listen",
-            str(port),
-            "--link",
-            f"{SIL}&flash={tmp_path / 'flash'}",
-            "--state",
-            str(tmp_path / "gw.json"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    ground = lander_ground(port, f"{SIL}&flash={tmp_path / 'flash'}", tmp_path / "gw.json")
     try:
-        assert ground.stderr is not None
-        assert "embedded MQTT broker on" in ground.stderr.readline()
-        _until_line(ground, "lander ground: links sil://")
         link = f"mqtt://127.0.0.1:{port}/LANDER-1"
         cmd = [sys.executable, "-m", "ground.cli", "cmd", "--link", link]
         done = subprocess.run(

@@ -92,32 +92,14 @@ def test_the_phase_table_and_the_commands_help_agree_with_the_firmware():
 def test_the_ground_segment_example_runs_as_written(tmp_path):
     # The README's RemoteCommander example against a `lander ground` owning a virtual
     # board, its embedded broker on a free port instead of 1883 (the one change)
-    from tests.brokers import free_port, wait_listening
+    from tests.brokers import free_port, lander_ground
 
     code = python_example("Ground segment")
     assert "127.0.0.1:1883" in code
     port = free_port()
-    ground = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ground.cli",
-            "ground",
-            "--listen",
-            str(port),
-            "--link",
-            f"sil://?time_warp=10&flash={tmp_path / 'flash'}",
-            "--state",
-            str(tmp_path / "gateway.json"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    link = f"sil://?time_warp=10&flash={tmp_path / 'flash'}"
+    ground = lander_ground(port, link, tmp_path / "gateway.json")
     try:
-        for line in ground.stderr:
-            if line.startswith("lander ground: links sil://"):
-                break
-        wait_listening(port)
         result = subprocess.run(
             [sys.executable, "-c", code.replace("127.0.0.1:1883", f"127.0.0.1:{port}")],
             capture_output=True,
