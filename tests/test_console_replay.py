@@ -35,6 +35,8 @@ def test_a_replay_drives_the_console(tmp_path: Path):
             bus.start()
             await wait_for(pilot, lambda: app.state.link.state == "closed", what="end of replay")
             await wait_for(pilot, lambda: "REPLAY END" in screen_text(app), what="status")
+            # the flight page draws at 5 Hz: a replay this short may end before its next frame
+            await wait_for(pilot, lambda: "9000.0 m" in screen_text(app), what="flight page")
             flight = screen_text(app)
             assert "BRAKING" in flight and "9000.0 m" in flight and "11.500 kg" in flight
             assert "PHASE_CHANGE BRAKING -> APPROACH (HIGH_GATE)" in flight
