@@ -1,6 +1,9 @@
 # Telemetry waiting for the MQTT broker (mqttlink.py): a bounded FIFO of packets in slots
-# of packets.MAX_PACKET octets, preallocated in one bytearray, so that keeping a packet
-# allocates nothing (it is copied a byte at a time: a slice would allocate).
+# of packets.MAX_PACKET octets, preallocated, so that keeping a packet allocates nothing (it
+# is copied a byte at a time: a slice would allocate). A slot is a bytearray of its own:
+# once the flight model is built the heap has room in pieces only, and one 3 KB block for
+# all of them was not there (a virtual Pico W flashed with the build died at boot with a
+# MemoryError, its heap then some 30 KB free in smaller pieces).
 #
 # Full, the oldest packet makes room: counted in `lost` if it never reached the broker. At
 # QoS 1 a packet written to the broker stays until acknowledged (in order, as MQTT
@@ -11,7 +14,8 @@ from packets import MAX_PACKET
 class Backlog:
     def __init__(self, slots):
         self.slots = max(1, slots)
-        self.ring = self.lens = bytearray(0)  # allocate() makes them
+        self.ring = []  # allocate() makes the slots
+        self.lens = bytearray(0)
         self.head = 0  # the oldest packet's slot
         self.count = 0  # packets held (written and unacknowledged ones too)
         self.inflight = 0  # of those, written and not yet acknowledged
@@ -20,7 +24,9 @@ class Backlog:
 
     def allocate(self):
         # Once the flight model has its room (App calls MqttLink.allocate).
-        self.ring = bytearray(self.slots * MAX_PACKET)
+        ring = self.ring = [None] * self.slots
+        for i in range(self.slots):
+            ring[i] = bytearray(MAX_PACKET)
         self.lens = bytearray(self.slots)  # each slot's packet length
 
     def put(self, pkt, n):
@@ -34,10 +40,9 @@ class Backlog:
             self.head = (self.head + 1) % slots
             self.count -= 1
         i = (self.head + self.count) % slots
-        ring = self.ring
-        o = i * MAX_PACKET
+        slot = self.ring[i]
         for k in range(n):
-            ring[o + k] = pkt[k]
+            slot[k] = pkt[k]
         self.lens[i] = n
         self.count += 1
 

@@ -29,7 +29,6 @@ import hal
 from backlog import Backlog
 from micropython import const
 from mqtt import MQTTClient, MQTTException
-from packets import MAX_PACKET
 
 _FIRST_MS = const(1000)
 _LONGEST_MS = const(30000)
@@ -90,7 +89,7 @@ class MqttLink:
         i = b.unsent()
         while i >= 0:
             try:
-                c.publish(self.tm, b.ring, False, self.qos, b.lens[i], i * MAX_PACKET)
+                c.publish(self.tm, b.ring[i], False, self.qos, b.lens[i])
             except OSError:
                 self._down()
                 return

@@ -5,7 +5,9 @@ host (sil/board.py + sil/repl.py) speaks the Pico's REPL on the serial port and 
 only *executes* what the host asks, in one set of globals per boot, like a Pico's __main__.
 One VM process is one boot: a soft reset kills it and starts a fresh one (fresh heap).
 
-Started as:  micropython -X heapsize=192K /abs/path/sil/agent.py <flash_dir> [size=N] [bitflip]
+Started as:  micropython -X heapsize=192K -m agent <flash_dir> [size=N] [bitflip]
+    with MICROPYPATH the folder of agent.mpy: the agent runs compiled by mpy-cross, its
+    source name "agent" (sil/vm.py says why)
     size=N    the flash holds N bytes of files: a write past that raises OSError(ENOSPC), as
               a full LittleFS does, and os.statvfs reports N (a Pico's is 1,441,792 bytes)
     bitflip   a failing flash: every write stores its first byte with the low bit flipped
@@ -61,19 +63,21 @@ def _mount(path):
 
 
 class _Module:
-    pass
+    # A built-in module with what the Pico adds or changes. Built-in modules are read-only,
+    # so this stands in for one in sys.modules, handing on every other name to the module
+    # itself (a copy of all its names took the board's heap 3 KB).
+    def __init__(self, module, extra):
+        self.__name__ = module.__name__
+        self._module = module
+        for k in extra:
+            setattr(self, k, extra[k])
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
 
 
 def _shim(module, extra):
-    # Built-in modules are read-only; a stand-in in sys.modules adds what the Pico has.
-    m = _Module()
-    for k in dir(module):
-        if not k.startswith("__"):
-            setattr(m, k, getattr(module, k))
-    m.__name__ = module.__name__
-    for k in extra:
-        setattr(m, k, extra[k])
-    sys.modules[module.__name__] = m
+    sys.modules[module.__name__] = _Module(module, extra)
 
 
 def kbd_intr(c):
@@ -215,7 +219,7 @@ def _report(e):
     gc.collect()
     buf = io.StringIO()
     sys.print_exception(e, buf)
-    skip = '  File "' + _AGENT
+    skip = '  File "' + _AGENT + '"'
     text = "\n".join([s for s in buf.getvalue().split("\n") if not s.startswith(skip)])
     return "@vb done exc " + binascii.hexlify(text.encode()).decode() + "\n"
 

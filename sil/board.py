@@ -74,7 +74,7 @@ from .repl import (
     State,
     cook,
 )
-from .vm import AGENT, BoardError, VmProcess, find_micropython
+from .vm import BoardError, VmProcess, agent_argv, find_micropython
 
 log = logging.getLogger("sil")
 
@@ -119,10 +119,10 @@ class VirtualBoard:
         self.faults = Faults(flash_size, bad_flash, unplug_after, reset_on_open)
         exe = find_micropython(micropython)
         heap = heap or model.load().heapsize  # the flight computer's, from the dictionary
-        self._argv = [exe, "-X", f"heapsize={heap}", str(AGENT), str(self.flash_dir)]
+        self._argv, agent_env = agent_argv(exe, heap, self.flash_dir)
         self._argv += self.faults.agent_args()
         self._cable = Cable(self.faults)
-        self._env = {**os.environ, **(env or {})}
+        self._env = {**os.environ, **(env or {}), **agent_env}
         self.led = False
         self._repl = Repl(autorun=autorun)
         self._port: str | None = None

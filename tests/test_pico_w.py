@@ -22,6 +22,8 @@ from ground.mqtt import topics
 from hil import vm
 from hil.conditions import wait_for
 from hil.telecommands import signed
+from hil.tools import lander
+from sil.board import VirtualBoard
 from sil.link import authority
 from tests.brokers import DEPLOY, Listener, Mosquitto, needs_mosquitto, publish
 from tests.test_broker_security import Secured, password, secured_broker
@@ -54,14 +56,6 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.pty
-@pytest.mark.xfail(
-    reason="known defect: `lander sil --broker` dies at boot importing mqttlink (MemoryError "
-    "allocating 1280 bytes, on the board's serial port): MicroPython's qstr table grows by a "
-    "1280-entry pool that no free block of the fragmented 192 KB heap holds. The same firmware "
-    "and config run straight in the VM (no virtual-board shim) come online and publish; with "
-    "a 288 KB heap the virtual board does too. Needs fewer names or less heap at boot.",
-    strict=False,
-)
 def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
     ground_home: Path, secured: Secured
 ) -> None:
@@ -122,6 +116,32 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
     packets = decode(listener.on(topics.tm(VEHICLE)))
     idents = [p for p in packets if p.name == "IDENT"]
     assert all(p.values["vehicle"] == VEHICLE for p in idents)
+
+
+@pytest.mark.pty
+def test_a_pico_w_flashed_as_the_readme_says_comes_online_and_publishes(
+    ground_home: Path, secured: Secured
+) -> None:
+    # `lander flash --set 'mqtt={...}'` puts the build (.mpy) and the settings on the board;
+    # it boots into the flight software with its transport in a Pico's heap (with the
+    # sources it is compiled on the board: the test above)
+    listener = Listener(
+        secured.port, f"lander/{VEHICLE}/#", user="viewer", password=password("viewer")
+    )
+    mqtt = {"broker": "127.0.0.1", "port": secured.port, "user": f"edge-{VEHICLE}"}
+    mqtt["password"] = password(f"edge-{VEHICLE}")
+    try:
+        with VirtualBoard(ground_home / "flash") as board:
+            result = lander("flash", "--port", board.port, "--set", f"mqtt={json.dumps(mqtt)}")
+            assert result.returncode == 0, result.stderr
+            wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [ONLINE], 60)
+            wait_for(
+                lambda: {"HK", "NAV"} <= {p.name for p in decode(listener.on(topics.tm(VEHICLE)))}
+            )
+    finally:
+        listener.close()
+    hk = [p for p in decode(listener.on(topics.tm(VEHICLE))) if p.name == "HK"]
+    assert hk[-1].values["heap_free"] > 16_000  # a Pico's heap with the transport in it
 
 
 # The MQTT transport on its own: the firmware's downlink (the frame path the flight software
