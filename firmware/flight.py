@@ -41,6 +41,11 @@ class Flight:
         sys.modules.pop("craft", None)
         self._touched = False
         self._start_nav()
+        # Where the noise stands at boot. The descent orbit starts from here again (see
+        # _on_phase): the sensors draw noise every cycle from power-on, and the flight must
+        # not depend on how long the vehicle waited for the ground's START_DESCENT.
+        r = self.rng
+        self._rng_boot = (r.z, r.w, r.x)
         self.fsw.points()
         self._points_truth()
 
@@ -115,6 +120,12 @@ class Flight:
         if phase == P.PHASE_ARMED or phase == P.PHASE_DESCENT_ORBIT:
             self.world.bit()
         if phase == P.PHASE_DESCENT_ORBIT:
+            # Noise as at boot: the orbit-determination errors and every draw after them
+            # are the seed's, whatever the time the command came (a HIL ground sends it at
+            # its own time; an orbit-determination error 150 m different decided whether
+            # the rangefinder was late). A flight that starts at boot draws nothing first.
+            r = self.rng
+            r.z, r.w, r.x = self._rng_boot
             v.place(self.fsw.pdi_lead_s)
             v.coasting = False
             self._start_nav()

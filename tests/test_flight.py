@@ -535,6 +535,26 @@ def test_time_warp_changes_the_pace_but_not_the_telemetry():
     assert slow and run(10000) == slow
 
 
+def test_a_descent_started_late_flies_as_one_started_at_boot():
+    # A HIL ground sends START_DESCENT at its own time: the flight must not depend on how
+    # long the vehicle waited (its sensors draw noise all the while).
+    config = scenarios.scenario_config("nominal")
+    config["autostart"] = False
+    config["commands"] = [{"at_s": 7.0, "name": "ARM"}, {"at_s": 7.5, "name": "START_DESCENT"}]
+    late, prompt = _decode(scenarios.fly(config)), flown("nominal")
+
+    def nav_at_start(f: Flight) -> float:  # the estimate of the first cycle after placing
+        start = _phase_time(f, "DESCENT_ORBIT") + 0.05
+        return next(p.values["altitude"] for p in f.of("NAV") if p.time >= start)
+
+    # the orbit-determination error (150 m sigma) is the seed's, not the waiting time's
+    assert nav_at_start(late) == pytest.approx(nav_at_start(prompt), abs=0.5)
+    ours, theirs = late.touchdown(), prompt.touchdown()
+    assert ours["time"] - 7.5 == pytest.approx(theirs["time"], abs=1.0)
+    assert ours["propellant"] == pytest.approx(theirs["propellant"], abs=0.2)
+    assert late.phases() == prompt.phases()
+
+
 COMMANDS = r"""
 import hal, packets as P
 from app import App
