@@ -124,7 +124,7 @@ def test_serial_for_url_and_the_friendly_repl(flash: Path):
         out = read_until(port, b">>> ")
         # a Pico's traceback: the line typed, and nothing of the agent that ran it
         assert out == (
-            b'1/0\r\nTraceback (most recent call last):\r\n'
+            b"1/0\r\nTraceback (most recent call last):\r\n"
             b'  File "<stdin>", line 1, in <module>\r\nZeroDivisionError: divide by zero\r\n>>> '
         )
 
