@@ -20,7 +20,10 @@ property of the link and the flight computer, not of the simulation.
 
 Where awaits look. By default from the last command sent (or the start of the test), so an
 event that a command caused is never missed because it came before the wait began;
-``since="now"`` looks only forward, ``since=vehicle.mark()`` from a point of one's choosing.
+``since="now"`` looks only forward, ``since=vehicle.mark()`` from a point of one's choosing,
+``since=packet`` (one an await returned) from just after that packet, its window counted
+from the packet's time. Prefer it to "now" for what must follow an event: "now" is as far as
+the ground has read, which on a busy host may be seconds of vehicle time past the event.
 
 Failures raise :class:`ProcedureFailed` (an AssertionError) saying what was awaited and what
 was seen instead: the events and the last values of the parameter.
@@ -268,27 +271,33 @@ class Vehicle:
 
     # --- waiting -----------------------------------------------------------------------
 
-    def _start(self, since: int | str | None) -> int:
+    def _start(self, since: int | str | Packet | None) -> tuple[int, float]:
+        """Where an await looks from, and the vehicle time its window starts at."""
+        tm = self._tm
+        if isinstance(since, Packet):
+            for i in range(len(tm.samples) - 1, -1, -1):
+                if tm.samples[i].packet is since:
+                    return i + 1, tm.samples[i].vtime
+            raise ValueError("since=: a packet this vehicle's awaits returned")
         if since is None:
-            return self._since_command
+            return self._since_command, tm.last_vtime
         if since == "now":
-            return len(self._tm.samples)
+            return len(tm.samples), tm.last_vtime
         if isinstance(since, int):
-            return since
-        raise ValueError(f"since={since!r}: give None, 'now' or a vehicle.mark()")
+            return since, tm.last_vtime
+        raise ValueError(f"since={since!r}: give None, 'now', a vehicle.mark() or a packet")
 
     def _await(
         self,
         match: Callable[[Sample], bool],
         within: float,
-        since: int | str | None,
+        since: int | str | Packet | None,
         what: str,
         seen: Callable[[], str],
     ) -> Sample:
         with self._cond:
             tm = self._tm
-            i = self._start(since)
-            start = tm.last_vtime
+            i, start = self._start(since)
             deadline = start + within
             real_end = time.monotonic() + within + REAL_TIME_SLACK
             while True:
@@ -323,7 +332,7 @@ class Vehicle:
         /,
         *,
         within: float,
-        since: int | str | None = None,
+        since: int | str | Packet | None = None,
         **args: Any,
     ) -> Packet:
         """Wait for an EVENT (``"PHASE_CHANGE", to="BRAKING"``); returns its packet."""
@@ -338,7 +347,7 @@ class Vehicle:
         /,
         *,
         within: float,
-        since: int | str | None = None,
+        since: int | str | Packet | None = None,
         **shorthand: Any,
     ) -> Any:
         """Wait until ``PACKET.field`` satisfies ``condition`` (a predicate or a value, or

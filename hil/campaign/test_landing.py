@@ -52,7 +52,7 @@ def test_m1_crater_rim_jump_is_rejected_then_readmitted(vehicle):
     vehicle.plot("NAV.innovation", title="rangefinder innovation (m)")
     vehicle.await_event("LRF_REJECTED", within=700)
     readmitted = vehicle.await_event("LRF_READMITTED", within=60)
-    vehicle.await_telemetry("NAV.nav_mode", "RANGE_AIDED", within=5, since="now")
+    vehicle.await_telemetry("NAV.nav_mode", "RANGE_AIDED", within=5, since=readmitted)
     vehicle.await_event("TOUCHDOWN", **SOFT, within=300)
     vehicle.await_telemetry("HK.phase", "LANDED", within=5)
     assert vehicle.latest("TRUTH.terrain") < -2500  # on the crater floor
