@@ -33,7 +33,10 @@ def test_what_follows_an_event_is_found_from_the_event_not_from_as_far_as_the_gr
     vehicle = Vehicle(bus, CommanderCore(VehicleKey("LANDER-1", 1, bytes(32)), 0))
     bus.start()
     try:
-        wait_for(lambda: vehicle.now > 600, what="the capture read past the readmission")
+        wait_for(
+            lambda: any(e.state == "closed" for e in vehicle.link_events),
+            what="the whole capture read (to touchdown)",
+        )
         readmitted = vehicle.await_event("LRF_READMITTED", within=700)
         # found although the ground read on to touchdown, and the mode changed three times
         vehicle.await_telemetry("NAV.nav_mode", "RANGE_AIDED", within=5, since=readmitted)
