@@ -8,6 +8,7 @@ key on first use). Tests that run the VM or open a pty must leave no process beh
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,15 @@ SIL = "sil://?autostart=0&time_warp=10&seed=3"
 
 #: fixtures that bring a VM or a pty with them, and the marks their tests get
 FIXTURE_MARKS = {"board_link": ("vm", "pty"), "virtual_target": ("vm", "pty"), "pty": ("pty",)}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a user's terminal gives it. Tests stop `lander` processes with SIGINT; a
+    shell that starts the suite in the background (`make test &` in a script) ignores SIGINT
+    for it, every process the tests start inherits that, and Python then never turns it into
+    KeyboardInterrupt: each of those tests would wait out its timeout and fail."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
