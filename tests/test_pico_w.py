@@ -47,6 +47,21 @@ def decode(payloads: list[bytes]) -> list[Packet]:
     return [p for p in found if p is not None]
 
 
+@pytest.fixture(name="viewer")
+def viewer_fixture(secured: Secured) -> Iterator[Listener]:
+    """Everything published of the vehicle, as the viewer account sees it."""
+    listener = Listener(
+        secured.port, f"lander/{VEHICLE}/#", user="viewer", password=password("viewer")
+    )
+    yield listener
+    listener.close()
+
+
+def comes_online_and_publishes(listener: Listener) -> None:
+    wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [ONLINE], 60)
+    wait_for(lambda: {"HK", "NAV"} <= {p.name for p in decode(listener.on(topics.tm(VEHICLE)))})
+
+
 def verifications(listener: Listener) -> list[tuple[int, str, str]]:
     return [
         (p.values["counter"], p.values["stage"], p.values["reason"])
@@ -57,11 +72,9 @@ def verifications(listener: Listener) -> list[tuple[int, str, str]]:
 
 @pytest.mark.pty
 def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_broker(
-    ground_home: Path, secured: Secured
+    ground_home: Path, secured: Secured, viewer: Listener
 ) -> None:
-    listener = Listener(
-        secured.port, f"lander/{VEHICLE}/#", user="viewer", password=password("viewer")
-    )
+    listener = viewer
     # over TLS, as a Pico W on a network is: the broker's name checked against the test CA
     edge = (
         f"mqtts://edge-{VEHICLE}:{password('edge-' + VEHICLE)}@localhost:{secured.tls_port}"
@@ -88,8 +101,7 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
         text=True,
     )
     try:
-        wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [ONLINE], 60)
-        wait_for(lambda: {"HK", "NAV"} <= {p.name for p in decode(listener.on(topics.tm(VEHICLE)))})
+        comes_online_and_publishes(listener)
         # the gateway's command, then the same bytes again (a replay onto tc)
         command = signed("PING", 5, token=4242).packet
         gateway = secured.login("gateway")
@@ -112,7 +124,6 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
         if board.poll() is None:
             board.kill()
             board.communicate()
-        listener.close()
     packets = decode(listener.on(topics.tm(VEHICLE)))
     idents = [p for p in packets if p.name == "IDENT"]
     assert all(p.values["vehicle"] == VEHICLE for p in idents)
@@ -120,27 +131,18 @@ def test_a_virtual_pico_w_publishes_itself_refuses_a_replay_and_outlives_its_bro
 
 @pytest.mark.pty
 def test_a_pico_w_flashed_as_the_readme_says_comes_online_and_publishes(
-    ground_home: Path, secured: Secured
+    ground_home: Path, secured: Secured, viewer: Listener
 ) -> None:
     # `lander flash --set 'mqtt={...}'` puts the build (.mpy) and the settings on the board;
     # it boots into the flight software with its transport in a Pico's heap (with the
     # sources it is compiled on the board: the test above)
-    listener = Listener(
-        secured.port, f"lander/{VEHICLE}/#", user="viewer", password=password("viewer")
-    )
     mqtt = {"broker": "127.0.0.1", "port": secured.port, "user": f"edge-{VEHICLE}"}
     mqtt["password"] = password(f"edge-{VEHICLE}")
-    try:
-        with VirtualBoard(ground_home / "flash") as board:
-            result = lander("flash", "--port", board.port, "--set", f"mqtt={json.dumps(mqtt)}")
-            assert result.returncode == 0, result.stderr
-            wait_for(lambda: listener.on(topics.status(VEHICLE))[-1:] == [ONLINE], 60)
-            wait_for(
-                lambda: {"HK", "NAV"} <= {p.name for p in decode(listener.on(topics.tm(VEHICLE)))}
-            )
-    finally:
-        listener.close()
-    hk = [p for p in decode(listener.on(topics.tm(VEHICLE))) if p.name == "HK"]
+    with VirtualBoard(ground_home / "flash") as board:
+        result = lander("flash", "--port", board.port, "--set", f"mqtt={json.dumps(mqtt)}")
+        assert result.returncode == 0, result.stderr
+        comes_online_and_publishes(viewer)
+    hk = [p for p in decode(viewer.on(topics.tm(VEHICLE))) if p.name == "HK"]
     assert hk[-1].values["heap_free"] > 16_000  # a Pico's heap with the transport in it
 
 
