@@ -267,6 +267,7 @@ def test_a_stopped_bridge_says_offline_and_what_it_moved(broker: Mosquitto, boar
     ("argv", "says"),
     [
         (["--broker", "http://host"], "is not an mqtt:// or mqtts:// URL"),
+        (["--broker", "mqtt://127.0.0.1:99999"], "the port must be a number from 1 to 65535"),
         (["--broker", "mqtt://127.0.0.1:1/LANDER-2"], "--vehicle LANDER-2"),
         (["--broker", "mqtts://127.0.0.1?ca=/nonexistent.crt"], "no CA file"),
     ],

@@ -67,7 +67,7 @@ def parse(url: str, *, need_vehicle: bool = False) -> BrokerAddress:
     try:
         port = parts.port or (8883 if tls else 1883)
     except ValueError:
-        raise LinkError(f"{url!r}: the port is not a number") from None
+        raise LinkError(f"{url!r}: the port must be a number from 1 to 65535") from None
     vehicle = unquote(parts.path.strip("/"))
     if "/" in vehicle or "+" in vehicle or "#" in vehicle:
         raise LinkError(f"{url!r}: name one vehicle after the port (mqtt://host:1883/LANDER-1)")
