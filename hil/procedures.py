@@ -201,6 +201,11 @@ class Vehicle:
         with self._cond:
             return self._tm.boots
 
+    @property
+    def key(self) -> VehicleKey:
+        """The key the vehicle holds (its id is in every telecommand; a forger's has it too)."""
+        return self.core.key
+
     def mark(self) -> int:
         """A point in what was received, for ``since=`` (awaits look from there on)."""
         with self._cond:

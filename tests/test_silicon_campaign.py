@@ -28,12 +28,16 @@ def test_lander_hil_runs_a_procedure_on_silicon(tmp_path: Path) -> None:
     (keys / f"{DEFAULT_VEHICLE}.key").chmod(0o600)
     report = tmp_path / "report"
     target = f"silicon://?flash={flash}"
-    done = lander("hil", "--target", target, "-k", "replayed", "--report", str(report), timeout=850)
+    # the two procedures that attack the rp2 port's commanding: a replay, a forged MAC
+    done = lander(
+        "hil", "--target", target, "-k", "replayed or wrong_key", "--report", str(report),
+        timeout=850,
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert "2 passed" in done.stdout
     page = (report / "index.html").read_text()
-    assert "test_a_replayed_command_is_refused" in page
-    assert "REPLAY" in page
+    assert "test_a_replayed_command_is_refused" in page and "REPLAY" in page
+    assert "test_a_command_signed_with_the_wrong_key_is_refused" in page and "BAD_MAC" in page
 
 
 def test_a_silicon_board_kept_in_a_file_takes_one_worker() -> None:

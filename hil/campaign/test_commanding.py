@@ -13,7 +13,10 @@ pytestmark = pytest.mark.campaign
 
 def test_a_command_signed_with_the_wrong_key_is_refused(vehicle):
     """Someone without the vehicle's key tries to arm it: BAD_MAC, counted, nothing moves."""
-    forged = vehicle.sign("ARM", key=VehicleKey("LANDER-1", 1, os.urandom(32)))
+    # the vehicle's key id, so that the MAC is what the vehicle refuses, not the key id
+    forged = vehicle.sign(
+        "ARM", key=VehicleKey(vehicle.key.vehicle, vehicle.key.key_id, os.urandom(32))
+    )
     refused = vehicle.send_telecommand(forged, expect="FAILED")
     assert refused.reason == "BAD_MAC"
     vehicle.await_telemetry("HK.tc_rej_bad_mac", 1, within=5)
