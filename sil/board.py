@@ -109,6 +109,7 @@ class VirtualBoard:
         bad_flash: bool = False,
         unplug_after: int | None = None,
         reset_on_open: bool = False,
+        reset_after: int | None = None,
         tx_timeout: float | None = TX_TIMEOUT,
     ) -> None:
         self.flash_dir = Path(flash_dir).resolve()
@@ -116,7 +117,7 @@ class VirtualBoard:
         #: stack does; None: it waits for the reader (the VM is slowed down meanwhile)
         self.tx_timeout = tx_timeout
         self.flash_dir.mkdir(parents=True, exist_ok=True)
-        self.faults = Faults(flash_size, bad_flash, unplug_after, reset_on_open)
+        self.faults = Faults(flash_size, bad_flash, unplug_after, reset_on_open, reset_after)
         exe = find_micropython(micropython)
         heap = heap or model.load().heapsize  # the flight computer's, from the dictionary
         self._argv, agent_env = agent_argv(exe, heap, self.flash_dir)
@@ -525,6 +526,9 @@ class VirtualBoard:
             self._requests.append("unplug")
             return
         self._rx += kept
+        if self._cable.reset_due:  # reboot at the loop's next turn; deaf until then
+            self._cable.reset_due = False
+            self._requests.append("power")
 
     def _check_connected(self) -> None:
         probe = select.poll()

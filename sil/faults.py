@@ -25,13 +25,16 @@ class Faults:
     unplug_after: the cable is pulled once the host has sent that many bytes: the port goes
         away under the program that has it open, and the board is gone for good;
     reset_on_open: the board resets when a program opens the port (as boards whose DTR/RTS
-        lines drive the reset do) and loses what arrives while it boots.
+        lines drive the reset do) and loses what arrives while it boots;
+    reset_after: the board resets once, when the host has sent that many bytes (a brown-out
+        or a watchdog in the middle of a session), and loses what arrives while it boots.
     """
 
     flash_size: int | None = PICO_FLASH_BYTES
     bad_flash: bool = False
     unplug_after: int | None = None
     reset_on_open: bool = False
+    reset_after: int | None = None
 
     def agent_args(self) -> list[str]:
         """The flash's faults, as sil/agent.py takes them on its command line."""
@@ -45,15 +48,21 @@ class Cable:
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
         self.received = 0  # bytes the host sent
-        self.deaf = False  # booting after a reset on open: serial RX is lost
+        self.deaf = False  # booting after a reset: serial RX is lost
+        self.reset_due = False  # reset_after was reached: the board is to reset now
 
     def receive(self, data: bytes) -> bytes | None:
         """Serial RX as the board gets it; None once the cable is pulled."""
-        self.received += len(data)
+        before, self.received = self.received, self.received + len(data)
         limit = self.faults.unplug_after
         if limit is not None and self.received >= limit:
             return None
-        return b"" if self.deaf else data
+        kept = b"" if self.deaf else data
+        reset = self.faults.reset_after
+        if reset is not None and before < reset <= self.received:
+            kept = kept[: reset - before]  # what came before the reset; the rest is lost
+            self.deaf = self.reset_due = True
+        return kept
 
     def opened(self) -> bool:
         """A program opened the port: whether the board resets (deaf until it is up)."""

@@ -223,6 +223,29 @@ def test_a_board_without_micropython():
     assert no_key_made()  # the key is made once a MicroPython board answers
 
 
+@pytest.mark.parametrize(
+    ("reset_after", "doing"),
+    [(50, "while asking what it runs"), (20_000, "while copying")],
+)
+def test_a_board_that_resets_mid_command_is_one_line_and_the_next_flash_works(
+    flash: Path, previous: dict[str, bytes], reset_after: int, doing: str
+):
+    # A brown-out or a watchdog: the board reboots into its previous firmware, which floods
+    # the port with telemetry where the answer to a raw-REPL command was awaited (mpremote
+    # alone waits for ever while bytes keep coming).
+    with VirtualBoard(flash, reset_after=reset_after) as board:
+        fails_in_one_line(
+            lander_flash("--port", board.port),
+            "(a reset?)",
+            doing,
+            "previous firmware is intact",
+        )
+        assert {n: d for n, d in files(flash).items() if not n.endswith(".flashing")} == previous
+        again = lander_flash("--port", board.port)  # it resets once
+        assert again.returncode == 0, again.stderr
+        assert "telemetry flows" in again.stdout
+
+
 def test_unplugged_mid_copy_the_board_boots_its_previous_firmware(
     flash: Path, previous: dict[str, bytes]
 ):

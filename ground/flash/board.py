@@ -40,6 +40,7 @@ EXEC_TIMEOUT = 30.0  # s of silence before mpremote gives up (long execs on a sl
 POLL = 0.05  # s: one read of the port while waiting
 CHUNK = 1024  # bytes per raw-REPL write of a file (mpremote's cp uses 256)
 HEARD_LIMIT = 1 << 16  # bytes of the board's output kept for a diagnosis
+FLOOD_LIMIT = 1 << 16  # bytes the board may send mpremote between two writes
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 INSTALL_HINT = (
     "install MicroPython: hold BOOTSEL while plugging the Pico in, download the UF2 from "
@@ -129,6 +130,40 @@ class Survey:
     manifest: str | None
 
 
+class _Flooded(Exception):
+    """The board sent mpremote more than any answer to its command holds."""
+
+
+class _FloodGuard:
+    """The serial port as mpremote sees it: a read that the board floods ends.
+
+    mpremote waits for an answer until 10 s pass without a byte, so a board that reset in
+    the middle of a command and now streams its firmware's telemetry kept `lander flash`
+    waiting for ever. No answer the flashing asks for comes near FLOOD_LIMIT bytes."""
+
+    def __init__(self, port: serial.Serial) -> None:
+        object.__setattr__(self, "_port", port)
+        object.__setattr__(self, "_heard", 0)
+
+    def write(self, data: bytes) -> int | None:
+        object.__setattr__(self, "_heard", 0)
+        written: int | None = self._port.write(data)
+        return written
+
+    def read(self, size: int = 1) -> bytes:
+        data: bytes = self._port.read(size)
+        object.__setattr__(self, "_heard", self._heard + len(data))
+        if self._heard > FLOOD_LIMIT:
+            raise _Flooded
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._port, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._port, name, value)
+
+
 class Board:
     """One open connection to a MicroPython board (the port is held exclusively)."""
 
@@ -139,6 +174,7 @@ class Board:
         except (TransportError, serial.SerialException, OSError):
             raise FlashError(why_unavailable(port)) from None
         self._serial = self._t.serial
+        self._t.serial = _FloodGuard(self._serial)
 
     def close(self) -> None:
         try:
@@ -280,8 +316,7 @@ class Board:
             # Not the answer asked for: the board reset (watchdog, power) mid-command and
             # what came back is its boot output or telemetry.
             raise BoardLost(
-                f"the board at {self.port} answered {out[:40]!r}, not what was asked: it "
-                "reset? Run the command again"
+                f"the board at {self.port} answered {out[:40]!r}, not what was asked (a reset?)"
             ) from None
 
     @contextmanager
@@ -291,7 +326,16 @@ class Board:
             yield
         except FlashError:
             raise
+        except _Flooded:
+            raise BoardLost(
+                f"the board at {self.port} sent a stream, not an answer, while {doing} (a "
+                "reset, and its firmware running?)"
+            ) from None
         except TransportExecError as exc:
+            if "Traceback" not in exc.error_output:  # not an error: boot output, telemetry
+                raise BoardLost(
+                    f"the board at {self.port} answered something else while {doing} (a reset?)"
+                ) from None
             lines = exc.error_output.strip().splitlines() or ["(no message)"]
             raise FlashError(f"the board failed while {doing}: {lines[-1]}") from None
         except serial.SerialException:

@@ -74,11 +74,13 @@ def _deploy(
     build: Build,
     dry_run: bool,
 ) -> FlashResult:
-    info = board.probe()
+    with _consequence(INTACT):  # nothing written yet
+        info = board.probe()
     progress.say(f"board: {board.port}, {_describe(info)}")
     build = _for_board(board, info, build, sources)
     image = Image.of(build, provision)
-    survey = board.survey(image.names, MANIFEST)
+    with _consequence(INTACT):
+        survey = board.survey(image.names, MANIFEST)
     plan = make_plan(image, survey)
     for line in plan.lines(image, dry_run):
         progress.say(line)
