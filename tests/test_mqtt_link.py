@@ -76,7 +76,7 @@ def test_a_qos1_copy_is_neither_a_packet_nor_a_gap(broker: str) -> None:
 def test_bad_mqtt_urls_are_one_line() -> None:
     for url, words in [
         ("mqtt://127.0.0.1:1883", "names no vehicle"),
-        ("mqtt://127.0.0.1:x/V", "not a number"),
+        ("mqtt://127.0.0.1:x/V", "must be a number from 1 to 65535"),
         ("mqtt://127.0.0.1:1883/a/b", "name one vehicle"),
         (f"mqtt://127.0.0.1:{free_port()}/V", "no MQTT broker"),
     ]:
