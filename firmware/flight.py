@@ -122,8 +122,8 @@ class Flight:
         if phase == P.PHASE_DESCENT_ORBIT:
             # Noise as at boot: the orbit-determination errors and every draw after them
             # are the seed's, whatever the time the command came (a HIL ground sends it at
-            # its own time; an orbit-determination error 150 m different decided whether
-            # the rangefinder was late). A flight that starts at boot draws nothing first.
+            # its own time: started 7.5 s after boot, the error differed by 214 m). A flight
+            # that starts at boot draws nothing before this, so it flies as it always did.
             r = self.rng
             r.z, r.w, r.x = self._rng_boot
             v.place(self.fsw.pdi_lead_s)
