@@ -331,8 +331,10 @@ class Board:
                 f"the board at {self.port} sent a stream, not an answer, while {doing} (a "
                 "reset, and its firmware running?)"
             ) from None
-        except TransportExecError as exc:
-            if "Traceback" not in exc.error_output:  # not an error: boot output, telemetry
+        except (TransportExecError, UnicodeDecodeError) as exc:
+            # Not an error of the command (a traceback) but boot output or telemetry, which
+            # mpremote may also fail to decode: the board reset mid-command.
+            if isinstance(exc, UnicodeDecodeError) or "Traceback" not in exc.error_output:
                 raise BoardLost(
                     f"the board at {self.port} answered something else while {doing} (a reset?)"
                 ) from None
