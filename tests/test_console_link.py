@@ -5,6 +5,7 @@ fresh values, with no restart."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -27,14 +28,19 @@ def served_fixture() -> Iterator[tuple[TelemetryServer, TelemetryBus, ConsoleApp
         server.close()
 
 
+async def telemetry_shown(pilot: Any, bus: TelemetryBus, hk: Any) -> None:
+    """The link started, and the console counting HK."""
+    bus.start()
+    await wait_for(pilot, lambda: hk.count > 5, what="telemetry")
+
+
 def test_a_dropped_link_is_shown_and_comes_back(served):
     server, bus, app = served
     hk = app.state.parameters.packets["HK"]
 
     async def session() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            bus.start()
-            await wait_for(pilot, lambda: hk.count > 5, what="telemetry")
+            await telemetry_shown(pilot, bus, hk)
             server.drop()
             await wait_for(pilot, lambda: "LINK LOST" in screen_text(app), what="LINK LOST")
             await pilot.press("f4")  # still answering keys
@@ -56,8 +62,7 @@ def test_a_vehicle_that_goes_silent_on_a_link_still_up_is_shown(served):
 
     async def session() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            bus.start()
-            await wait_for(pilot, lambda: hk.count > 5, what="telemetry")
+            await telemetry_shown(pilot, bus, hk)
             assert "NO TM" not in screen_text(app)
             server.quiet.set()
             await wait_for(pilot, lambda: "NO TM" in screen_text(app), what="NO TM")
