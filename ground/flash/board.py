@@ -142,17 +142,17 @@ class _FloodGuard:
     waiting for ever. No answer the flashing asks for comes near FLOOD_LIMIT bytes."""
 
     def __init__(self, port: serial.Serial) -> None:
-        object.__setattr__(self, "_port", port)
-        object.__setattr__(self, "_heard", 0)
+        self._port = port
+        self._heard = 0  # bytes read since mpremote last wrote
 
     def write(self, data: bytes) -> int | None:
-        object.__setattr__(self, "_heard", 0)
+        self._heard = 0
         written: int | None = self._port.write(data)
         return written
 
     def read(self, size: int = 1) -> bytes:
         data: bytes = self._port.read(size)
-        object.__setattr__(self, "_heard", self._heard + len(data))
+        self._heard += len(data)
         if self._heard > FLOOD_LIMIT:
             raise _Flooded
         return data
@@ -160,8 +160,11 @@ class _FloodGuard:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._port, name)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._port, name, value)
+    def __setattr__(self, name: str, value: Any) -> None:  # mpremote sets dtr, rts
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._port, name, value)
 
 
 class Board:
