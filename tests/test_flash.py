@@ -22,8 +22,10 @@ import pytest
 import serial
 
 from ground.firmware import KEY_FILE, firmware_files, source_dir
+from ground.flash import board as board_module
 from ground.flash.build import build_firmware
 from ground.flash.command import default_out
+from ground.flash.errors import BoardLost
 from ground.flash.progress import Progress
 from ground.flash.uf2 import DRIVES
 from ground.keys import load_key
@@ -357,3 +359,17 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_plain_lines():
             "copy app.mpy (2.0 kB)",
             "copy flight.mpy (2.0 kB)",
         ]
+
+
+def test_a_board_that_streams_instead_of_answering_ends_mpremotes_read(flash: Path):
+    # mpremote's reads wait until 10 s pass without a byte: a board streaming telemetry
+    # where an answer was awaited would keep them waiting for ever
+    install_sources(flash, PREVIOUS)  # firmware that floods the port
+    with VirtualBoard(flash) as board:
+        port = board_module.Board(board.port)
+        try:
+            with pytest.raises(BoardLost, match="sent a stream, not an answer"):
+                with port._talking("waiting for an answer"):
+                    port._t.read_until(1, b"an answer that never comes", timeout=None)
+        finally:
+            port.close()
